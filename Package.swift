@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Tributary: a library-first Swift SDK for streaming ingestion
+/// (Postgres → Kafka → MySQL and S3), one library target per stage.
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "PipelineCore", targets: ["PipelineCore"]),
+        .library(name: "DataGen", targets: ["DataGen"]),
+        .library(name: "PostgresSource", targets: ["PostgresSource"]),
+        .library(name: "MySQLSink", targets: ["MySQLSink"]),
+        .library(name: "S3Sink", targets: ["S3Sink"]),
+        .executable(name: "tributary", targets: ["tributary"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, found with pkg-config.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMySQL", pkgConfig: "mysqlclient", providers: [.apt(["default-libmysqlclient-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Stages.
+        .target(
+            name: "PipelineCore",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "DataGen"),
+        .target(name: "PostgresSource", dependencies: ["PipelineCore", "CLibPQ"]),
+        .target(name: "MySQLSink", dependencies: ["PipelineCore", "CMySQL"]),
+        .target(name: "S3Sink", dependencies: ["PipelineCore", "CCurl", "CCrypto"]),
+
+        // The thin command-line front end.
+        .executableTarget(
+            name: "tributary",
+            dependencies: [
+                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"]),
+        .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
+        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
+        .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
+        .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

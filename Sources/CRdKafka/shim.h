@@ -1,0 +1,5 @@
+#ifndef TRIBUTARY_CRDKAFKA_SHIM_H
+#define TRIBUTARY_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#endif

@@ -1,0 +1,1 @@
+// Placeholder until the MySQLSink stage lands.

@@ -1,0 +1,1 @@
+// Placeholder; the record model lands next.

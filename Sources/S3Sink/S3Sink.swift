@@ -1,0 +1,1 @@
+// Placeholder until the S3Sink stage lands.
