@@ -1,0 +1,81 @@
+/// The type of a connector property, as Connect's ConfigDef types them.
+public enum ConfigType: String, Sendable {
+    case string, int, long, double, boolean, list, password, `class`
+}
+
+/// One property a connector accepts: its Connect name, type, default and doc.
+public struct ConfigKey: Sendable {
+    public var name: String
+    public var type: ConfigType
+    /// Nil means the key is required.
+    public var defaultValue: String?
+    public var doc: String
+    /// When set, the value must be one of these (compared case-insensitively).
+    public var validValues: [String]?
+
+    public init(_ name: String, _ type: ConfigType, default defaultValue: String?, doc: String, validValues: [String]? = nil) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.doc = doc
+        self.validValues = validValues
+    }
+
+    /// True for keys whose values must never be shown.
+    public var isSecret: Bool { type == .password || ConfigKey.looksSecret(name) }
+
+    /// Heuristic for keys outside a definition (passed-through client properties).
+    public static func looksSecret(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.contains("password") || lower.contains("secret") || lower.contains("sasl.jaas") || lower.hasSuffix(".key")
+            || lower.contains("token") || lower.contains("credentials")
+    }
+}
+
+/// A set of keys a connector accepts.
+public struct ConfigDefinition: Sendable {
+    public var keys: [ConfigKey]
+    /// Prefixes whose keys pass through unchecked (for example `kafka.` for librdkafka properties).
+    public var passthroughPrefixes: [String]
+
+    public init(keys: [ConfigKey], passthroughPrefixes: [String] = []) {
+        self.keys = keys
+        self.passthroughPrefixes = passthroughPrefixes
+    }
+
+    /// This definition plus the keys every Connect connector accepts.
+    public func withCommonKeys() -> ConfigDefinition {
+        var copy = self
+        for key in ConfigDefinition.common.keys where !copy.keys.contains(where: { $0.name == key.name }) {
+            copy.keys.append(key)
+        }
+        copy.passthroughPrefixes += ConfigDefinition.common.passthroughPrefixes
+        return copy
+    }
+
+    public func key(named name: String) -> ConfigKey? {
+        keys.first { $0.name == name }
+    }
+
+    /// Keys shared by every connector (worker-level and error-handling keys).
+    public static let common = ConfigDefinition(keys: [
+        ConfigKey("name", .string, default: "", doc: "Connector name."),
+        ConfigKey("connector.class", .class, default: "", doc: "Which connector to run."),
+        ConfigKey("tasks.max", .int, default: "1", doc: "Accepted for compatibility; each connector runs one task per process."),
+        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"]),
+        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter"]),
+        ConfigKey("key.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the key as a schema+payload envelope."),
+        ConfigKey("value.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the value as a schema+payload envelope."),
+        ConfigKey("errors.tolerance", .string, default: "none", doc: "none stops at the first bad record; all sends it to the dead-letter topic.",
+                  validValues: ["none", "all"]),
+        ConfigKey("errors.deadletterqueue.topic.name", .string, default: "", doc: "Dead-letter topic for bad records (sinks)."),
+        ConfigKey("errors.deadletterqueue.topic.replication.factor", .int, default: "3", doc: "Replication of the dead-letter topic."),
+        ConfigKey("errors.deadletterqueue.context.headers.enable", .boolean, default: "false", doc: "Add the error context headers (always added here)."),
+        ConfigKey("errors.log.enable", .boolean, default: "false", doc: "Log each tolerated error."),
+        ConfigKey("errors.log.include.messages", .boolean, default: "false", doc: "Include the record in that log line."),
+        ConfigKey("errors.retry.timeout", .long, default: "0", doc: "How long to retry a failed operation, in ms (-1 forever)."),
+        ConfigKey("errors.retry.delay.max.ms", .long, default: "60000", doc: "Cap of the retry backoff."),
+    ], passthroughPrefixes: ["kafka.", "producer.override.", "consumer.override."])
+}

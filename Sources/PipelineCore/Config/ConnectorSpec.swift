@@ -1,0 +1,33 @@
+/// A connector definition file as Kafka Connect's REST API takes it:
+/// `{"name": ..., "config": {...}}`, or a bare config object.
+public struct ConnectorSpec: Sendable {
+    public var name: String
+    public var properties: [String: String]
+
+    public init(name: String, properties: [String: String]) {
+        self.name = name
+        self.properties = properties
+    }
+
+    /// Parses a connector JSON document. Numbers and booleans become strings,
+    /// as Connect's REST layer accepts them.
+    public static func parse(_ bytes: [UInt8], fallbackName: String) throws(PipelineError) -> ConnectorSpec {
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw PipelineError.config(key: fallbackName, reason: error.description) }
+        let configJSON = json["config"] ?? json
+        guard case .object(let members) = configJSON else {
+            throw PipelineError.config(key: fallbackName, reason: "a connector must be a JSON object")
+        }
+        var properties: [String: String] = [:]
+        for (key, value) in members {
+            switch value {
+            case .string(let s): properties[key] = s
+            case .int, .double, .bool: properties[key] = value.text
+            default: throw PipelineError.config(key: key, reason: "value must be a string, number or boolean")
+            }
+        }
+        let name = json["name"]?.stringValue ?? properties["name"] ?? fallbackName
+        properties["name"] = name
+        return ConnectorSpec(name: name, properties: properties)
+    }
+}

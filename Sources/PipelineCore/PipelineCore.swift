@@ -1,1 +1,0 @@
-// Placeholder; the record model lands next.
