@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+import PipelineCore
 @testable import S3Sink
 
 /// AWS's published SigV4 test suite (aws-sig-v4-test-suite): AKIDEXAMPLE,

@@ -1,28 +1,15 @@
 import Foundation
-
-/// A value that must never be printed: its description, debug description
-/// and mirror all show `<redacted>`, so string interpolation, `print`,
-/// `dump` and logging of a containing value cannot leak it.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
-    CustomReflectable
-{
-    /// The secret itself. Read it only to sign.
-    public let value: String
-
-    /// Wraps `value`.
-    public init(_ value: String) { self.value = value }
-
-    public var description: String { "<redacted>" }
-    public var debugDescription: String { "<redacted>" }
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
-}
+import PipelineCore
 
 /// AWS credentials: an access key id, its secret and, for temporary
 /// credentials, a session token.
 ///
 /// The description shows the access key id only; the secret and the token
-/// are ``Secret``s and print as `<redacted>`.
-public struct Credentials: Sendable, Hashable, CustomStringConvertible {
+/// are PipelineCore `Secret`s, hidden in descriptions, and the mirror has no
+/// children, so `dump` and reflection-based loggers cannot reach them either.
+public struct Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The access key id (`AKIA…`); not secret, it appears in every request.
     public var accessKeyID: String
     /// The secret access key.
@@ -55,8 +42,14 @@ public struct Credentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "Credentials(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>"
-            + (sessionToken == nil ? ")" : ", sessionToken: <redacted>)")
+        "Credentials(accessKeyID: \(accessKeyID), secretAccessKey: [hidden]"
+            + (sessionToken == nil ? ")" : ", sessionToken: [hidden])")
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyID": accessKeyID], displayStyle: .struct)
     }
 }
 
