@@ -9,12 +9,14 @@ struct TransferLimits: Sendable {
     var stallSeconds: Int
 }
 
-/// One CURL easy handle, used by exactly one thread (a ``BlockingThread``).
+/// One CURL easy handle, used only from its client's `BlockingWorker` thread.
 ///
 /// The handle is kept for the life of the client and `curl_easy_reset`
 /// between requests, which keeps its connection cache: consecutive requests
 /// to the same host reuse the TCP (and TLS) connection.
-final class CurlConnection {
+final class CurlConnection: @unchecked Sendable {
+    // @unchecked: the handle is only used inside jobs of one BlockingWorker,
+    // which runs them one at a time on its thread.
     private static let globalInit: Bool = {
         // curl_global_init is not thread-safe and must run once per process;
         // a static let is initialised exactly once, under a lock.

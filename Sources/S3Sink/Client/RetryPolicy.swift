@@ -1,8 +1,10 @@
+import PipelineCore
+
 /// How often and how patiently to retry a failed S3 request.
 ///
 /// Delays grow exponentially from ``initialDelay`` and are capped at
-/// ``maxDelay``; each is jittered ("equal jitter": half fixed, half random)
-/// so that many clients throttled together do not retry in lock-step.
+/// ``maxDelay``; each is jittered (half fixed, half random) so that many
+/// clients throttled together do not retry in lock-step.
 public struct RetryPolicy: Sendable, Equatable {
     /// Total attempts, the first included; 1 disables retries.
     public var maxAttempts: Int
@@ -25,20 +27,15 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No retries at all.
     public static let none = RetryPolicy(maxAttempts: 1, initialDelay: .zero, maxDelay: .zero)
 
-    /// The delay after failed attempt number `attempt` (1-based).
-    public func delay<G: RandomNumberGenerator>(afterAttempt attempt: Int, using generator: inout G) -> Duration {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let ceiling = min(initialDelay * (1 << exponent), maxDelay)
-        let half = ceiling / 2
-        let nanos = Int64(half.components.seconds) * 1_000_000_000
-            + half.components.attoseconds / 1_000_000_000
-        guard nanos > 0 else { return ceiling }
-        return half + .nanoseconds(Int64.random(in: 0...nanos, using: &generator))
+    /// The backoff for one request's retries (PipelineCore's capped
+    /// exponential backoff; each delay is random in [cap/2, cap]).
+    func makeBackoff() -> Backoff {
+        Backoff(
+            initialMilliseconds: Self.milliseconds(initialDelay), maximumMilliseconds: Self.milliseconds(maxDelay))
     }
 
-    /// The delay after failed attempt number `attempt`, with the system generator.
-    public func delay(afterAttempt attempt: Int) -> Duration {
-        var generator = SystemRandomNumberGenerator()
-        return delay(afterAttempt: attempt, using: &generator)
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PipelineCore
 
 /// An S3 client over libcurl.
 ///
@@ -12,9 +13,11 @@ public final class S3Client: Sendable {
     public let configuration: S3ClientConfiguration
     let endpoint: Endpoint
     let signer: SigV4Signer
-    private let thread: BlockingThread<CurlConnection>
+    private let worker: BlockingWorker
+    private let connection: CurlConnection
     private let limits: TransferLimits
-    private let counters = Counters()
+    /// Requests sent and retries made, shared by the tasks using the client.
+    private let counters = Locked((requests: 0, retries: 0))
 
     /// A client for `configuration`.
     ///
@@ -32,20 +35,20 @@ public final class S3Client: Sendable {
         self.endpoint = endpoint
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         self.limits = TransferLimits(
-            connectTimeoutMilliseconds: Self.milliseconds(configuration.connectTimeout),
-            totalTimeoutMilliseconds: Self.milliseconds(configuration.requestTimeout),
-            stallSeconds: max(1, Self.milliseconds(configuration.stallTimeout) / 1000))
-        self.thread = BlockingThread(
-            name: "tributary.s3.curl", makeState: { CurlConnection() }, destroyState: { _ in })
+            connectTimeoutMilliseconds: RetryPolicy.milliseconds(configuration.connectTimeout),
+            totalTimeoutMilliseconds: RetryPolicy.milliseconds(configuration.requestTimeout),
+            stallSeconds: max(1, RetryPolicy.milliseconds(configuration.stallTimeout) / 1000))
+        self.worker = BlockingWorker(name: "tributary-s3-curl")
+        self.connection = CurlConnection()
     }
 
-    deinit { thread.stop() }
+    deinit { worker.shutdown() }
 
     /// Stops the client's thread once queued requests are done; later calls fail.
-    public func shutdown() { thread.stop() }
+    public func shutdown() { worker.shutdown() }
 
     /// Requests sent (every attempt counts) and retries made, since creation.
-    public var statistics: (requests: Int, retries: Int) { counters.snapshot }
+    public var statistics: (requests: Int, retries: Int) { counters.value }
 
     // MARK: - Request execution
 
@@ -72,15 +75,20 @@ public final class S3Client: Sendable {
             method: call.method, path: path, query: call.query,
             headers: [(name: "Host", value: authority)] + call.headers)
         let body = call.body
+        let connection = self.connection
         var payloadHash: String? = nil
+        var backoff = configuration.retry.makeBackoff()
         var attempt = 0
         while true {
             attempt += 1
-            counters.countRequest(retry: attempt > 1)
+            counters.withLock { counts in
+                counts.requests += 1
+                if attempt > 1 { counts.retries += 1 }
+            }
             let knownHash = payloadHash
             let outcome: Attempt
             do {
-                outcome = try await thread.run { connection in
+                outcome = try await worker.run {
                     // Hash and sign on the client thread: hashing a 16 MiB
                     // part is real CPU work that should stay off the pool,
                     // and signing per attempt keeps x-amz-date fresh.
@@ -116,7 +124,7 @@ public final class S3Client: Sendable {
             }
             guard error.isRetriable, attempt < configuration.retry.maxAttempts else { throw error }
             do {
-                try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt))
+                try await backoff.wait()
             } catch {
                 throw failure(call, kind: .transport, code: "Cancelled", message: "cancelled while retrying",
                               attempts: attempt, retriable: false)
@@ -191,31 +199,5 @@ public final class S3Client: Sendable {
         case 503: return "ServiceUnavailable"
         default: return "HTTP\(status)"
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}
-
-/// Request and retry counts, shared by the tasks that use one client.
-private final class Counters: @unchecked Sendable {
-    // @unchecked: every access holds `lock`.
-    private let lock = NSLock()
-    private var requests = 0
-    private var retries = 0
-
-    func countRequest(retry: Bool) {
-        lock.lock()
-        requests += 1
-        if retry { retries += 1 }
-        lock.unlock()
-    }
-
-    var snapshot: (requests: Int, retries: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (requests, retries)
     }
 }
