@@ -5,27 +5,6 @@ import XCTest
 
 /// The gzip writer's output, checked by the system's `gzip -d`.
 final class GzipTests: XCTestCase {
-    func gunzip(_ data: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        // Write from another thread: a full output pipe would block gzip.
-        let writer = Thread {
-            input.fileHandleForWriting.write(Data(data))
-            try? input.fileHandleForWriting.close()
-        }
-        writer.start()
-        let result = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "gzip -d rejected the stream")
-        return Array(result)
-    }
-
     func testRoundTripsThroughSystemGzip() throws {
         let lines = (0..<3000).map { "{\"id\":\($0),\"name\":\"user \($0 % 97)\",\"email\":\"u\($0)@example.com\"}\n" }
         var writer = GzipWriter()
@@ -54,4 +33,28 @@ final class GzipTests: XCTestCase {
         let data = Array(String(repeating: "{\"a\":1}\n", count: 500).utf8)
         XCTAssertEqual(GzipWriter.compress(data), GzipWriter.compress(data))
     }
+}
+
+struct GunzipFailed: Error {}
+
+/// Decompresses with the system's `gzip -dc`, an independent inflater.
+func gunzip(_ data: [UInt8]) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-dc"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    // Write from another thread: a full output pipe would block gzip.
+    let writer = Thread {
+        input.fileHandleForWriting.write(Data(data))
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let result = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw GunzipFailed() }
+    return Array(result)
 }
