@@ -20,17 +20,21 @@ public final class S3SinkConnector: Sendable {
     public let kafka: KafkaConfiguration
     private let client: S3Client
     private let progress = Locked(S3SinkStatistics())
+    private let throughput: Throughput?
 
     /// A sink for `config`, reading through `kafka`.
     ///
+    /// - Parameter throughput: counts every consumed record, for progress lines.
     /// - Throws: `PipelineError.config` for inconsistent settings, or
     ///   `CredentialsError` when no credentials are configured or in the environment.
     public init(
-        config: S3SinkConfig, kafka: KafkaConfiguration, environment: [String: String] = ProcessEnvironment.current
+        config: S3SinkConfig, kafka: KafkaConfiguration, throughput: Throughput? = nil,
+        environment: [String: String] = ProcessEnvironment.current
     ) throws {
         try config.validate()
         self.config = config
         self.kafka = kafka
+        self.throughput = throughput
         self.client = try S3Client(configuration: config.clientConfiguration(environment: environment))
     }
 
@@ -74,6 +78,7 @@ public final class S3SinkConnector: Sendable {
                 }
                 if !lost.isEmpty { await task.revoke(lost) }
                 try await task.put(messages)
+                throughput?.add(messages.count)
                 try await task.tick()
                 progress.withLock { $0 = task.statistics }
             }
