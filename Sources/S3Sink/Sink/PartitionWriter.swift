@@ -72,8 +72,20 @@ final class PartitionWriter {
         files = [:]
         rotation.reset(now: now)
         guard let offset = pendingCommit else { return nil }
-        try await commit([topicPartition: offset])
-        return offset
+        // A commit refused for a passing reason (coordinator moving, broker
+        // briefly down) is retried: moving on without it would leave two
+        // uncommitted batches, which a rebuild could no longer replace exactly.
+        var backoff = Backoff(initialMilliseconds: 100, maximumMilliseconds: 2000)
+        var attempt = 1
+        while true {
+            do {
+                try await commit([topicPartition: offset])
+                return offset
+            } catch PipelineError.kafka(_, _, _, let retriable) where retriable && attempt < 6 {
+                attempt += 1
+                try await backoff.wait()
+            }
+        }
     }
 
     /// Throws away the open files (aborting multipart uploads); the records
