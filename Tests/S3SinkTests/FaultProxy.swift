@@ -29,6 +29,8 @@ final class FaultProxy: @unchecked Sendable {
         case reset
         /// Forward, but cut the answer off half way.
         case truncate
+        /// Say nothing for this long, then close: the client must time out.
+        case stall(seconds: Int)
     }
 
     let port: UInt16
@@ -127,6 +129,8 @@ final class FaultProxy: @unchecked Sendable {
         case .reset:
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
             setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        case .stall(let seconds):
+            sleep(UInt32(seconds))
         case .truncate:
             let response = forward(request)
             Self.writeAll(client, Array(response.prefix(max(1, response.count / 2))))

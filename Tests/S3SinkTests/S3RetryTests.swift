@@ -63,6 +63,21 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(client.statistics.retries, faults)
     }
 
+    func testStalledAnswerTimesOutAndIsRetried() async throws {
+        let env = try S3TestEnvironment.load()
+        let proxy = try FaultProxy(upstream: env.endpoint, plan: [.stall(seconds: 3)])
+        defer { proxy.stop() }
+        let client = try S3Client(
+            configuration: S3ClientConfiguration(
+                region: env.region, credentials: env.credentials, endpoint: proxy.url,
+                retry: S3TestEnvironment.quickRetry, requestTimeout: .seconds(30), stallTimeout: .seconds(1)))
+        let key = S3TestEnvironment.uniquePrefix() + "after-stall"
+        try await client.putObject(bucket: env.bucket, key: key, body: [4, 2])
+        XCTAssertEqual(client.statistics.retries, 1)
+        let read = try await client.getObject(bucket: env.bucket, key: key)
+        XCTAssertEqual(read, [4, 2])
+    }
+
     func testGivesUpAfterMaxAttemptsWithTheLastError() async throws {
         let env = try S3TestEnvironment.load()
         let proxy = try FaultProxy(upstream: env.endpoint, plan: Array(repeating: .slowDown, count: 3))

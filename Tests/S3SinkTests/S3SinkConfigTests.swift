@@ -1,3 +1,4 @@
+import Foundation
 import PipelineCore
 import XCTest
 
@@ -115,5 +116,24 @@ final class S3SinkConfigTests: XCTestCase {
         XCTAssertTrue(error(["aws.access.key.id": "AKID"]).contains("aws.secret.access.key"))
         let secretError = error(["aws.access.key.id": "AKID", "aws.secret.access.key": "SUPERSECRET", "flush.size": "x"])
         XCTAssertFalse(secretError.contains("SUPERSECRET"), secretError)
+    }
+}
+
+/// The example connector shipped in Examples/connectors runs unchanged.
+final class S3SinkExampleConnectorTests: XCTestCase {
+    func testShippedExampleParses() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = repository.appendingPathComponent("Examples/connectors/s3-sink.json").path
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        let spec = try ConnectorSpec.parse(bytes, fallbackName: "s3-sink")
+        let config = try S3SinkConfig.parse(
+            spec.properties,
+            environment: ["AWS_REGION": "us-east-1", "TRIBUTARY_S3_BUCKET": "b", "TRIBUTARY_S3_ENDPOINT": "http://127.0.0.1:9000"])
+        XCTAssertEqual(config.bucket, "b")
+        XCTAssertEqual(config.endpoint, "http://127.0.0.1:9000")
+        XCTAssertEqual(config.rotation.flushSize, 5)
+        XCTAssertEqual(config.rotation.scheduleIntervalMilliseconds, 6000)
+        XCTAssertEqual(config.groupID, "connect-\(spec.name)")
     }
 }
