@@ -177,6 +177,25 @@ final class S3ClientTests: XCTestCase {
         XCTAssertFalse(text.contains(env.credentials.secretAccessKey.value), "the secret leaked into: \(text)")
     }
 
+    func testVirtualHostedAddressing() async throws {
+        let env = try S3TestEnvironment.load()
+        // `<bucket>.localhost` resolves to loopback in libcurl, and moto reads
+        // the bucket from the Host header's first label.
+        guard let port = URLComponents(string: env.endpoint)?.port else {
+            return XCTFail("endpoint \(env.endpoint) has no port")
+        }
+        let client = try env.client(endpoint: "http://localhost:\(port)", addressing: .virtualHosted)
+        let key = S3TestEnvironment.uniquePrefix() + "virtual (host).json"
+        try await client.putObject(bucket: env.bucket, key: key, body: Array("v".utf8))
+        let read = try await client.getObject(bucket: env.bucket, key: key)
+        XCTAssertEqual(read, Array("v".utf8))
+        let page = try await client.listObjectsV2(bucket: env.bucket, prefix: key)
+        XCTAssertEqual(page.objects.map(\.key), [key])
+        // The same object through path-style addressing.
+        let pathStyle = try await env.client().getObject(bucket: env.bucket, key: key)
+        XCTAssertEqual(pathStyle, read)
+    }
+
     func testHeadBucket() async throws {
         let env = try S3TestEnvironment.load()
         let client = try env.client()

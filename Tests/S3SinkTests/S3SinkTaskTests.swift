@@ -41,6 +41,22 @@ final class S3SinkTaskTests: XCTestCase {
         XCTAssertEqual(after.count, 3)
     }
 
+    func testSchemalessJSONIsWrittenAsIs() async throws {
+        let env = try S3TestEnvironment.load()
+        var config = env.sinkConfig(flushSize: 2)
+        config.valueSchemasEnabled = false
+        let client = try env.client()
+        let task = try S3SinkTask(config: config, client: client, commit: CommitLog().committer)
+        let documents = ["{\"b\":1,\"a\":[true,null,\"x\"]}", "{\"nested\":{\"z\":2.5}}"]
+        try await task.put(
+            documents.enumerated().map { index, text in
+                KafkaMessage(topic: "logs", partition: 0, offset: Int64(index), key: nil, value: Array(text.utf8))
+            })
+        let key = "\(config.naming.topicsDir)/logs/partition=0/logs+0+0000000000.json"
+        let body = try await client.getObject(bucket: env.bucket, key: key)
+        XCTAssertEqual(lines(body), documents)
+    }
+
     func testReplayAfterCrashRebuildsIdenticalObjects() async throws {
         let env = try S3TestEnvironment.load()
         var config = env.sinkConfig(flushSize: 7)

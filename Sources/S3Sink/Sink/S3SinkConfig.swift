@@ -27,6 +27,18 @@ public enum NullValueBehavior: String, Sendable, Equatable {
 
 /// The S3 sink's typed configuration. Built directly by library users or
 /// from Confluent S3 sink connector properties with ``init(connector:)``.
+///
+/// Where this sink differs from Confluent's, on purpose:
+/// - `rotate.interval.ms` also works without a time-based partitioner,
+///   measured on the Kafka record timestamps (Confluent ignores it there).
+/// - With `rotate.schedule.interval.ms` delivery stays exactly-once: each
+///   partition commits synchronously after every upload batch, so the batch
+///   rebuilt after a crash starts at the same offsets and replaces it.
+/// - `s3.compression.level` is accepted but gzip has one level here (LZ77
+///   with fixed Huffman codes, written in Swift).
+/// - `path.format` supports numeric fields only (no month or day names),
+///   so `locale` never changes a path.
+/// - Formats: JsonFormat and ByteArrayFormat (no Avro or Parquet).
 public struct S3SinkConfig: Sendable {
     /// The connector name; the consumer group is `connect-<name>`, as in Connect.
     public var name: String
