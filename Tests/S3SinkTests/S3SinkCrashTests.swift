@@ -46,6 +46,9 @@ final class S3SinkCrashTests: XCTestCase {
     /// lets a last sink finish, then checks the bucket.
     func crashRun(extra: [String: String], expectedObjects: Int?, identical: Bool) async throws {
         let env = try S3TestEnvironment.load()
+        // The embedded broker lives here and talks to children that die
+        // mid-write: a write to a dead socket must be an error, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let cluster = try EmbeddedKafka(brokers: 1)
         defer { cluster.close() }
         try cluster.createTopic("P_USERS", partitions: Self.partitions)
@@ -185,7 +188,8 @@ final class ChildSink: @unchecked Sendable {
     /// SIGKILL: no chance to clean up, as in a crash.
     func kill() {
         guard let process else { return }
-        if process.isRunning {
+        // Only a real child pid: kill(0) or kill(-1) would hit this very process.
+        if process.isRunning && process.processIdentifier > 0 {
             Glibc.kill(process.processIdentifier, SIGKILL)
         } else {
             exitedEarly = true
@@ -204,6 +208,12 @@ final class S3SinkCrashChild: XCTestCase {
         let environment = ProcessInfo.processInfo.environment
         guard let connector = environment[Self.configVariable], let bootstrap = environment[Self.bootstrapVariable] else {
             throw XCTSkip("runs only as the sink process that S3SinkCrashTests starts and kills")
+        }
+        // Never outlive the test that started us: if it dies, so do we.
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(200_000) }
+            exit(3)
         }
         let spec = try ConnectorSpec.parse(Array(connector.utf8), fallbackName: "crash")
         let config = try S3SinkConfig.parse(spec.properties)
