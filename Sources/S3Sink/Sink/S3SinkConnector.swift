@@ -38,6 +38,20 @@ public final class S3SinkConnector: Sendable {
         self.client = try S3Client(configuration: config.clientConfiguration(environment: environment))
     }
 
+    /// A sink from Confluent S3 sink connector properties (a connector
+    /// JSON's `config`), as a Connect worker would start it.
+    ///
+    /// - Throws: `PipelineError.config` naming the key at fault, or
+    ///   `CredentialsError` when no credentials are configured or in the environment.
+    public convenience init(
+        properties: [String: String], kafka: KafkaConfiguration, throughput: Throughput? = nil,
+        environment: [String: String] = ProcessEnvironment.current
+    ) throws {
+        try self.init(
+            config: S3SinkConfig.parse(properties, environment: environment), kafka: kafka, throughput: throughput,
+            environment: environment)
+    }
+
     /// Counters as of the last processed batch.
     public var statistics: S3SinkStatistics { progress.value }
 
