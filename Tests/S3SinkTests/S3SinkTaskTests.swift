@@ -167,6 +167,24 @@ final class S3SinkTaskTests: XCTestCase {
             ["\(dir)/P_USERS/partition=0/P_USERS+0+0000000000.json", "\(dir)/P_USERS/partition=0/P_USERS+0+0000000003.json"])
     }
 
+    func testWallClockRecordTimeRotatesWhileIdle() async throws {
+        let env = try S3TestEnvironment.load()
+        var config = env.sinkConfig(flushSize: 1000)
+        config.partitioner = .timeBased(pathFormat: "'hour'=HH", durationMilliseconds: 3_600_000, extractor: .wallclock)
+        config.rotation.rotateIntervalMilliseconds = 10_000
+        let clock = TestClock()
+        let client = try env.client()
+        let log = CommitLog()
+        let task = try S3SinkTask(config: config, client: client, commit: log.committer, clock: clock.read)
+        try await task.put(SinkFixtures.messages(topic: "P_USERS", offsets: 0..<2))
+        clock.advance(by: 9_999)
+        try await task.tick()
+        XCTAssertTrue(log.commits.value.isEmpty)
+        clock.advance(by: 1)
+        try await task.tick()
+        XCTAssertEqual(log.last, [TopicPartition("P_USERS", 0): 2])
+    }
+
     func testLargeFilesStreamAsMultipartParts() async throws {
         let env = try S3TestEnvironment.load()
         var config = env.sinkConfig(flushSize: 12)

@@ -33,8 +33,14 @@ final class PartitionWriter {
         rotation.shouldRotate(before: encodedPartition, recordTime: recordTime, timeBased: timeBased, now: now)
     }
 
-    /// Whether the schedule (`rotate.schedule.interval.ms`) is due.
-    func isScheduleDue(now: Int64) -> Bool { rotation.isScheduleDue(now: now) }
+    /// Whether the open files are due without a new record: the schedule
+    /// (`rotate.schedule.interval.ms`) or, when record time is the wall
+    /// clock, `rotate.interval.ms` (as Confluent checks on every put).
+    func isDueWithoutRecord(now: Int64, recordTimeIsWallClock: Bool) -> Bool {
+        if rotation.isScheduleDue(now: now) { return true }
+        guard recordTimeIsWallClock, let current = rotation.currentEncodedPartition else { return false }
+        return rotation.shouldRotate(before: current, recordTime: now, timeBased: true, now: now)
+    }
 
     /// Whether `flush.size` is reached.
     var isFull: Bool { rotation.isFull }

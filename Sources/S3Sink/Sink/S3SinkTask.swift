@@ -29,6 +29,7 @@ public final class S3SinkTask {
     private let zone: ZoneRules
     private let valueConverter: JsonConverter
     private let needsDecodedValue: Bool
+    private let recordTimeIsWallClock: Bool
     private let commitOffsets: Committer
     private let deadLetters: DeadLetters?
     private let clock: @Sendable () -> Int64
@@ -56,6 +57,11 @@ public final class S3SinkTask {
         } else {
             needsDecodedValue = true
         }
+        if case .timeBased(_, _, .wallclock) = config.partitioner {
+            recordTimeIsWallClock = true
+        } else {
+            recordTimeIsWallClock = false
+        }
         self.commitOffsets = commit
         self.deadLetters = deadLetters
         self.clock = clock
@@ -75,12 +81,15 @@ public final class S3SinkTask {
     }
 
     /// Rotates partitions whose scheduled rotation (`rotate.schedule.interval.ms`)
-    /// is due; call it even when no messages arrive.
+    /// is due, or whose `rotate.interval.ms` has passed on the wall clock when
+    /// that is the record time; call it even when no messages arrive.
     public func tick() async throws {
         let now = clock()
         for topicPartition in writers.keys.sorted() {
             let writer = writers[topicPartition]!
-            if writer.isScheduleDue(now: now) { try await rotate(writer, now: now) }
+            if writer.isDueWithoutRecord(now: now, recordTimeIsWallClock: recordTimeIsWallClock) {
+                try await rotate(writer, now: now)
+            }
         }
     }
 
