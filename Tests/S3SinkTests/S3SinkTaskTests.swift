@@ -208,6 +208,38 @@ final class S3SinkTaskTests: XCTestCase {
         XCTAssertEqual(body, [UInt8(ascii: "\n"), UInt8(ascii: "b")])
     }
 
+    func testManyOpenFilesShareTheBufferBudget() async throws {
+        let budget = BufferBudget(totalBytes: 64 << 20, configuredPartSize: 25 << 20)
+        XCTAssertEqual(budget.partSize, 25 << 20)
+        budget.openFiles = 4
+        XCTAssertEqual(budget.partSize, 16 << 20)
+        budget.openFiles = 100
+        XCTAssertEqual(budget.partSize, S3Client.minimumPartSize)
+
+        let env = try S3TestEnvironment.load()
+        var config = env.sinkConfig(flushSize: 12)
+        config.format = .byteArray(separator: [], fileExtension: ".bin")
+        config.partitioner = .field(["region"])
+        config.bufferBudget = 10 << 20  // two open files: 5 MiB parts instead of 25
+        let client = try env.client()
+        let task = try S3SinkTask(config: config, client: client, commit: CommitLog().committer)
+        // 12 records of 1 MiB alternating between two regions: two files of 6 MiB.
+        let messages = (0..<12).map { offset in
+            let region = offset % 2 == 0 ? "eu" : "us"
+            let padding = String(repeating: "x", count: (1 << 20) - 40)
+            return KafkaMessage(
+                topic: "P_USERS", partition: 0, offset: Int64(offset), key: nil,
+                value: Array("{\"schema\":null,\"payload\":{\"region\":\"\(region)\",\"p\":\"\(padding)\"}}".utf8))
+        }
+        try await task.put(messages)
+        for (region, start) in [("eu", 0), ("us", 1)] {
+            let key = "\(config.naming.topicsDir)/P_USERS/region=\(region)/P_USERS+0+000000000\(start).bin"
+            let head = try await client.headObject(bucket: env.bucket, key: key)
+            XCTAssertEqual(head?.size, messages.filter { $0.offset % 2 == Int64(start) }.reduce(0) { $0 + $1.value!.count })
+            XCTAssertTrue(head?.etag.hasSuffix("-2\"") ?? false, "\(region) in two parts: \(head?.etag ?? "-")")
+        }
+    }
+
     func testNullValuesFailOrAreIgnored() async throws {
         let env = try S3TestEnvironment.load()
         var config = env.sinkConfig(flushSize: 3)

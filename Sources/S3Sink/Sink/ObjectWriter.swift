@@ -10,7 +10,8 @@ final class ObjectWriter {
     let startOffset: Int64
     private let client: S3Client
     private let bucket: String
-    private let partSize: Int
+    private let budget: BufferBudget
+    private var isOpen = true
     private let contentType: String
     private var gzip: GzipWriter?
     private var buffer: [UInt8] = []
@@ -21,14 +22,15 @@ final class ObjectWriter {
     private(set) var rawByteCount = 0
 
     init(
-        client: S3Client, bucket: String, key: String, startOffset: Int64, partSize: Int, contentType: String,
+        client: S3Client, bucket: String, key: String, startOffset: Int64, budget: BufferBudget, contentType: String,
         compression: CompressionType
     ) {
         self.client = client
         self.bucket = bucket
         self.key = key
         self.startOffset = startOffset
-        self.partSize = partSize
+        self.budget = budget
+        budget.openFiles += 1
         self.contentType = contentType
         self.gzip = compression == .gzip ? GzipWriter() : nil
     }
@@ -41,6 +43,7 @@ final class ObjectWriter {
         } else {
             buffer += bytes
         }
+        let partSize = budget.partSize
         while buffer.count >= partSize {
             try await uploadPart(Array(buffer.prefix(partSize)))
             buffer.removeFirst(partSize)
@@ -49,6 +52,7 @@ final class ObjectWriter {
 
     /// Finishes the object so it appears under its key.
     func commit() async throws(S3Error) {
+        close()
         if gzip != nil {
             buffer += gzip!.finish()
             gzip = nil
@@ -66,12 +70,19 @@ final class ObjectWriter {
 
     /// Drops the object: aborts its multipart upload if one was started.
     func discard() async {
+        close()
         buffer = []
         if let uploadID {
             // Best effort: S3 lifecycle rules clean up what an abort misses.
             try? await client.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
         }
         uploadID = nil
+    }
+
+    /// Leaves the budget's count of open files (once).
+    private func close() {
+        if isOpen { budget.openFiles -= 1 }
+        isOpen = false
     }
 
     private func uploadPart(_ body: [UInt8]) async throws(S3Error) {
@@ -81,5 +92,30 @@ final class ObjectWriter {
         let part = try await client.uploadPart(
             bucket: bucket, key: key, uploadID: uploadID!, partNumber: parts.count + 1, body: body)
         parts.append(part)
+    }
+}
+
+/// Shares a memory budget among the open files of one task.
+///
+/// Each open file buffers up to one part before uploading it. With many
+/// files open (a FieldPartitioner over many values), parts shrink toward
+/// S3's 5 MiB minimum so that all buffers together stay near `totalBytes`.
+/// Only the multipart layout changes, never an object's bytes or name.
+final class BufferBudget {
+    /// The most all open files should buffer together.
+    let totalBytes: Int
+    /// `s3.part.size`: the part size when few files are open.
+    let configuredPartSize: Int
+    /// Files open now.
+    var openFiles = 0
+
+    init(totalBytes: Int, configuredPartSize: Int) {
+        self.totalBytes = totalBytes
+        self.configuredPartSize = configuredPartSize
+    }
+
+    /// The part size for the files open now.
+    var partSize: Int {
+        max(S3Client.minimumPartSize, min(configuredPartSize, totalBytes / max(openFiles, 1)))
     }
 }

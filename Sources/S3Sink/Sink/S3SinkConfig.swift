@@ -65,6 +65,9 @@ public struct S3SinkConfig: Sendable {
     public var compression: CompressionType
     /// `s3.part.size`: the multipart part size, and so the most a file buffers.
     public var partSize: Int
+    /// About the most all open files buffer together (no Confluent key):
+    /// with many files open, parts shrink toward S3's 5 MiB minimum.
+    public var bufferBudget: Int
     /// `partitioner.class` and its keys.
     public var partitioner: PartitionerChoice
     /// `timezone` for time partitions and scheduled rotation; empty is UTC.
@@ -97,6 +100,7 @@ public struct S3SinkConfig: Sendable {
         format = .json
         compression = .none
         partSize = 25 * 1024 * 1024
+        bufferBudget = 256 * 1024 * 1024
         partitioner = .default
         timeZone = ""
         nullValues = .fail

@@ -34,6 +34,7 @@ public final class S3SinkTask {
     private let deadLetters: DeadLetters?
     private let clock: @Sendable () -> Int64
     private var writers: [TopicPartition: PartitionWriter] = [:]
+    private let budget: BufferBudget
     private let counters = Locked(S3SinkStatistics())
 
     /// A task writing with `client` and committing with `commit`.
@@ -62,6 +63,7 @@ public final class S3SinkTask {
         } else {
             recordTimeIsWallClock = false
         }
+        self.budget = BufferBudget(totalBytes: config.bufferBudget, configuredPartSize: config.partSize)
         self.commitOffsets = commit
         self.deadLetters = deadLetters
         self.clock = clock
@@ -183,6 +185,7 @@ public final class S3SinkTask {
     private func openFile(for topicPartition: TopicPartition) -> (String, Int64) -> ObjectWriter {
         let config = self.config
         let client = self.client
+        let budget = self.budget
         return { encodedPartition, startOffset in
             let key = config.naming.key(
                 topic: topicPartition.topic, partition: topicPartition.partition, encodedPartition: encodedPartition,
@@ -194,7 +197,7 @@ public final class S3SinkTask {
             default: contentType = "application/octet-stream"
             }
             return ObjectWriter(
-                client: client, bucket: config.bucket, key: key, startOffset: startOffset, partSize: config.partSize,
+                client: client, bucket: config.bucket, key: key, startOffset: startOffset, budget: budget,
                 contentType: contentType, compression: config.compression)
         }
     }
