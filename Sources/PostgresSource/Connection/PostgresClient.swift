@@ -11,7 +11,7 @@ public final class PostgresClient: Sendable {
     public let settings: ConnectionSettings
     let name: String
     let logger: Logger
-    private let worker: PGWorker
+    private let worker: BlockingWorker
     private let slot = ConnectionSlot()
 
     /// Creates the client; nothing connects until the first call or ``connect(policy:)``.
@@ -19,7 +19,7 @@ public final class PostgresClient: Sendable {
         self.settings = settings
         self.name = name
         self.logger = logger
-        self.worker = PGWorker(name: "pg-\(name)")
+        self.worker = BlockingWorker(name: "pg-\(name)")
     }
 
     deinit { worker.shutdown() }
@@ -65,16 +65,15 @@ public final class PostgresClient: Sendable {
     public func retrying<T: Sendable>(
         _ operation: String, policy: RetryPolicy, _ body: @escaping @Sendable (Int) async throws -> T
     ) async throws -> T {
-        var attempt = 0
+        var backoff = policy.backoff
         while true {
             do {
                 _ = try await withConnection { _ in () }
-                return try await body(attempt)
+                return try await body(backoff.attempt)
             } catch let error as PostgresError where error.isRetriable {
-                attempt += 1
-                guard policy.attempts.map({ attempt < $0 }) ?? true else { throw error }
-                let delay = policy.delay(afterAttempt: attempt)
-                logger.warning("\(operation) failed, retrying in \(delay) ms (attempt \(attempt + 1)): \(error)")
+                guard policy.attempts.map({ backoff.attempt + 1 < $0 }) ?? true else { throw error }
+                let delay = backoff.nextDelayMilliseconds()
+                logger.warning("\(operation) failed, retrying in \(delay) ms (attempt \(backoff.attempt + 1)): \(error)")
                 try await Task.sleep(for: .milliseconds(delay))
             }
         }
@@ -112,16 +111,14 @@ public struct RetryPolicy: Sendable {
     /// For a running stage: keep trying, at most 10 s apart.
     public static let forever = RetryPolicy(attempts: nil, initialDelayMilliseconds: 100, maximumDelayMilliseconds: 10_000)
 
-    /// Doubling from the initial delay up to the cap, with jitter in [cap/2, cap]
-    /// so that many clients do not reconnect in lockstep.
-    func delay(afterAttempt attempt: Int) -> Int {
-        let cap = min(maximumDelayMilliseconds, initialDelayMilliseconds << min(attempt - 1, 20))
-        return cap / 2 + Int.random(in: 0...max(cap / 2, 0))
+    /// Capped exponential backoff with jitter, so many clients do not reconnect in lockstep.
+    var backoff: Backoff {
+        Backoff(initialMilliseconds: initialDelayMilliseconds, maximumMilliseconds: maximumDelayMilliseconds)
     }
 }
 
 /// The connection of a client. Read and written only on the client's worker
-/// thread (every access is inside `PGWorker.run`), hence the unchecked conformance.
+/// thread (every access is inside `BlockingWorker.run`), hence the unchecked conformance.
 private final class ConnectionSlot: @unchecked Sendable {
     var connection: PGConnection?
 }

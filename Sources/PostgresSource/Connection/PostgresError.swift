@@ -11,8 +11,6 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
     case conversion(table: String, column: String, reason: String)
     /// The configuration does not fit the database (missing table or column, nullable column...).
     case schema(table: String, reason: String)
-    /// The client was closed.
-    case closed(String)
 
     /// True for faults that may go away on their own: connection loss, server
     /// shutdown or restart, too many connections, serialization failures, deadlocks.
@@ -32,7 +30,6 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         case .statement(let operation, let state, let message): return "PostgreSQL \(operation) failed (SQLSTATE \(state)): \(message)"
         case .conversion(let table, let column, let reason): return "cannot convert \(table).\(column): \(reason)"
         case .schema(let table, let reason): return "table \(table): \(reason)"
-        case .closed(let name): return "PostgreSQL client '\(name)' is closed"
         }
     }
 }
