@@ -41,36 +41,52 @@ extension PostgresSource {
         }
     }
 
+    /// Fetches and converts the next page while the broker acknowledges the
+    /// previous one (one send in flight: order is kept, memory stays at two pages).
     private func sendPages(_ task: inout TableTask, upper: SourceOffset?) async throws -> Int {
         let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
-        let keyConverter = self.keyConverter, valueConverter = self.valueConverter
+        let keyConverter = self.keyConverter, valueConverter = self.valueConverter, producer = self.producer
         let clock = ContinuousClock()
         var lastStore = clock.now
         var delivered = task.offset
         var previous: SourceOffset?
         var total = 0
         var exhausted = false
-        while !exhausted {
-            let snapshot = task, before = previous
-            let page = try await client.withConnection { connection in
-                let result = try connection.query(fetch, operation: "read \(snapshot.label)")
-                return try snapshot.page(from: result, after: before, keyConverter: keyConverter, valueConverter: valueConverter)
+        var inFlight: (page: TableTask.Page, send: Task<Void, Error>)?
+        do {
+            while true {
+                var page = TableTask.Page()
+                if !exhausted && !Task.isCancelled {
+                    let snapshot = task, before = previous
+                    page = try await client.withConnection { connection in
+                        let result = try connection.query(fetch, operation: "read \(snapshot.label)")
+                        return try snapshot.page(from: result, after: before, keyConverter: keyConverter, valueConverter: valueConverter)
+                    }
+                    exhausted = page.messages.count < config.batchMaxRows
+                    previous = page.last ?? previous
+                }
+                if let (sent, send) = inFlight {
+                    try await send.value
+                    inFlight = nil
+                    total += sent.messages.count
+                    if config.mode != .bulk, let complete = sent.complete { delivered = complete }
+                    events(.delivered(table: task.label, topic: task.topic, rows: sent.messages.count, offset: delivered))
+                    if clock.now - lastStore > .seconds(1) {
+                        try await storeOffset(&task, delivered)
+                        lastStore = clock.now
+                    }
+                }
+                if page.messages.isEmpty { break }
+                let messages = page.messages
+                inFlight = (page, Task { _ = try await producer.send(messages) })
             }
-            exhausted = page.messages.count < config.batchMaxRows
-            if page.messages.isEmpty { break }
-            _ = try await producer.send(page.messages)
-            total += page.messages.count
-            previous = page.last
-            if config.mode != .bulk, let complete = page.complete { delivered = complete }
-            events(.delivered(table: task.label, topic: task.topic, rows: page.messages.count, offset: delivered))
-            if Task.isCancelled { break }
-            if clock.now - lastStore > .seconds(1) {
-                try await storeOffset(&task, delivered)
-                lastStore = clock.now
-            }
+        } catch {
+            // Never leave a send running unobserved; its outcome no longer matters.
+            if let (_, send) = inFlight { _ = try? await send.value }
+            throw error
         }
         // The whole range was read: everything up to its bound is delivered.
-        if exhausted, let upper { delivered = upper }
+        if exhausted && !Task.isCancelled, let upper { delivered = upper }
         try await storeOffset(&task, delivered)
         return total
     }

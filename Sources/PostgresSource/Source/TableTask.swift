@@ -111,6 +111,7 @@ struct TableTask: Sendable {
     func page(from result: PGResult, after previous: SourceOffset?, keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> Page {
         var page = Page()
         var before = previous
+        var keys = EnvelopeEncoder(keyConverter), values = EnvelopeEncoder(valueConverter)
         page.messages.reserveCapacity(result.rowCount)
         let width = readers.count
         let label = self.label
@@ -120,10 +121,10 @@ struct TableTask: Sendable {
             for (column, reader) in readers.enumerated() {
                 fields.append(NamedValue(reader.name, try reader.value(result.bytes(row, column), table: label)))
             }
-            let key = keySchema.map { SchemaAndValue(schema: $0, value: .struct(keyIndexes.map { fields[$0] })) }
-            let record = Record(topic: topic, key: key, value: SchemaAndValue(schema: valueSchema, value: .struct(fields)))
             do {
-                page.messages.append(try record.encoded(keyConverter: keyConverter, valueConverter: valueConverter))
+                let key = try keySchema.map { try keys.encode(SchemaAndValue(schema: $0, value: .struct(keyIndexes.map { fields[$0] }))) }
+                let value = try values.encode(SchemaAndValue(schema: valueSchema, value: .struct(fields)))
+                page.messages.append(KafkaMessage(topic: topic, key: key, value: value))
             } catch {
                 throw PostgresError.conversion(table: label, column: "*", reason: "cannot encode row: \(error)")
             }
