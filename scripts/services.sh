@@ -44,6 +44,10 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
+# Single-quote a value for the env file (each ' becomes '\''), so plain sh,
+# humans and simple parsers can all read it.
+shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
 random_password() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # Print the pid in PIDFILE if that process is alive and its command line
@@ -67,7 +71,8 @@ stop_pid() {
   [[ $(ps -o pgid= -p "$pid" | tr -d ' ') == "$pid" ]] && target=-$pid
   kill -TERM -- "$target" 2>/dev/null || true
   for ((i = 0; i < grace * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    # live_pid, not kill -0: an exited child of PID 1 may linger as a zombie.
+    live_pid "$pidfile" "$pattern" >/dev/null || break
     sleep 0.1
   done
   kill -KILL -- "$target" 2>/dev/null || true
@@ -198,6 +203,8 @@ CTL=$STATE/broker.ctl
 
 kafka_pid() { live_pid "$STATE/kafka.pid" "$STATE/kafka.bootstrap"; }
 holder_pid() { live_pid "$STATE/broker-ctl-holder.pid" "sleep"; }
+# Without its FIFO holder the broker has seen EOF: that counts as down.
+kafka_ok() { kafka_pid >/dev/null && holder_pid >/dev/null; }
 
 kafka_wanted() {
   [[ -z ${TRIBUTARY_SKIP_KAFKA:-} ]] || return 1
@@ -207,7 +214,7 @@ kafka_wanted() {
 }
 
 kafka_start() {
-  if kafka_pid >/dev/null && holder_pid >/dev/null; then return; fi
+  if kafka_ok; then return; fi
   kafka_down
   mkfifo "$CTL"
   # Each open of a FIFO blocks until the other end opens; both run in the
@@ -236,13 +243,21 @@ kafka_down() {
 }
 
 # ---------------------------------------------------------------- env file
+# env_lines NAME VALUE [NAME VALUE...] -> export NAME='VALUE' lines
+env_lines() {
+  while (($#)); do
+    echo "export $1=$(shq "$2")"
+    shift 2
+  done
+}
+
 write_env() {
   local -A s3
   local k v
   while IFS='=' read -r k v; do s3[$k]=$v; done <"$STATE/s3.info"
   {
     echo "# written by scripts/services.sh up; source it"
-    printf 'export %s=%q\n' \
+    env_lines \
       TRIBUTARY_STATE_DIR "$STATE" \
       TRIBUTARY_PG_URL "postgresql://tributary:$(<"$STATE/pg.password")@127.0.0.1:$(<"$STATE/pg.port")/tributary" \
       TRIBUTARY_MYSQL_URL "mysql://tributary:$(<"$STATE/mysql.password")@127.0.0.1:$(<"$STATE/mysql.port")/tributary" \
@@ -252,8 +267,8 @@ write_env() {
       AWS_SECRET_ACCESS_KEY "${s3[secret_access_key]}" \
       AWS_REGION "${s3[region]}"
     # Without a broker the Kafka variables are left unset, so tests can skip.
-    if kafka_pid >/dev/null; then
-      printf 'export %s=%q\n' \
+    if kafka_ok; then
+      env_lines \
         TRIBUTARY_BOOTSTRAP "$(head -n 1 "$STATE/kafka.bootstrap")" \
         TRIBUTARY_BROKER_CONTROL "$CTL"
     fi
@@ -268,12 +283,19 @@ cmd_up() {
   chmod 755 "$STATE"
   runuser -u postgres -- test -x "$STATE" ||
     { log "$STATE is not reachable for user postgres; set TRIBUTARY_STATE_DIR elsewhere"; exit 1; }
-  local kafka=0 ports
+  local kafka=0 ports pg_job my_job
+  rm -f "$STATE/env" # never leave a stale one behind if a start fails
   s3_start
   if kafka_wanted; then kafka=1; kafka_start; fi
   read -ra ports <<<"$(free_ports 2)"
-  pg_up "${ports[0]}"
-  my_up "${ports[1]}"
+  # initdb and mariadb-install-db take a second or two each: run them side by
+  # side. A failing one prints its log; `wait` then fails and stops us.
+  pg_up "${ports[0]}" &
+  pg_job=$!
+  my_up "${ports[1]}" &
+  my_job=$!
+  wait "$pg_job"
+  wait "$my_job"
   s3_wait
   if ((kafka)); then kafka_wait; else kafka_down; fi
   write_env
@@ -293,7 +315,7 @@ cmd_status() {
   local ok=0 name fn
   for name in postgres mariadb s3 kafka; do
     case $name in
-      postgres) fn=pg_pid ;; mariadb) fn=my_pid ;; s3) fn=s3_pid ;; kafka) fn=kafka_pid ;;
+      postgres) fn=pg_pid ;; mariadb) fn=my_pid ;; s3) fn=s3_pid ;; kafka) fn=kafka_ok ;;
     esac
     if $fn >/dev/null; then
       printf '%-9s up\n' "$name"

@@ -23,7 +23,7 @@ done
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  # Install the whole list, not just the missing ones: apt skips the rest.
+  # Only the missing ones: naming an installed package would upgrade it.
   # Debian's postinst scripts try to start the system-wide servers; we never
   # use those (services.sh runs private ones), so tell invoke-rc.d not to.
   policy=/usr/sbin/policy-rc.d
@@ -33,7 +33,7 @@ if ((${#missing[@]})); then
     trap 'rm -f "$policy"' EXIT
   fi
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 
 # The S3 stand-in (scripts/s3server.py) is moto's server, from PyPI.

@@ -25,3 +25,8 @@ public enum ProcessEnvironment {
         getenv(name).map { String(cString: $0) }
     }
 }
+
+/// The text in a NUL-terminated C buffer.
+func stringFromBuffer(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,62 @@
+import CRdKafka
+import Foundation
+
+/// Blocking admin requests, run on the admin's worker thread.
+enum AdminCalls {
+    /// Sends CreateTopics; false when the broker never answered (no such API).
+    static func createTopics(_ rk: OpaquePointer, name: String, partitions: Int, replicationFactor: Int, config: [String: String]) throws -> Bool {
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorText, errorText.count) else {
+            throw PipelineError.config(key: name, reason: stringFromBuffer(errorText))
+        }
+        defer { rd_kafka_NewTopic_destroy(topic) }
+        for (key, value) in config { _ = rd_kafka_NewTopic_set_config(topic, key, value) }
+        let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, 5_000, &errorText, errorText.count)
+        let queue = rd_kafka_queue_new(rk)
+        defer { rd_kafka_queue_destroy(queue) }
+        var topics: [OpaquePointer?] = [topic]
+        rd_kafka_CreateTopics(rk, &topics, 1, options, queue)
+        guard let event = rd_kafka_queue_poll(queue, 10_000) else { return false }
+        defer { rd_kafka_event_destroy(event) }
+        let eventError = rd_kafka_event_error(event)
+        if eventError == RD_KAFKA_RESP_ERR__TIMED_OUT { return false }
+        if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw kafkaError("create topic \(name)", eventError, detail: String(cString: rd_kafka_event_error_string(event)))
+        }
+        var count = 0
+        guard let result = rd_kafka_event_CreateTopics_result(event), let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return true }
+        for i in 0..<count {
+            let err = rd_kafka_topic_result_error(results[i])
+            if err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT { return false }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
+                let detail = rd_kafka_topic_result_error_string(results[i]).map { String(cString: $0) }
+                throw kafkaError("create topic \(name)", err, detail: detail)
+            }
+        }
+        return true
+    }
+
+    /// Asks for the topic's metadata until the broker has auto-created it; returns its partition count.
+    static func autoCreate(_ rk: OpaquePointer, name: String) throws -> Int {
+        let rkt = rd_kafka_topic_new(rk, name, nil)
+        defer { rd_kafka_topic_destroy(rkt) }
+        let deadline = Date().addingTimeInterval(15)
+        var lastError = RD_KAFKA_RESP_ERR_NO_ERROR
+        while Date() < deadline {
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            lastError = rd_kafka_metadata(rk, 0, rkt, &metadata, 5_000)
+            if lastError == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+                defer { rd_kafka_metadata_destroy(metadata) }
+                if metadata.pointee.topic_cnt > 0 {
+                    let t = metadata.pointee.topics[0]
+                    lastError = t.err
+                    if t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0 { return Int(t.partition_cnt) }
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw kafkaError("auto-create topic \(name)", lastError)
+    }
+}

@@ -1,0 +1,184 @@
+import CRdKafka
+import Logging
+
+/// The consumer's mutable side, used only on its worker thread (and from the
+/// rebalance callback, which librdkafka calls on that same thread).
+final class ConsumerState: @unchecked Sendable {
+    var rk: OpaquePointer?
+    let hooks: RebalanceHooks
+    let resetPolicy: String
+    let logger: Logger
+    /// An error found during a rebalance, thrown by the next poll.
+    var pendingError: Error?
+    let assigned = Locked<Set<TopicPartition>>([])
+
+    init(hooks: RebalanceHooks, resetPolicy: String, logger: Logger) {
+        self.hooks = hooks
+        self.resetPolicy = resetPolicy
+        self.logger = logger
+    }
+
+    func destroy() {
+        guard let rk else { return }
+        _ = rd_kafka_consumer_close(rk)
+        rd_kafka_destroy(rk)
+        self.rk = nil
+    }
+
+    func poll(maxMessages: Int, timeoutMs: Int32) throws -> [KafkaMessage] {
+        guard let rk else { throw PipelineError.other("consumer is closed") }
+        try throwPending()
+        var messages: [KafkaMessage] = []
+        var wait = timeoutMs
+        while messages.count < maxMessages, let raw = rd_kafka_consumer_poll(rk, wait) {
+            defer { rd_kafka_message_destroy(raw) }
+            wait = 0
+            let m = raw.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                try handleMessageError(raw)
+                continue
+            }
+            messages.append(KafkaMessage(native: raw))
+            try throwPending()
+        }
+        try throwPending()
+        return messages
+    }
+
+    private func throwPending() throws {
+        if let error = pendingError {
+            pendingError = nil
+            throw error
+        }
+    }
+
+    private func handleMessageError(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) throws {
+        let m = raw.pointee
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        switch m.err {
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+            return
+        case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+            let tp = TopicPartition(topic, m.partition)
+            let low = (try? watermarks(tp).low) ?? -1
+            throw PipelineError.recordsPruned(tp, committed: m.offset, logStart: low)
+        default:
+            let detail = String(cString: rd_kafka_message_errstr(raw))
+            if rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw kafkaError("consume (fatal)", m.err, detail: detail)
+            }
+            // Transient faults (broker down, transport) are retried by librdkafka.
+            logger.debug("consumer: \(detail)")
+        }
+    }
+
+    func watermarks(_ tp: TopicPartition) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
+        return (low, high)
+    }
+
+    func committed(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(rk, list, 30_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("fetch committed offsets", err) }
+        var out: [TopicPartition: Int64] = [:]
+        for (tp, offset, _) in PartitionList.entries(list) where offset >= 0 { out[tp] = offset }
+        return out
+    }
+
+    /// Decides each newly assigned partition's start offset and assigns it.
+    func onAssign(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let tps = PartitionList.entries(partitions).map(\.0)
+        do {
+            let stored = try hooks.assigned(tps)
+            let committed = try self.committed(tps.filter { stored[$0] == nil })
+            for i in 0..<Int(partitions.pointee.cnt) {
+                let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
+                partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
+            }
+        } catch {
+            pendingError = error
+        }
+        let err: rd_kafka_resp_err_t
+        if isCooperative {
+            err = rd_kafka_error_code(rd_kafka_incremental_assign(rk, partitions))
+        } else {
+            err = rd_kafka_assign(rk, partitions)
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { pendingError = kafkaError("assign partitions", err) }
+        assigned.withLock { $0.formUnion(tps) }
+        logger.info("assigned \(tps.map(\.description).joined(separator: ", "))")
+    }
+
+    func onRevoke(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let tps = PartitionList.entries(partitions).map(\.0)
+        hooks.revoked(tps)
+        if isCooperative {
+            _ = rd_kafka_incremental_unassign(rk, partitions)
+        } else {
+            _ = rd_kafka_assign(rk, nil)
+        }
+        assigned.withLock { $0.subtract(tps) }
+        logger.info("revoked \(tps.map(\.description).joined(separator: ", "))")
+    }
+
+    private var isCooperative: Bool {
+        String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    }
+
+    /// A stored position is checked against the log: below its start means data loss.
+    private func startOffset(_ tp: TopicPartition, resumeAt offset: Int64?) throws -> Int64 {
+        guard let offset else {
+            switch resetPolicy {
+            case "latest", "largest", "end": return Int64(RD_KAFKA_OFFSET_END)
+            case "error", "none": throw PipelineError.kafka(operation: "assign \(tp)", code: -1, reason: "no committed offset and auto.offset.reset=\(resetPolicy)", retriable: false)
+            default: return Int64(RD_KAFKA_OFFSET_BEGINNING)
+            }
+        }
+        let marks = try watermarks(tp)
+        if offset < marks.low { throw PipelineError.recordsPruned(tp, committed: offset, logStart: marks.low) }
+        return offset
+    }
+}
+
+let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = { rk, err, partitions, opaque in
+    guard let opaque, let partitions else { return }
+    let state = Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
+    if state.rk == nil { state.rk = rk }
+    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        state.onAssign(partitions)
+    } else {
+        state.onRevoke(partitions)
+    }
+}
+
+extension KafkaMessage {
+    /// Copies a native message (key, value, headers, timestamp).
+    init(native raw: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let m = raw.pointee
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        var headers: [Header] = []
+        var native: OpaquePointer?
+        if rd_kafka_message_headers(raw, &native) == RD_KAFKA_RESP_ERR_NO_ERROR, let native {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(native, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append(Header(name.map { String(cString: $0) } ?? "", bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                index += 1
+            }
+        }
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(raw, &type)
+        self.init(
+            topic: topic, partition: m.partition, offset: m.offset, key: key, value: value, headers: headers,
+            timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+    }
+}

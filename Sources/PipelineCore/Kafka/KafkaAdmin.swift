@@ -1,0 +1,128 @@
+import CRdKafka
+import Foundation
+
+/// Topic and group administration: create topics, list topics and
+/// partitions, read watermarks and a group's committed offsets.
+public final class KafkaAdmin: Sendable {
+    private let worker = BlockingWorker(name: "kafka-admin")
+    private let client: Client
+
+    /// One partition's metadata.
+    public struct PartitionInfo: Sendable, Hashable {
+        public var partition: Int32
+        public var leader: Int32
+    }
+
+    /// One topic's metadata.
+    public struct TopicInfo: Sendable, Hashable {
+        public var name: String
+        public var partitions: [PartitionInfo]
+    }
+
+    public init(configuration: KafkaConfiguration) throws {
+        let conf = try configuration.makeNativeConfig(defaults: [:])
+        client = Client(rk: try makeKafkaHandle(RD_KAFKA_PRODUCER, conf))
+    }
+
+    deinit {
+        let client = self.client
+        worker.enqueue { rd_kafka_destroy(client.rk) }
+        worker.shutdown()
+    }
+
+    /// Creates `name` with `partitions` partitions; an existing topic is fine.
+    ///
+    /// Brokers without the CreateTopics API (the embedded mock cluster) get the
+    /// topic auto-created by a metadata request instead, with the broker's
+    /// default partition count; the count actually created is returned.
+    @discardableResult
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = -1, config: [String: String] = [:]) async throws -> Int {
+        let client = self.client
+        return try await worker.run {
+            let rk = client.rk
+            if !client.lacksCreateTopics {
+                if try AdminCalls.createTopics(rk, name: name, partitions: partitions, replicationFactor: replicationFactor, config: config) {
+                    return partitions
+                }
+                client.lacksCreateTopics = true
+            }
+            let created = try AdminCalls.autoCreate(rk, name: name)
+            if created != partitions {
+                kafkaLogger.notice("broker has no CreateTopics API: topic \(name) was auto-created with \(created) partitions, not \(partitions)")
+            }
+            return created
+        }
+    }
+
+    /// Every topic (internal ones excluded) with its partitions.
+    public func topics() async throws -> [TopicInfo] {
+        let client = self.client
+        return try await worker.run {
+            let rk = client.rk
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(rk, 1, nil, &metadata, 10_000)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw kafkaError("read metadata", err) }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            var out: [TopicInfo] = []
+            for i in 0..<Int(metadata.pointee.topic_cnt) {
+                let t = metadata.pointee.topics[i]
+                let name = String(cString: t.topic)
+                if name.hasPrefix("__") { continue }
+                let partitions = (0..<Int(t.partition_cnt)).map { PartitionInfo(partition: t.partitions[$0].id, leader: t.partitions[$0].leader) }
+                out.append(TopicInfo(name: name, partitions: partitions.sorted { $0.partition < $1.partition }))
+            }
+            return out.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// The low (log start) and high (next offset) watermarks of a partition.
+    public func watermarks(_ tp: TopicPartition) async throws -> (low: Int64, high: Int64) {
+        let client = self.client
+        let marks = try await worker.run { () -> [Int64] in
+            let rk = client.rk
+            var low: Int64 = 0, high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
+            return [low, high]
+        }
+        return (marks[0], marks[1])
+    }
+
+    /// The names of the consumer groups the cluster knows (the embedded
+    /// mock broker lacks this API and answers with an error).
+    public func consumerGroups() async throws -> [String] {
+        let client = self.client
+        return try await worker.run {
+            let rk = client.rk
+            var list: UnsafePointer<rd_kafka_group_list>?
+            let err = rd_kafka_list_groups(rk, nil, &list, 10_000)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw kafkaError("list groups", err) }
+            defer { rd_kafka_group_list_destroy(list) }
+            return (0..<Int(list.pointee.group_cnt)).map { String(cString: list.pointee.groups[$0].group) }.sorted()
+        }
+    }
+
+    /// `group`'s committed offsets for `partitions`, read without joining the group.
+    public func committedOffsets(group: String, partitions: [TopicPartition], configuration: KafkaConfiguration) async throws -> [TopicPartition: Int64] {
+        try await worker.run {
+            let conf = try configuration.with(["group.id": group]).makeNativeConfig(defaults: [:])
+            let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+            defer { rd_kafka_destroy(rk) }
+            let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_committed(rk, list, 10_000)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("fetch committed offsets of \(group)", err) }
+            var out: [TopicPartition: Int64] = [:]
+            for (tp, offset, _) in PartitionList.entries(list) where offset >= 0 { out[tp] = offset }
+            return out
+        }
+    }
+
+    /// The client handle, shared only with the admin's worker thread.
+    final class Client: @unchecked Sendable {
+        let rk: OpaquePointer
+        /// Set once CreateTopics went unanswered, so later calls skip the wait.
+        var lacksCreateTopics = false
+        init(rk: OpaquePointer) { self.rk = rk }
+    }
+}

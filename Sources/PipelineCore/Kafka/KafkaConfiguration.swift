@@ -1,0 +1,97 @@
+import CRdKafka
+import Logging
+
+/// Connection settings for a Kafka client: the bootstrap servers plus any
+/// librdkafka property, passed through unchanged (TLS, SASL, tuning).
+public struct KafkaConfiguration: Sendable, CustomStringConvertible {
+    public var bootstrapServers: String
+    /// librdkafka properties (see its CONFIGURATION.md), e.g. `security.protocol`.
+    public var properties: [String: String]
+
+    public init(bootstrapServers: String, properties: [String: String] = [:]) {
+        self.bootstrapServers = bootstrapServers
+        self.properties = properties
+    }
+
+    /// The configuration with `overrides` applied on top.
+    public func with(_ overrides: [String: String]) -> KafkaConfiguration {
+        var copy = self
+        copy.properties.merge(overrides) { _, new in new }
+        return copy
+    }
+
+    public var description: String {
+        let shown = properties.keys.sorted().map { key in
+            "\(key)=\(ConfigKey.looksSecret(key) ? "[hidden]" : properties[key]!)"
+        }
+        return "bootstrap.servers=\(bootstrapServers)" + (shown.isEmpty ? "" : ", " + shown.joined(separator: ", "))
+    }
+
+    /// Builds a librdkafka configuration; `defaults` apply unless the user set the key.
+    func makeNativeConfig(defaults: [String: String]) throws(PipelineError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var all = defaults
+        all.merge(properties) { _, user in user }
+        all["bootstrap.servers"] = bootstrapServers
+        // Route librdkafka's own log lines through swift-log instead of stderr.
+        rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            var errorText = [CChar](repeating: 0, count: 512)
+            if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                let message = stringFromBuffer(errorText)
+                throw PipelineError.config(key: key, reason: ConfigKey.looksSecret(key) ? "rejected by librdkafka" : message)
+            }
+        }
+        return conf
+    }
+}
+
+/// The logger librdkafka's internal log lines go to.
+let kafkaLogger = Logger(label: "tributary.librdkafka")
+
+/// librdkafka log callback (syslog levels): errors stay errors, the rest is debug noise
+/// such as expected connection refusals while a broker is down.
+let kafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = { _, level, facility, buffer in
+    let text = buffer.map { String(cString: $0) } ?? ""
+    let fac = facility.map { String(cString: $0) } ?? ""
+    switch level {
+    case ...3: kafkaLogger.error("\(fac): \(text)")
+    case 4: kafkaLogger.notice("\(fac): \(text)")
+    default: kafkaLogger.debug("\(fac): \(text)")
+    }
+}
+
+/// librdkafka's text for an error code.
+func kafkaErrorText(_ code: rd_kafka_resp_err_t) -> String {
+    String(cString: rd_kafka_err2str(code))
+}
+
+/// A PipelineError for a failed librdkafka call.
+func kafkaError(_ operation: String, _ code: rd_kafka_resp_err_t, detail: String? = nil) -> PipelineError {
+    let retriable = code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__TIMED_OUT
+        || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+        || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE
+        || code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS || code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
+        || code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE || code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
+    return .kafka(operation: operation, code: code.rawValue, reason: detail ?? kafkaErrorText(code), retriable: retriable)
+}
+
+/// Creates a librdkafka handle, turning its error buffer into a PipelineError.
+func makeKafkaHandle(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws(PipelineError) -> OpaquePointer {
+    var errorText = [CChar](repeating: 0, count: 512)
+    guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+        rd_kafka_conf_destroy(conf)
+        let message = stringFromBuffer(errorText)
+        throw PipelineError.kafka(operation: "create client", code: -1, reason: message, retriable: false)
+    }
+    return handle
+}
+
+extension PipelineError {
+    /// True for faults worth retrying (broker down, timeouts, coordinator moves).
+    public var isRetriable: Bool {
+        if case .kafka(_, _, _, let retriable) = self { return retriable }
+        return false
+    }
+}

@@ -1,0 +1,134 @@
+import CRdKafka
+import Foundation
+import Logging
+
+/// A consumer-group member with manual commits.
+///
+/// Offsets are never committed automatically: a sink commits what its
+/// destination has durably taken. Every librdkafka call runs on the consumer's
+/// own thread (``BlockingWorker``); rebalance callbacks fire there too.
+///
+/// Where a partition resumes is decided here, not by librdkafka: a committed
+/// (or sink-stored) offset below the partition's log start means records
+/// were deleted before anyone consumed them, and `poll` throws
+/// ``PipelineError/recordsPruned(_:committed:logStart:)`` instead of skipping ahead.
+public final class KafkaConsumer: Sendable {
+    private let worker: BlockingWorker
+    private let state: ConsumerState
+    public let groupID: String
+
+    /// Settings applied unless the configuration overrides them.
+    public static let defaultProperties: [String: String] = [
+        "enable.auto.commit": "false",
+        "enable.auto.offset.store": "false",
+        "session.timeout.ms": "10000",
+        "heartbeat.interval.ms": "1000",
+        "max.poll.interval.ms": "300000",
+        "auto.offset.reset": "earliest",
+    ]
+
+    /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).
+    public init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String], hooks: RebalanceHooks = RebalanceHooks(),
+        logger: Logger = Logger(label: "tributary.consumer")
+    ) throws {
+        self.groupID = groupID
+        var properties = KafkaConsumer.defaultProperties.merging(configuration.properties) { _, user in user }
+        let policy = properties["auto.offset.reset"] ?? "earliest"
+        guard ["earliest", "smallest", "beginning", "latest", "largest", "end", "error", "none"].contains(policy) else {
+            throw PipelineError.config(key: "auto.offset.reset", reason: "'\(policy)' is not earliest, latest or error")
+        }
+        // librdkafka must never reset on its own: an out-of-range position becomes an error we report.
+        properties["auto.offset.reset"] = "error"
+        properties["group.id"] = groupID
+        let conf = try KafkaConfiguration(bootstrapServers: configuration.bootstrapServers, properties: properties)
+            .makeNativeConfig(defaults: [:])
+        let state = ConsumerState(hooks: hooks, resetPolicy: policy, logger: logger)
+        rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
+        let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+        rd_kafka_poll_set_consumer(rk)
+        state.rk = rk
+        let list = PartitionList.make(topics.map { (TopicPartition($0, RD_KAFKA_PARTITION_UA), Int64(RD_KAFKA_OFFSET_INVALID)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_subscribe(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_destroy(rk)
+            throw kafkaError("subscribe to \(topics.joined(separator: ","))", err)
+        }
+        self.state = state
+        self.worker = BlockingWorker(name: "kafka-consumer-\(groupID)")
+    }
+
+    deinit {
+        let state = self.state
+        let worker = self.worker
+        worker.enqueue { state.destroy() }
+        worker.shutdown()
+    }
+
+    /// Up to `maxMessages` messages, waiting at most `timeout` for the first.
+    /// Throws when a partition's position was pruned, when a rebalance hook
+    /// failed, or on a fatal client error.
+    public func poll(maxMessages: Int = 1000, timeout: Duration = .milliseconds(500)) async throws -> [KafkaMessage] {
+        let state = self.state
+        let timeoutMs = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return try await worker.run { try state.poll(maxMessages: maxMessages, timeoutMs: timeoutMs) }
+    }
+
+    /// Commits `offsets` (each the next offset to read, i.e. last processed + 1) synchronously.
+    public func commit(_ offsets: [TopicPartition: Int64]) async throws {
+        guard !offsets.isEmpty else { return }
+        let state = self.state
+        try await worker.run {
+            guard let rk = state.rk else { throw PipelineError.other("consumer is closed") }
+            let list = PartitionList.make(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_commit(rk, list, 0)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("commit offsets for group", err) }
+            for (tp, _, perr) in PartitionList.entries(list) where perr != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw kafkaError("commit offset for \(tp)", perr)
+            }
+        }
+    }
+
+    /// The group's committed offsets for `partitions` (nil where none).
+    public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        let state = self.state
+        return try await worker.run { try state.committed(partitions) }
+    }
+
+    /// The partitions currently assigned to this member.
+    public func assignment() async throws -> [TopicPartition] {
+        let state = self.state
+        return try await worker.run { state.assigned.value.sorted() }
+    }
+
+    /// Stops fetching from `partitions` until resumed.
+    public func pause(_ partitions: [TopicPartition]) async throws {
+        try await setPaused(partitions, paused: true)
+    }
+
+    /// Resumes fetching from `partitions`.
+    public func resume(_ partitions: [TopicPartition]) async throws {
+        try await setPaused(partitions, paused: false)
+    }
+
+    private func setPaused(_ partitions: [TopicPartition], paused: Bool) async throws {
+        let state = self.state
+        try await worker.run {
+            guard let rk = state.rk else { return }
+            let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = paused ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError(paused ? "pause" : "resume", err) }
+        }
+    }
+
+    /// Leaves the group (revoking partitions through the hooks) and frees the client.
+    public func close() async {
+        let state = self.state
+        _ = try? await worker.run { state.destroy() }
+        worker.shutdown()
+    }
+}

@@ -1,0 +1,205 @@
+import CRdKafka
+import Foundation
+import Logging
+
+/// Where the broker stored a produced message.
+public struct DeliveryReport: Sendable, Hashable {
+    public var partition: Int32
+    public var offset: Int64
+}
+
+/// An idempotent Kafka producer whose `send` completes only when the broker
+/// has acknowledged every message (acks=all), so callers can advance their
+/// own positions knowing nothing acknowledged can be lost.
+///
+/// librdkafka's delivery reports are served by `rd_kafka_poll` on a
+/// dedicated thread; the async API never blocks the cooperative pool.
+public final class KafkaProducer: Sendable {
+    private let handle: Handle
+    private let logger: Logger
+
+    /// Settings applied unless the configuration overrides them.
+    public static let defaultProperties: [String: String] = [
+        "enable.idempotence": "true",
+        "linger.ms": "5",
+        "batch.num.messages": "10000",
+        "queue.buffering.max.messages": "500000",
+        "queue.buffering.max.kbytes": "1048576",
+        // Java clients hash keys with murmur2: same key, same partition as Kafka Connect.
+        "partitioner": "murmur2_random",
+    ]
+
+    public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tributary.producer")) throws {
+        self.logger = logger
+        let conf = try configuration.makeNativeConfig(defaults: KafkaProducer.defaultProperties)
+        let state = ProducerState()
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
+        rd_kafka_conf_set_error_cb(conf, producerErrorCallback)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
+        let rk = try makeKafkaHandle(RD_KAFKA_PRODUCER, conf)
+        self.handle = Handle(rk: rk, state: state)
+        handle.startPolling()
+    }
+
+    deinit { handle.stop() }
+
+    /// Sends `messages` and returns once the broker acknowledged all of them,
+    /// with each message's partition and offset in the same order.
+    /// Throws the first delivery error (after librdkafka's own retries).
+    public func send(_ messages: [KafkaMessage]) async throws -> [DeliveryReport] {
+        if let fatal = handle.state.fatalError.value { throw fatal }
+        guard !messages.isEmpty else { return [] }
+        let batch = DeliveryBatch(count: messages.count)
+        var index = 0
+        while index < messages.count {
+            let message = messages[index]
+            let context = Unmanaged.passRetained(DeliveryContext(batch: batch, index: index)).toOpaque()
+            let code = produce(message, opaque: context)
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR {
+                index += 1
+                continue
+            }
+            Unmanaged<DeliveryContext>.fromOpaque(context).release()
+            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                // The local queue drains as the poll thread serves delivery reports.
+                try await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            batch.abandon(from: index, error: kafkaError("produce to \(message.topic)", code))
+            break
+        }
+        return try await batch.wait()
+    }
+
+    /// Sends one message; see ``send(_:)-(KafkaMessage])``.
+    public func send(_ message: KafkaMessage) async throws -> DeliveryReport {
+        try await send([message])[0]
+    }
+
+    /// Waits for outstanding messages, then releases the client.
+    public func close() async {
+        await handle.close()
+    }
+
+    private func produce(_ message: KafkaMessage, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+        var headers: OpaquePointer? = nil
+        if !message.headers.isEmpty {
+            headers = rd_kafka_headers_new(message.headers.count)
+            for header in message.headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { _ = rd_kafka_header_add(headers, header.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+                }
+            }
+        }
+        let code = withOptionalBytes(message.key) { key in
+            withOptionalBytes(message.value) { value in
+                tributary_produce(
+                    handle.rk, message.topic, message.partition >= 0 ? message.partition : RD_KAFKA_PARTITION_UA,
+                    key.baseAddress, key.baseAddress == nil ? 0 : key.count,
+                    value.baseAddress, value.baseAddress == nil ? 0 : value.count,
+                    headers, message.timestamp ?? 0, opaque)
+            }
+        }
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
+        return code
+    }
+}
+
+/// Calls `body` with the bytes, or an empty buffer with a nil base for nil (a null key/value).
+func withOptionalBytes<T>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    if bytes.isEmpty {
+        // An empty (not null) value still needs a non-nil pointer.
+        var zero: UInt8 = 0
+        return withUnsafeBytes(of: &zero) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
+    }
+    return bytes.withUnsafeBytes(body)
+}
+
+/// Producer-wide state reachable from librdkafka's callbacks.
+final class ProducerState: Sendable {
+    let fatalError = Locked<PipelineError?>(nil)
+}
+
+/// Tracks one `send` call's messages until every delivery report arrived.
+final class DeliveryBatch: @unchecked Sendable {
+    private struct State {
+        var reports: [DeliveryReport]
+        var remaining: Int
+        var error: PipelineError?
+        var continuation: CheckedContinuation<[DeliveryReport], Error>?
+    }
+    private let state: Locked<State>
+
+    init(count: Int) {
+        state = Locked(State(reports: Array(repeating: DeliveryReport(partition: -1, offset: -1), count: count), remaining: count))
+    }
+
+    /// Messages from `index` on were never enqueued.
+    func abandon(from index: Int, error: PipelineError) {
+        finish { state in
+            state.remaining -= state.reports.count - index
+            if state.error == nil { state.error = error }
+        }
+    }
+
+    func delivered(index: Int, partition: Int32, offset: Int64, error: PipelineError?) {
+        finish { state in
+            state.reports[index] = DeliveryReport(partition: partition, offset: offset)
+            state.remaining -= 1
+            if let error, state.error == nil { state.error = error }
+        }
+    }
+
+    func wait() async throws -> [DeliveryReport] {
+        try await withCheckedThrowingContinuation { continuation in
+            finish { $0.continuation = continuation }
+        }
+    }
+
+    /// Applies `change`, and resumes the waiter once nothing is outstanding.
+    private func finish(_ change: (inout State) -> Void) {
+        let ready: (CheckedContinuation<[DeliveryReport], Error>, Result<[DeliveryReport], Error>)? = state.withLock { state in
+            change(&state)
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            if let error = state.error { return (continuation, .failure(error)) }
+            return (continuation, .success(state.reports))
+        }
+        if let (continuation, result) = ready { continuation.resume(with: result) }
+    }
+}
+
+/// The per-message opaque handed to librdkafka.
+final class DeliveryContext {
+    let batch: DeliveryBatch
+    let index: Int
+    init(batch: DeliveryBatch, index: Int) {
+        self.batch = batch
+        self.index = index
+    }
+}
+
+let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = { _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let context = Unmanaged<DeliveryContext>.fromOpaque(opaque).takeRetainedValue()
+    let err = message.pointee.err
+    let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+    let error = err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : kafkaError("deliver to \(topic)", err)
+    context.batch.delivered(index: context.index, partition: message.pointee.partition, offset: message.pointee.offset, error: error)
+}
+
+let producerErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = { rk, code, reason, opaque in
+    let text = reason.map { String(cString: $0) } ?? ""
+    if rd_kafka_resp_err_t(code) == RD_KAFKA_RESP_ERR__FATAL, let rk, let opaque {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let fatalCode = rd_kafka_fatal_error(rk, &buffer, buffer.count)
+        let state = Unmanaged<ProducerState>.fromOpaque(opaque).takeUnretainedValue()
+        state.fatalError.withLock { $0 = kafkaError("produce (fatal)", fatalCode, detail: stringFromBuffer(buffer)) }
+        kafkaLogger.error("fatal producer error: \(stringFromBuffer(buffer))")
+    } else {
+        kafkaLogger.debug("producer: \(text)")
+    }
+}
