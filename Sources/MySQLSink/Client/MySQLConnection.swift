@@ -35,7 +35,7 @@ public struct ReconnectPolicy: Sendable {
 public final class MySQLConnection: Sendable {
     public let options: MySQLConnectionOptions
     public let reconnectPolicy: ReconnectPolicy
-    private let worker: WorkerThread
+    private let worker: BlockingWorker
     private let box: SessionBox
     private let logger: Logger
 
@@ -43,7 +43,7 @@ public final class MySQLConnection: Sendable {
         self.options = options
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
-        self.worker = WorkerThread(name: "mysql \(options.host):\(options.port)")
+        self.worker = BlockingWorker(name: "mysql \(options.host):\(options.port)")
         self.box = SessionBox(MySQLSession(options: options))
     }
 

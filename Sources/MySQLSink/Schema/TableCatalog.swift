@@ -12,6 +12,8 @@ public actor TableCatalog {
     private let logger: Logger
     /// Column sets already known to fit each table.
     private var verified: [TableRef: Set<[ColumnSpec]>] = [:]
+    /// Key column sets known to exist, for deletes.
+    private var verifiedDeletes: [TableRef: Set<[ColumnSpec]>] = [:]
 
     public init(connection: MySQLConnection, autoCreate: Bool, autoEvolve: Bool, logger: Logger = Logger(label: "tributary.mysql")) {
         self.connection = connection
@@ -23,7 +25,13 @@ public actor TableCatalog {
     /// Forgets what is known about `table` (after an error that suggests it
     /// changed underneath us), or about every table.
     public func invalidate(_ table: TableRef? = nil) {
-        if let table { verified[table] = nil } else { verified.removeAll() }
+        if let table {
+            verified[table] = nil
+            verifiedDeletes[table] = nil
+        } else {
+            verified.removeAll()
+            verifiedDeletes.removeAll()
+        }
     }
 
     /// Ensures `table` can take rows with `columns`. Runs DDL, which commits
@@ -54,6 +62,27 @@ public actor TableCatalog {
             }
         }
         verified[table, default: []].insert(columns)
+    }
+
+    /// Checks that `table` has the key columns a delete needs. Returns false
+    /// when the table does not exist (so there is nothing to delete); never
+    /// creates or alters anything.
+    public func ensureForDelete(_ table: TableRef, keys: [ColumnSpec]) async throws -> Bool {
+        if verifiedDeletes[table]?.contains(keys) == true { return true }
+        let existing = try await columns(of: table)
+        if existing.isEmpty { return false }
+        var byName: [String: ExistingColumn] = [:]
+        for column in existing { byName[column.name.lowercased()] = column }
+        for key in keys {
+            guard let found = byName[key.name.lowercased()] else {
+                throw SchemaError(table: table.sql, column: key.name, reason: "a delete needs this key column, which the table does not have")
+            }
+            if let problem = found.incompatibility(with: key.schema) {
+                throw SchemaError(table: table.sql, column: key.name, reason: problem)
+            }
+        }
+        verifiedDeletes[table, default: []].insert(keys)
+        return true
     }
 
     /// The columns to add, after checking that the existing ones fit.
