@@ -13,6 +13,13 @@ public struct BatchResult: Sendable, Equatable {
     /// Bad records, sent to the dead-letter topic (or skipped when
     /// `errors.tolerance=all` has no topic).
     public var failed: Int
+
+    public init(nextOffsets: [TopicPartition: Int64], written: Int, skipped: Int, failed: Int) {
+        self.nextOffsets = nextOffsets
+        self.written = written
+        self.skipped = skipped
+        self.failed = failed
+    }
 }
 
 /// Writes batches of Kafka messages into MySQL exactly once.
