@@ -201,11 +201,18 @@ public actor MySQLRecordWriter {
             }
             return
         }
-        for stage in Set(failures.map(\.stage)).sorted() {
-            let batch = failures.filter { $0.stage == stage }.compactMap { failure -> (message: KafkaMessage, error: Error)? in
+        // In record order; DeadLetterQueue takes one stage per call, so send
+        // each run of equal stages together.
+        let ordered = failures.sorted { ($0.topicPartition, $0.offset) < ($1.topicPartition, $1.offset) }
+        var start = 0
+        while start < ordered.count {
+            var end = start + 1
+            while end < ordered.count && ordered[end].stage == ordered[start].stage { end += 1 }
+            let batch = ordered[start..<end].compactMap { failure -> (message: KafkaMessage, error: Error)? in
                 messages[RecordPosition(failure.topicPartition, failure.offset)].map { ($0, failure.error) }
             }
-            try await deadLetters.send(batch, stage: stage)
+            try await deadLetters.send(batch, stage: ordered[start].stage)
+            start = end
         }
         logger.warning("bad records sent to the dead-letter topic", metadata: ["count": "\(failures.count)", "topic": "\(deadLetters.topic)"])
     }

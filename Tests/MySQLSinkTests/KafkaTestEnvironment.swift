@@ -1,0 +1,44 @@
+import Foundation
+import PipelineCore
+import XCTest
+
+/// The broker the tests use: `TRIBUTARY_BOOTSTRAP` from `scripts/services.sh env`.
+/// A missing variable fails the test.
+enum KafkaTestEnvironment {
+    static func kafka() throws -> KafkaConfiguration {
+        guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {
+            throw TestEnvironmentError("TRIBUTARY_BOOTSTRAP is not set; run `eval \"$(scripts/services.sh env)\"` first")
+        }
+        // session.timeout.ms 6000: the embedded broker hangs joins below ~3000.
+        return KafkaConfiguration(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000"])
+    }
+
+    /// A topic name no earlier run used (the broker outlives test runs).
+    static func unique(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Creates `topic` and sends `messages` to it, waiting for the acks.
+    /// With `spread`, the messages' partitions are left to the partitioner.
+    /// Returns the topic's partition count (the embedded broker has no
+    /// CreateTopics API and auto-creates topics with its default count).
+    @discardableResult
+    static func produce(_ messages: [KafkaMessage], to topic: String, spread: Bool, kafka: KafkaConfiguration) async throws -> Int {
+        let admin = try KafkaAdmin(configuration: kafka)
+        let partitions = try await admin.createTopic(topic, partitions: 4, replicationFactor: 1)
+        let producer = try KafkaProducer(configuration: kafka)
+        _ = try await producer.send(spread ? messages.map { var m = $0; m.partition = -1; return m } : messages)
+        await producer.close()
+        return partitions
+    }
+}
+
+/// Polls `condition` until it holds. The deadline only stops a broken test
+/// from hanging; nothing is asserted about how long it took.
+func eventually(_ what: String, within seconds: Double = 90, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while try await !condition() {
+        guard Date() < deadline else { throw TestEnvironmentError("gave up waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+}
