@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PipelineCore
+import ServiceLifecycle
+
+/// `tributary run CONNECTOR.json…`: a standalone worker, as connect-standalone.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run connectors from Kafka Connect JSON files in one process (like connect-standalone).",
+        discussion: """
+            Each file holds {"name": …, "config": {…}} or a bare config object with a
+            connector.class of JdbcSourceConnector (PostgreSQL), JdbcSinkConnector (MySQL)
+            or S3SinkConnector. Without --bootstrap-servers, TRIBUTARY_BOOTSTRAP or a
+            worker file naming bootstrap.servers, an embedded Kafka cluster starts in
+            this process. SIGTERM/SIGINT: finish the batch in hand, commit, exit 0.
+            """
+    )
+
+    @Argument(help: "Connector JSON files.") var connectorFiles: [String]
+    @Option(help: "A Connect worker.properties file (bootstrap.servers, offset.storage.file.filename, producer.*, consumer.*).")
+    var worker: String?
+    @Option(help: "Source offset file (default .tributary/source-offsets.json).") var offsetFile: String?
+    @Option(help: "Seconds between progress lines (0: none).") var progressInterval: Double = 5
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "tributary.worker")
+        var settings = try worker.map(WorkerSettings.load) ?? WorkerSettings()
+        if let servers = kafka.resolvedBootstrap { settings.bootstrapServers = servers }
+        if let offsetFile { settings.offsetStorageFile = offsetFile }
+
+        var embedded: EmbeddedKafka?
+        if settings.bootstrapServers == nil {
+            let cluster = try EmbeddedKafka(brokers: 3)
+            logger.notice("no bootstrap.servers given: started the embedded Kafka cluster at \(cluster.bootstrapServers)")
+            settings.bootstrapServers = cluster.bootstrapServers
+            embedded = cluster
+        }
+        let context = WorkerContext(
+            kafka: KafkaConfiguration(bootstrapServers: settings.bootstrapServers!, properties: try kafka.properties()),
+            producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
+            offsetStorageFile: settings.offsetStorageFile, logger: logger)
+
+        var connectors: [ConnectorInstance] = []
+        for path in connectorFiles {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            let fallback = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            let spec = try ConnectorSpec.parse(bytes, fallbackName: fallback)
+            connectors.append(try ConnectorFactory.make(spec, context: context))
+        }
+        try await runConnectors(connectors, logger: logger, progressInterval: progressInterval)
+        withExtendedLifetime(embedded) {}
+    }
+}
+
+/// Runs connectors as services until they finish or a signal asks them to stop.
+func runConnectors(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) async throws {
+    var services: [any Service] = connectors.map { connector in
+        StageService(name: connector.name, run: connector.run)
+    }
+    if progressInterval > 0 {
+        services.append(ProgressService(connectors: connectors, interval: progressInterval, logger: logger))
+    }
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    try await group.run()
+}
+
+/// Logs each connector's record count and rate every few seconds.
+struct ProgressService: Service {
+    let connectors: [ConnectorInstance]
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(interval))
+            for connector in connectors {
+                let r = connector.throughput.report()
+                logger.info("\(connector.name): \(r.total) records, \(Int(r.recentPerSecond))/s now, \(Int(r.averagePerSecond))/s average")
+            }
+        }
+    }
+}

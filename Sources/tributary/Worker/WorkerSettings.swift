@@ -1,0 +1,46 @@
+import Foundation
+import PipelineCore
+
+/// Worker-level settings, as Connect standalone's worker.properties holds them.
+struct WorkerSettings: Sendable {
+    /// Nil: start the embedded Kafka cluster in this process.
+    var bootstrapServers: String?
+    /// librdkafka properties for every client (`producer.`/`consumer.` prefixed
+    /// keys of a worker file apply to one side only).
+    var kafkaProperties: [String: String] = [:]
+    var producerProperties: [String: String] = [:]
+    var consumerProperties: [String: String] = [:]
+    /// `offset.storage.file.filename`: where sources keep their positions.
+    var offsetStorageFile = ".tributary/source-offsets.json"
+
+    static let definition = ConfigDefinition(keys: [
+        ConfigKey("bootstrap.servers", .list, default: "", doc: "Kafka brokers; empty starts the embedded cluster."),
+        ConfigKey("offset.storage.file.filename", .string, default: ".tributary/source-offsets.json", doc: "Source offset file."),
+        ConfigKey("offset.flush.interval.ms", .long, default: "10000", doc: "Accepted; offsets are written after every acknowledged batch."),
+        ConfigKey("plugin.path", .string, default: "", doc: "Accepted and ignored: connectors are built in."),
+        ConfigKey("rest.port", .int, default: "8083", doc: "Accepted and ignored: there is no REST API."),
+        ConfigKey("listeners", .string, default: "", doc: "Accepted and ignored: there is no REST API."),
+    ], passthroughPrefixes: ["producer.", "consumer."])
+
+    /// Reads a Java-properties worker file (`key=value`, `#` comments).
+    static func load(path: String) throws -> WorkerSettings {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var properties: [String: String] = [:]
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("!") else { continue }
+            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw PipelineError.config(key: line, reason: "expected key=value in \(path)")
+            }
+            properties[line[..<sep].trimmingCharacters(in: .whitespaces)] = line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)
+        }
+        let config = try ConnectorConfig(properties, definition: definition)
+        var settings = WorkerSettings()
+        let servers = config.list("bootstrap.servers")
+        settings.bootstrapServers = servers.isEmpty ? nil : servers.joined(separator: ",")
+        settings.offsetStorageFile = config.string("offset.storage.file.filename")
+        settings.producerProperties = config.withPrefix("producer.")
+        settings.consumerProperties = config.withPrefix("consumer.")
+        return settings
+    }
+}
