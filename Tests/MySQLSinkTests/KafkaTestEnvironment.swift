@@ -9,9 +9,11 @@ enum KafkaTestEnvironment {
         guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {
             throw TestEnvironmentError("TRIBUTARY_BOOTSTRAP is not set; run `eval \"$(scripts/services.sh env)\"` first")
         }
-        // session.timeout.ms 6000: the embedded broker hangs joins below ~3000.
-        return KafkaConfiguration(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000"])
+        return KafkaConfiguration(bootstrapServers: bootstrap)
     }
+
+    /// Consumer settings for the embedded broker: joins hang below ~3000 ms.
+    static let consumerProperties = ["session.timeout.ms": "6000"]
 
     /// A topic name no earlier run used (the broker outlives test runs).
     static func unique(_ prefix: String) -> String {
@@ -19,7 +21,8 @@ enum KafkaTestEnvironment {
     }
 
     /// Creates `topic` and sends `messages` to it, waiting for the acks.
-    /// With `spread`, the messages' partitions are left to the partitioner.
+    /// With `spread`, the messages go round-robin over all partitions (the
+    /// embedded broker keeps only ~5 MiB per partition: spread big topics).
     /// Returns the topic's partition count (the embedded broker has no
     /// CreateTopics API and auto-creates topics with its default count).
     @discardableResult
@@ -27,7 +30,8 @@ enum KafkaTestEnvironment {
         let admin = try KafkaAdmin(configuration: kafka)
         let partitions = try await admin.createTopic(topic, partitions: 4, replicationFactor: 1)
         let producer = try KafkaProducer(configuration: kafka)
-        _ = try await producer.send(spread ? messages.map { var m = $0; m.partition = -1; return m } : messages)
+        let sent = spread ? messages.enumerated().map { i, m in var m = m; m.partition = Int32(i % partitions); return m } : messages
+        _ = try await producer.send(sent)
         await producer.close()
         return partitions
     }

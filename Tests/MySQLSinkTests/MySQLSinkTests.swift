@@ -32,6 +32,7 @@ final class MySQLSinkTests: XCTestCase {
             "connection.user": options.user,
             "connection.password": options.password.value,
             "auto.create": "true",
+            "consumer.override.session.timeout.ms": KafkaTestEnvironment.consumerProperties["session.timeout.ms"]!,
         ].merging(extra) { _, new in new }
     }
 
@@ -80,7 +81,7 @@ final class MySQLSinkTests: XCTestCase {
         // The first life: consume part of the topic and write it to MySQL
         // (rows and offsets in one transaction), then die before committing
         // anything to Kafka.
-        let consumer = try KafkaConsumer(configuration: kafka, groupID: config.groupID, topics: [topic])
+        let consumer = try KafkaConsumer(configuration: kafka.with(KafkaTestEnvironment.consumerProperties), groupID: config.groupID, topics: [topic])
         var firstLife: [KafkaMessage] = []
         try await eventually("a first batch") {
             firstLife += try await consumer.poll(maxMessages: 150, timeout: .milliseconds(200))
@@ -123,7 +124,7 @@ final class MySQLSinkTests: XCTestCase {
         let running = Task { try await sink.run() }
         try await eventually("3 good rows") { try await self.count(topic) == 3 }
 
-        let reader = try KafkaConsumer(configuration: kafka, groupID: KafkaTestEnvironment.unique("dlq-reader"), topics: [dlq])
+        let reader = try KafkaConsumer(configuration: kafka.with(KafkaTestEnvironment.consumerProperties), groupID: KafkaTestEnvironment.unique("dlq-reader"), topics: [dlq])
         var dead: [KafkaMessage] = []
         try await eventually("3 dead letters") {
             dead += try await reader.poll(maxMessages: 100, timeout: .milliseconds(200))

@@ -20,22 +20,36 @@ import PipelineCore
 /// ```
 public final class MySQLSink: Sendable {
     public let config: MySQLSinkConfig
+    /// The cluster and client settings of the consumer.
     public let kafka: KafkaConfiguration
+    /// The cluster and client settings of the dead-letter producer.
+    public let deadLetterKafka: KafkaConfiguration
+    /// Records consumed and committed so far (for progress lines).
+    public let throughput: Throughput
     private let logger: Logger
 
-    /// `kafka` is the cluster to consume from; `consumer.override.*` and
-    /// `producer.override.*` from the config are applied on top of it.
-    public init(config: MySQLSinkConfig, kafka: KafkaConfiguration, logger: Logger = Logger(label: "tributary.mysql-sink")) throws {
+    /// `kafka` is the cluster to consume from, `deadLetterKafka` (default:
+    /// the same) the one dead letters go to; `consumer.override.*` and
+    /// `producer.override.*` from the config are applied on top of them.
+    public init(
+        config: MySQLSinkConfig, kafka: KafkaConfiguration, deadLetterKafka: KafkaConfiguration? = nil,
+        logger: Logger = Logger(label: "tributary.mysql-sink")
+    ) throws {
         try config.validate()
         self.config = config
         self.kafka = kafka
+        self.deadLetterKafka = deadLetterKafka ?? kafka
+        self.throughput = Throughput(name: config.name)
         self.logger = logger
     }
 
     /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).
-    public convenience init(properties: [String: String], kafka: KafkaConfiguration, logger: Logger = Logger(label: "tributary.mysql-sink")) throws {
+    public convenience init(
+        properties: [String: String], kafka: KafkaConfiguration, deadLetterKafka: KafkaConfiguration? = nil,
+        logger: Logger = Logger(label: "tributary.mysql-sink")
+    ) throws {
         let validated = try ConnectorConfig(properties, definition: MySQLSinkConfig.definition)
-        try self.init(config: try MySQLSinkConfig(validated), kafka: kafka, logger: logger)
+        try self.init(config: try MySQLSinkConfig(validated), kafka: kafka, deadLetterKafka: deadLetterKafka, logger: logger)
     }
 
     /// Consumes and writes until the surrounding task is cancelled; then the
@@ -69,6 +83,7 @@ public final class MySQLSink: Sendable {
             guard !messages.isEmpty else { continue }
             let result = try await writer.write(messages)
             total += result.written
+            throughput.add(messages.count)
             do {
                 try await consumer.commit(result.nextOffsets)
             } catch {
@@ -90,7 +105,7 @@ public final class MySQLSink: Sendable {
 
     private func deadLetterProducer() throws -> KafkaProducer? {
         guard config.toleratesErrors, config.deadLetterTopic != nil else { return nil }
-        return try KafkaProducer(configuration: kafka.with(config.producerProperties), logger: logger)
+        return try KafkaProducer(configuration: deadLetterKafka.with(config.producerProperties), logger: logger)
     }
 
     private func makeConsumer() throws -> KafkaConsumer {
