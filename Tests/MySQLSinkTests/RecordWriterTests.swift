@@ -191,4 +191,37 @@ final class RecordWriterTests: XCTestCase {
         let written = try await rows("SELECT id FROM `a``b; DROP TABLE x` ORDER BY id")
         XCTAssertEqual(written, [["1"], ["2"]])
     }
+
+    func testTwoWritersOfOneGroupWritingTheSameRecordsTakeTurns() async throws {
+        // A zombie after a rebalance: two processes both believe they own the
+        // partition and write the same batch at once. The locked offset row
+        // makes one of them skip what the other committed.
+        let config = Fixtures.config(options, topics: ["contended"])
+        let batch = Fixtures.users(Array(1...1000), topic: "contended")
+        let a = MySQLRecordWriter(config: config)
+        let b = MySQLRecordWriter(config: config)
+        async let first = a.write(batch)
+        async let second = b.write(batch)
+        let results = try await [first, second]
+        await a.close()
+        await b.close()
+        XCTAssertEqual(results.map(\.written).reduce(0, +), 1000)
+        XCTAssertEqual(results.map(\.skipped).reduce(0, +), 1000)
+        let counts = try await rows("SELECT COUNT(*), COUNT(DISTINCT id) FROM contended")
+        XCTAssertEqual(counts, [["1000", "1000"]])
+    }
+
+    func testWriterReconnectsWhenTheServerDropsItsConnection() async throws {
+        let config = Fixtures.config(options, topics: ["dropped"])
+        let writer = MySQLRecordWriter(config: config)
+        _ = try await writer.write(Fixtures.users([1, 2], topic: "dropped"))
+        let others = try await rows("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()")
+        XCTAssertEqual(others.count, 1)
+        for row in others { try await check.execute("KILL CONNECTION \(row[0]!)") }
+        let result = try await writer.write(Fixtures.users([3], topic: "dropped", from: 2))
+        XCTAssertEqual(result.written, 1)
+        await writer.close()
+        let ids = try await rows("SELECT id FROM dropped ORDER BY id")
+        XCTAssertEqual(ids, [["1"], ["2"], ["3"]])
+    }
 }
