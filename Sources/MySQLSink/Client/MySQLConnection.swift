@@ -10,6 +10,7 @@ public struct ReconnectPolicy: Sendable {
     public var initialBackoff: Duration
     public var maxBackoff: Duration
 
+    /// A policy; `attempts` below 1 count as 1.
     public init(attempts: Int = 3, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(10)) {
         self.attempts = max(1, attempts)
         self.initialBackoff = initialBackoff
@@ -33,12 +34,15 @@ public struct ReconnectPolicy: Sendable {
 /// a reconnect, transactions are not (the caller decides, because a COMMIT cut
 /// off by a lost connection may or may not have happened).
 public final class MySQLConnection: Sendable {
+    /// Where the connection goes.
     public let options: MySQLConnectionOptions
+    /// How (re)connecting is retried.
     public let reconnectPolicy: ReconnectPolicy
     private let worker: BlockingWorker
     private let box: SessionBox
     private let logger: Logger
 
+    /// A connection that opens on first use, with its own thread.
     public init(options: MySQLConnectionOptions, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger = Logger(label: "tributary.mysql")) {
         self.options = options
         self.reconnectPolicy = reconnectPolicy
@@ -47,6 +51,7 @@ public final class MySQLConnection: Sendable {
         self.box = SessionBox(MySQLSession(options: options))
     }
 
+    // The worker's thread keeps the worker alive until it is shut down.
     deinit { worker.shutdown() }
 
     /// Opens the connection now rather than on first use.

@@ -9,11 +9,14 @@ public struct MySQLConnectionOptions: Sendable, CustomStringConvertible {
     /// Host name or IP address. `localhost` makes libmysqlclient use the Unix
     /// socket; use `127.0.0.1` for TCP.
     public var host: String
+    /// TCP port (3306 unless the URL says otherwise).
     public var port: Int
     /// The default database (schema); empty for none.
     public var database: String
     public var user: String
+    /// Never printed: `description` leaves it out.
     public var password: Secret
+    /// TLS settings, passed through to Connector/C.
     public var tls: TLSOptions
     /// Seconds to wait for the TCP connection and handshake.
     public var connectTimeoutSeconds: Int
@@ -21,6 +24,7 @@ public struct MySQLConnectionOptions: Sendable, CustomStringConvertible {
     /// Zero by default: a big batch or a long ALTER TABLE must not be cut off.
     public var socketTimeoutSeconds: Int
 
+    /// Options given field by field; see also ``init(url:user:password:)``.
     public init(
         host: String = "127.0.0.1", port: Int = 3306, database: String = "", user: String = "",
         password: Secret = Secret(""), tls: TLSOptions = TLSOptions(), connectTimeoutSeconds: Int = 10,
@@ -60,6 +64,7 @@ public struct TLSOptions: Sendable, Hashable {
         case verifyIdentity = "VERIFY_IDENTITY"
     }
 
+    /// How strict the TLS requirement is.
     public var mode: Mode
     /// PEM file of trusted CA certificates.
     public var ca: String?
@@ -73,6 +78,7 @@ public struct TLSOptions: Sendable, Hashable {
     /// Allowed protocol versions, e.g. `TLSv1.2,TLSv1.3`.
     public var versions: String?
 
+    /// TLS settings; `.disabled` (plain TCP) by default, as Connector/C's.
     public init(
         mode: Mode = .disabled, ca: String? = nil, caPath: String? = nil, cert: String? = nil, key: String? = nil,
         cipher: String? = nil, versions: String? = nil

@@ -8,10 +8,14 @@ import CMySQL
 public struct MySQLError: Error, Sendable, CustomStringConvertible {
     /// The server error number (1xxx, 4xxx) or client error (2xxx, `CR_*`).
     public var code: UInt32
+    /// The five-character SQLSTATE, e.g. `23000`.
     public var sqlState: String
+    /// The server's or library's message.
     public var message: String
+    /// What was being done: `connecting to ...` or `in <statement>`.
     public var context: String
 
+    /// An error; `context` must not contain values or secrets.
     public init(code: UInt32, sqlState: String = "HY000", message: String, context: String) {
         self.code = code
         self.sqlState = sqlState
@@ -34,6 +38,7 @@ public struct MySQLError: Error, Sendable, CustomStringConvertible {
         case other
     }
 
+    /// The class of this error, by its code.
     public var kind: Kind {
         switch Int32(code) {
         case CR_SERVER_GONE_ERROR, CR_SERVER_LOST, CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, 2055 /* CR_SERVER_LOST_EXTENDED */,

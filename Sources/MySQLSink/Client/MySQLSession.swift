@@ -7,6 +7,7 @@ import CMySQL
 /// and is never shared between threads at the same time. It is handed to
 /// transaction bodies, which run on that thread.
 public final class MySQLSession {
+    /// Where the session connects.
     public let options: MySQLConnectionOptions
     private var handle: UnsafeMutablePointer<MYSQL>?
     /// Prepared statements by SQL text. Statement handles belong to the
@@ -17,6 +18,7 @@ public final class MySQLSession {
     /// libmysqlclient's global initialisation is not thread-safe; do it once.
     private static let libraryReady: Bool = mysql_server_init(0, nil, nil) == 0
 
+    /// A session, not yet connected.
     public init(options: MySQLConnectionOptions) {
         self.options = options
     }

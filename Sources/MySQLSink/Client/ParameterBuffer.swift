@@ -71,13 +71,11 @@ final class ParameterBuffer {
             store(CivilTime(days: Int64(days)), type: MYSQL_TIMESTAMP_DATE, at: memory)
             bind.buffer_type = MYSQL_TYPE_DATE
         case .time(let ms):
-            var t = CivilTime(days: 0)
+            // A TIME is a duration, not a date: no day, month or year.
             let magnitude = Int64(ms).magnitude
-            t.year = 0; t.month = 0; t.day = 0
-            t.hour = Int(magnitude / 3_600_000)
-            t.minute = Int(magnitude / 60_000 % 60)
-            t.second = Int(magnitude / 1000 % 60)
-            t.microsecond = Int(magnitude % 1000) * 1000
+            var t = CivilTime(epochMilliseconds: Int64(magnitude % 86_400_000))
+            (t.year, t.month, t.day) = (0, 0, 0)
+            t.hour += Int(magnitude / 86_400_000) * 24
             store(t, type: MYSQL_TIMESTAMP_TIME, negative: ms < 0, at: memory)
             bind.buffer_type = MYSQL_TYPE_TIME
         }

@@ -7,6 +7,7 @@ public struct ColumnSpec: Sendable, Hashable {
     public var schema: Schema
     public var isPrimaryKey: Bool
 
+    /// A column named `name` holding values of `schema`.
     public init(name: String, schema: Schema, isPrimaryKey: Bool = false) {
         self.name = name
         self.schema = schema

@@ -7,10 +7,12 @@ public struct ExistingColumn: Sendable, Hashable {
     public var dataType: String
     /// `COLUMN_TYPE`, lower case: `int(11) unsigned`, `tinyint(1)`, ...
     public var columnType: String
+    /// `IS_NULLABLE = 'YES'`.
     public var isNullable: Bool
     /// `NUMERIC_SCALE` for DECIMAL columns.
     public var scale: Int?
 
+    /// A column description; types are compared in lower case.
     public init(name: String, dataType: String, columnType: String, isNullable: Bool, scale: Int? = nil) {
         self.name = name
         self.dataType = dataType.lowercased()

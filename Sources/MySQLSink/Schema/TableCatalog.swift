@@ -15,6 +15,7 @@ public actor TableCatalog {
     /// Key column sets known to exist, for deletes.
     private var verifiedDeletes: [TableRef: Set<[ColumnSpec]>] = [:]
 
+    /// A catalog that runs DDL over `connection` as `auto.create` and `auto.evolve` allow.
     public init(connection: MySQLConnection, autoCreate: Bool, autoEvolve: Bool, logger: Logger = Logger(label: "tributary.mysql")) {
         self.connection = connection
         self.autoCreate = autoCreate

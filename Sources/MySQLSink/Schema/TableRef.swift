@@ -2,8 +2,10 @@
 public struct TableRef: Sendable, Hashable, CustomStringConvertible {
     /// Nil means the connection's default database.
     public var database: String?
+    /// The table name, unquoted.
     public var name: String
 
+    /// A table in `database`, or in the connection's default database.
     public init(database: String? = nil, name: String) {
         self.database = database
         self.name = name
@@ -62,10 +64,13 @@ public enum SQLIdentifier {
 /// `auto.create=false`, missing column, incompatible type, required column
 /// that cannot be added.
 public struct SchemaError: Error, Sendable, CustomStringConvertible {
+    /// The quoted table name.
     public var table: String
+    /// The column at fault, when there is one.
     public var column: String?
     public var reason: String
 
+    /// An error about `table` (and `column`).
     public init(table: String, column: String?, reason: String) {
         self.table = table
         self.column = column

@@ -122,7 +122,9 @@ extension SQLValue {
 
 /// The database refused one record's row because of its data.
 public struct RowRejectedError: Error, Sendable, CustomStringConvertible {
+    /// The quoted table name.
     public var table: String
+    /// The server's error (NULL into NOT NULL, duplicate key, ...).
     public var error: MySQLError
 
     public var description: String {

@@ -14,6 +14,7 @@ public struct BatchResult: Sendable, Equatable {
     /// `errors.tolerance=all` has no topic).
     public var failed: Int
 
+    /// A result with these counts.
     public init(nextOffsets: [TopicPartition: Int64], written: Int, skipped: Int, failed: Int) {
         self.nextOffsets = nextOffsets
         self.written = written
@@ -32,6 +33,7 @@ public struct BatchResult: Sendable, Equatable {
 /// (DDL commits implicitly in MySQL). Usable without ``MySQLSink`` by anyone
 /// who consumes the messages themselves.
 public actor MySQLRecordWriter {
+    /// The settings the writer was made with.
     public let config: MySQLSinkConfig
     private let connection: MySQLConnection
     private let catalog: TableCatalog

@@ -19,6 +19,7 @@ import PipelineCore
 /// try await sink.run()   // until the task is cancelled
 /// ```
 public final class MySQLSink: Sendable {
+    /// The validated sink settings.
     public let config: MySQLSinkConfig
     /// The cluster and client settings of the consumer.
     public let kafka: KafkaConfiguration

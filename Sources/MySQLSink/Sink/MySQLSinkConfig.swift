@@ -25,6 +25,7 @@ public struct MySQLSinkConfig: Sendable {
 
     /// The connector name (`name`), also used in dead-letter headers.
     public var name: String
+    /// `connection.url`, `connection.user`, `connection.password`.
     public var connection: MySQLConnectionOptions
     /// `connection.attempts` and `connection.backoff.ms`.
     public var reconnect: ReconnectPolicy
@@ -34,12 +35,17 @@ public struct MySQLSinkConfig: Sendable {
     public var topicsRegex: String?
     /// `table.name.format`: `${topic}` is replaced by the record's topic.
     public var tableNameFormat: String
+    /// `insert.mode`.
     public var insertMode: InsertMode
+    /// `pk.mode`.
     public var pkMode: PrimaryKeyMode
+    /// `pk.fields`: the key columns; their meaning depends on `pk.mode`.
     public var pkFields: [String]
     /// `fields.whitelist`: value fields to write (all when empty). Key fields are always written.
     public var fieldsWhitelist: [String]
+    /// `auto.create`: CREATE TABLE (with the primary key) when a table is missing.
     public var autoCreate: Bool
+    /// `auto.evolve`: ALTER TABLE ADD COLUMN for new optional (or defaulted) fields.
     public var autoEvolve: Bool
     /// `batch.size`: records per poll, and so per transaction.
     public var batchSize: Int
@@ -57,6 +63,7 @@ public struct MySQLSinkConfig: Sendable {
     public var deadLetterTopic: String?
     /// `key.converter`: StringConverter reads keys as plain strings.
     public var keyIsString: Bool
+    /// `key.converter.schemas.enable` and `value.converter.schemas.enable`.
     public var keySchemasEnabled: Bool
     public var valueSchemasEnabled: Bool
     /// The consumer group: Connect's `connect-<name>`.
@@ -64,10 +71,12 @@ public struct MySQLSinkConfig: Sendable {
     /// librdkafka properties for the consumer (`consumer.override.*`) and
     /// the dead-letter producer (`producer.override.*`).
     public var consumerProperties: [String: String]
+    /// See `consumerProperties`.
     public var producerProperties: [String: String]
     /// The table that holds consumed offsets, in the connection's database.
     public var offsetsTable: String
 
+    /// Settings with Kafka Connect's defaults for everything not given.
     public init(
         name: String, connection: MySQLConnectionOptions, topics: [String], topicsRegex: String? = nil,
         tableNameFormat: String = "${topic}", insertMode: InsertMode = .insert, pkMode: PrimaryKeyMode = .none,
@@ -155,7 +164,7 @@ public struct MySQLSinkConfig: Sendable {
         if connection.database.isEmpty {
             throw PipelineError.config(key: "connection.url", reason: "the URL must name a database (jdbc:mysql://host:port/DATABASE); the offsets table lives there")
         }
-        guard tableNameFormat.contains("${topic}") || !tableNameFormat.isEmpty else {
+        guard !tableNameFormat.isEmpty else {
             throw PipelineError.config(key: "table.name.format", reason: "must not be empty")
         }
     }
