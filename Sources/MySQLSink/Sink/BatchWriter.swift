@@ -74,19 +74,27 @@ struct BatchWriter {
 
     /// Per table, in order, maximal runs of rows with the same operation and columns.
     static func runs(of rows: [SinkRow]) -> [[SinkRow]] {
+        // Indices first: appending rows to arrays held in a dictionary would
+        // copy them on every append.
         var order: [TableRef] = []
-        var byTable: [TableRef: [[SinkRow]]] = [:]
-        for row in rows {
-            if byTable[row.table] == nil { order.append(row.table) }
-            var runs = byTable[row.table, default: []]
-            if let last = runs.last?.last, last.operation == row.operation, last.columns == row.columns {
-                runs[runs.count - 1].append(row)
-            } else {
-                runs.append([row])
-            }
-            byTable[row.table] = runs
+        var indices: [TableRef: [Int]] = [:]
+        for (i, row) in rows.enumerated() {
+            if indices[row.table] == nil { order.append(row.table) }
+            indices[row.table, default: []].append(i)
         }
-        return order.flatMap { byTable[$0]! }
+        var result: [[SinkRow]] = []
+        for table in order {
+            var run: [SinkRow] = []
+            for i in indices[table]! {
+                if let last = run.last, last.operation != rows[i].operation || last.columns != rows[i].columns {
+                    result.append(run)
+                    run = []
+                }
+                run.append(rows[i])
+            }
+            result.append(run)
+        }
+        return result
     }
 
     /// A run cut into statements within the placeholder and size limits.

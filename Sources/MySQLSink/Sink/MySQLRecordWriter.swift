@@ -42,6 +42,8 @@ public actor MySQLRecordWriter {
     private let writer: BatchWriter
     private let deadLetters: DeadLetterQueue?
     private let logger: Logger
+    /// Destination table per topic.
+    private var tables: [String: Result<TableRef, SchemaError>] = [:]
     /// Partitions whose offset row exists in MySQL.
     private var knownPartitions: Set<TopicPartition> = []
     private var prepared = false
@@ -97,7 +99,7 @@ public actor MySQLRecordWriter {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             byPosition[RecordPosition(message.topicPartition, message.offset)] = message
             do {
-                rows.append(try extractor.row(for: try decode(message)))
+                rows.append(try extractor.row(for: try decode(message), table: table(for: message.topic)))
             } catch {
                 failures.append(error)
             }
@@ -237,6 +239,13 @@ public actor MySQLRecordWriter {
     }
 
     // MARK: - Helpers
+
+    private func table(for topic: String) -> Result<TableRef, SchemaError> {
+        if let known = tables[topic] { return known }
+        let table = extractor.table(for: topic)
+        tables[topic] = table
+        return table
+    }
 
     static func isRetriable(_ error: Error) -> Bool {
         switch error {

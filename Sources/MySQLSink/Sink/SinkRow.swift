@@ -44,20 +44,21 @@ struct RowExtractor: Sendable {
     /// Default column names of pk.mode=kafka.
     static let kafkaKeyNames = ["__connect_topic", "__connect_partition", "__connect_offset"]
 
-    func row(for record: Record) throws(RecordFailure) -> SinkRow {
+    /// The row for `record`, written to `table` (``table(for:)`` of its topic).
+    func row(for record: Record, table: Result<TableRef, SchemaError>) throws(RecordFailure) -> SinkRow {
         do {
-            return try extract(record)
+            return try extract(record, table: table.get())
         } catch {
             throw RecordFailure(topicPartition: record.topicPartition, offset: record.offset, error: error, stage: "TASK_PUT")
         }
     }
 
-    func tableName(for topic: String) -> String {
-        config.tableNameFormat.replacingTopic(with: topic)
+    /// The table records of `topic` go to, per `table.name.format`.
+    func table(for topic: String) -> Result<TableRef, SchemaError> {
+        Result { () throws(SchemaError) in try TableRef(parsing: config.tableNameFormat.replacingTopic(with: topic)) }
     }
 
-    private func extract(_ record: Record) throws(SchemaError) -> SinkRow {
-        let table = try TableRef(parsing: tableName(for: record.topic))
+    private func extract(_ record: Record, table: TableRef) throws(SchemaError) -> SinkRow {
         var keys: [(ColumnSpec, Value)]
         guard let value = record.value else {
             guard config.deleteEnabled else {
@@ -131,8 +132,8 @@ struct RowExtractor: Sendable {
         var values: [SQLValue] = []
         values.reserveCapacity(columns.count)
         for (column, value) in columns {
+            // Types are checked once per table and schema, by TableCatalog.
             do {
-                _ = try MySQLTypeMapping.sqlType(for: column.schema, isPrimaryKey: column.isPrimaryKey)
                 values.append(try MySQLTypeMapping.sqlValue(value))
             } catch {
                 throw SchemaError(table: table.sql, column: column.name, reason: error.reason)
