@@ -10,7 +10,9 @@ final class RecordWriterTests: XCTestCase {
     private var options: MySQLConnectionOptions!
     private var check: MySQLConnection!
 
-    override func setUp() async throws {
+    /// Connects to the test servers; called first by every test (not from
+    /// setUp: a throwing setUp is reported as a skip as well as a failure).
+    private func prepare() async throws {
         env = try MySQLTestEnvironment.load()
         (database, options) = try await env.freshDatabase(name)
         check = MySQLConnection(options: options)
@@ -26,6 +28,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testInsertModeWritesEachRecordOnceEvenWhenTheBatchIsDeliveredAgain() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["P_USERS"])
         let batch = Fixtures.users([1, 2, 3], topic: "P_USERS")
         let writer = MySQLRecordWriter(config: config)
@@ -51,6 +54,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testUpsertWithRecordKeyUpdatesAndDeleteRemoves() async throws {
+        try await prepare()
         var config = Fixtures.config(options, topics: ["people"], insertMode: .upsert, pkMode: .recordKey)
         config.deleteEnabled = true
         let writer = MySQLRecordWriter(config: config)
@@ -72,6 +76,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testUpdateModeWithRecordValueKeyChangesExistingRowsOnly() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["accounts"], insertMode: .update, pkMode: .recordValue, pkFields: ["id"])
         try await check.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, name TEXT, score DECIMAL(10,2), joined DATETIME(3)) DEFAULT CHARSET=utf8mb4")
         try await check.execute("INSERT INTO accounts (id, name) VALUES (1, 'old')")
@@ -83,6 +88,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testKafkaPrimaryKeyModeAndFieldsWhitelist() async throws {
+        try await prepare()
         var config = Fixtures.config(options, topics: ["events"], pkMode: .kafka)
         config.fieldsWhitelist = ["name"]
         let writer = MySQLRecordWriter(config: config)
@@ -95,6 +101,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testPrimitiveRecordKeyNeedsOnePkField() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["byname"], insertMode: .upsert, pkMode: .recordKey, pkFields: ["user_name"])
         let writer = MySQLRecordWriter(config: config)
         let key = SchemaAndValue(schema: .string, value: .string("ada"))
@@ -110,6 +117,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testAutoEvolveAddsNewOptionalFields() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["evolving"])
         let writer = MySQLRecordWriter(config: config)
         _ = try await writer.write(Fixtures.users([1], topic: "evolving"))
@@ -124,6 +132,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testBadRecordStopsTheBatchNamingItsPosition() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["strict"])
         let writer = MySQLRecordWriter(config: config)
         var batch = Fixtures.users([1, 2], topic: "strict", partition: 3, from: 10)
@@ -141,6 +150,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testNullIntoNotNullIsFoundPerRowAndToleratedWithoutADeadLetterTopic() async throws {
+        try await prepare()
         var config = Fixtures.config(options, topics: ["nn"])
         config.toleratesErrors = true
         // The table says NOT NULL where the schema says optional.
@@ -161,6 +171,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testNullIntoNotNullWithoutToleranceNamesTheRecord() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["nn2"])
         try await check.execute("CREATE TABLE nn2 (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DECIMAL(10,2), joined DATETIME(3)) DEFAULT CHARSET=utf8mb4")
         let writer = MySQLRecordWriter(config: config)
@@ -180,6 +191,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testTableNamesThatNeedQuotingAreHarmless() async throws {
+        try await prepare()
         var config = Fixtures.config(options, topics: ["x"])
         config.tableNameFormat = "a`b; DROP TABLE x"
         try await check.execute("CREATE TABLE x (id INT)")
@@ -193,6 +205,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testTwoWritersOfOneGroupWritingTheSameRecordsTakeTurns() async throws {
+        try await prepare()
         // A zombie after a rebalance: two processes both believe they own the
         // partition and write the same batch at once. The locked offset row
         // makes one of them skip what the other committed.
@@ -212,6 +225,7 @@ final class RecordWriterTests: XCTestCase {
     }
 
     func testWriterReconnectsWhenTheServerDropsItsConnection() async throws {
+        try await prepare()
         let config = Fixtures.config(options, topics: ["dropped"])
         let writer = MySQLRecordWriter(config: config)
         _ = try await writer.write(Fixtures.users([1, 2], topic: "dropped"))
