@@ -4,8 +4,9 @@ extension PostgresSource {
     /// The tasks for the configured tables (or query), keeping the state of
     /// existing ones. With `strict` (startup), a whitelisted table that does
     /// not exist or a table the mode cannot poll is an error; later, such
-    /// tables are logged and skipped so one new table cannot stop the others.
-    func discover(keeping existing: [String: TableTask], strict: Bool) async throws -> [String: TableTask] {
+    /// tables are logged (once each, via `reported`) and skipped so one new
+    /// table cannot stop the others.
+    func discover(keeping existing: [String: TableTask], strict: Bool, reported: inout Set<String>) async throws -> [String: TableTask] {
         let catalog = Catalog(client: client)
         if let query = config.query {
             if let task = existing["query"] { return ["query": task] }
@@ -27,8 +28,8 @@ extension PostgresSource {
                     logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")
                 }
                 tasks[key] = task
-            } catch let error as PipelineError where !strict {
-                logger.error("skipping \(key): \(error)")
+            } catch where !strict && !PostgresSource.isRetriable(error) {
+                if reported.insert("\(key): \(error)").inserted { logger.error("skipping \(key): \(error)") }
             }
         }
         for key in existing.keys where tasks[key] == nil { logger.warning("\(key) is gone; no longer polled") }
@@ -36,10 +37,10 @@ extension PostgresSource {
     }
 
     /// Discovery at the table poll interval, retried on connection faults.
-    func retryingDiscovery(keeping tasks: [String: TableTask], backoff: inout Backoff) async throws -> [String: TableTask] {
+    func retryingDiscovery(keeping tasks: [String: TableTask], backoff: inout Backoff, reported: inout Set<String>) async throws -> [String: TableTask] {
         while true {
             do {
-                return try await discover(keeping: tasks, strict: false)
+                return try await discover(keeping: tasks, strict: false, reported: &reported)
             } catch let error where PostgresSource.isRetriable(error) {
                 let delay = backoff.nextDelayMilliseconds()
                 logger.warning("listing tables failed: \(error); retrying in \(delay) ms")

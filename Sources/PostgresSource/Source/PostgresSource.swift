@@ -68,12 +68,13 @@ public final class PostgresSource: Sendable {
             attempts: config.connectionAttempts, initialDelayMilliseconds: min(500, max(1, config.connectionBackoffMilliseconds)),
             maximumDelayMilliseconds: max(1, config.connectionBackoffMilliseconds)))
         let clock = ContinuousClock()
-        var tasks = try await discover(keeping: [:], strict: true)
+        var reported: Set<String> = []
+        var tasks = try await discover(keeping: [:], strict: true, reported: &reported)
         var nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
         var backoff = Backoff(initialMilliseconds: 100, maximumMilliseconds: max(1_000, config.connectionBackoffMilliseconds))
         while !Task.isCancelled {
             if clock.now >= nextDiscovery {
-                tasks = try await retryingDiscovery(keeping: tasks, backoff: &backoff)
+                tasks = try await retryingDiscovery(keeping: tasks, backoff: &backoff, reported: &reported)
                 nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
             }
             var wake = nextDiscovery
