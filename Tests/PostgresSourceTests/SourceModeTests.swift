@@ -142,3 +142,29 @@ final class SourceModeTests: XCTestCase {
         await h.close()
     }
 }
+
+final class SchemaChangeTests: XCTestCase {
+    /// Columns added or dropped while the source runs are picked up at the
+    /// next look at the catalog; the source keeps going.
+    func testColumnsAddedAndDroppedWhileRunning() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("evolve")
+        let quoted = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(quoted) (id serial PRIMARY KEY, a text, b text)")
+        try await h.pg.query("INSERT INTO \(quoted) (a, b) VALUES ('a1', 'b1')")
+        let task = h.start(try h.source(["mode": "incrementing", "table.whitelist": table, "table.poll.interval.ms": "100"]))
+        try await h.eventually("the first row") { h.delivered() >= 1 }
+        try await h.pg.query("ALTER TABLE \(quoted) DROP COLUMN b")
+        try await h.pg.query("INSERT INTO \(quoted) (a) VALUES ('a2')")
+        try await h.eventually("a row after the drop") { h.delivered() >= 2 }
+        try await h.pg.query("ALTER TABLE \(quoted) ADD COLUMN c int")
+        try await h.pg.query("INSERT INTO \(quoted) (a, c) VALUES ('a3', 3)")
+        try await h.eventually("a row after the add") { h.delivered() >= 3 }
+        try await h.stop(task)
+        let records = try await h.consume(h.topicPrefix + table, count: 3)
+        let third = records.first { $0.int("id") == 3 }!
+        XCTAssertEqual(third.value?.schema?.fields.map(\.name), ["id", "a", "c"])
+        XCTAssertEqual(third.value?.value[field: "c"], .int(3))
+        await h.close()
+    }
+}

@@ -26,6 +26,8 @@ struct TableInfo: Sendable {
     var kind: String
     var columns: [ColumnInfo]
     var primaryKey: [String]
+    /// Digest of the columns (names, types, nullability) when described; nil for the query.
+    var fingerprint: String?
 
     func column(_ name: String) -> ColumnInfo? { columns.first { $0.name == name } }
 
@@ -93,12 +95,22 @@ struct Catalog: Sendable {
             columns[i].notNull = attribute[1] == "t"
             columns[i].isSerial = attribute[2] == "t"
         }
-        return TableInfo(name: table, oid: oid, kind: row[1]!, columns: columns, primaryKey: primaryKey.map { $0[0]! })
+        let fingerprint = try await client.query("SELECT \(Catalog.fingerprint(oid: oid))", operation: "describe \(table)")[0][0] ?? nil
+        return TableInfo(name: table, oid: oid, kind: row[1]!, columns: columns, primaryKey: primaryKey.map { $0[0]! }, fingerprint: fingerprint)
+    }
+
+    /// An expression digesting a table's live columns, cheap enough for every
+    /// probe: a change means the table must be described again.
+    static func fingerprint(oid: UInt32) -> String {
+        "(SELECT md5(string_agg(a.attname || ':' || a.atttypid || ':' || a.atttypmod || ':' || a.attnotnull, ',' ORDER BY a.attnum)) "
+            + "FROM pg_attribute a WHERE a.attrelid = \(oid)::oid AND a.attnum > 0 AND NOT a.attisdropped)"
     }
 
     /// Describes the custom query from its result columns.
     func describe(query: String) async throws -> TableInfo {
-        TableInfo(name: nil, oid: nil, kind: "q", columns: try await resultColumns("SELECT * FROM (\(query)) AS q", label: "query"), primaryKey: [])
+        TableInfo(
+            name: nil, oid: nil, kind: "q", columns: try await resultColumns("SELECT * FROM (\(query)) AS q", label: "query"),
+            primaryKey: [], fingerprint: nil)
     }
 
     /// The columns `select` returns (run with LIMIT 0), with their type names.

@@ -3,9 +3,25 @@ import PipelineCore
 extension PostgresSource {
     /// The probe step of ``CommitFence``: the upper bound of the next range
     /// and the writers to wait for; nil when no row is above the offset.
-    func probe(_ task: TableTask) async throws -> (SourceOffset, [String])? {
-        let (sql, parameters) = task.query.probe(above: task.offset, limit: config.maxRowsPerCycle, scope: task.scope)
-        let rows = try await client.query(sql, parameters, operation: "probe \(task.label)")
+    /// When the table's columns changed since it was described, it is
+    /// described again first (`task` is replaced, keeping its offset).
+    func probe(_ task: inout TableTask) async throws -> (SourceOffset, [String])? {
+        let fingerprint = task.info.oid.map { Catalog.fingerprint(oid: $0) } ?? "NULL::text"
+        func run(_ task: TableTask) async throws -> [[String?]] {
+            let (sql, parameters) = task.query.probe(above: task.offset, limit: config.maxRowsPerCycle, scope: task.scope, fingerprint: fingerprint)
+            return try await client.query(sql, parameters, operation: "probe \(task.label)")
+        }
+        var rows = try await run(task)
+        if let name = task.info.name, let current = rows.first?[3] ?? nil, current != task.info.fingerprint {
+            guard let info = try await Catalog(client: client).describe(name) else {
+                throw PostgresError.statement(operation: "probe \(task.label)", sqlState: "42P01", message: "table \(name) is gone")
+            }
+            logger.info("\(task.label): columns changed; now \(info.columns.map(\.name).joined(separator: ", "))")
+            let offset = task.offset
+            task = try TableTask(info: info, config: config)
+            task.offset = offset
+            rows = try await run(task)
+        }
         guard let row = rows.first, row[0] != nil || row[1] != nil else { return nil }
         let upper = SourceOffset(timestamp: row[0] ?? nil, incrementing: (row[1] ?? nil).flatMap { Int64($0) })
         return (upper, PostgresSource.parseTextArray(row[2] ?? "{}"))
@@ -28,7 +44,12 @@ extension PostgresSource {
         try await client.withConnection { connection in
             connection.rollbackIfNeeded()
             try connection.execute("BEGIN READ ONLY", operation: "read \(label)")
-            try connection.query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(select)", parameters, operation: "read \(label)")
+            do {
+                try connection.query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(select)", parameters, operation: "read \(label)")
+            } catch {
+                connection.rollbackIfNeeded()  // leave the connection usable for the next probe
+                throw error
+            }
         }
         do {
             let rows = try await sendPages(&task, upper: upper)

@@ -113,7 +113,7 @@ public final class PostgresSource: Sendable {
                 task.phase = .idle(due: clock.now + poll)
                 return
             }
-            guard let (upper, writers) = try await probe(task) else {
+            guard let (upper, writers) = try await probe(&task) else {
                 task.phase = .idle(due: clock.now + poll)
                 return
             }

@@ -81,13 +81,14 @@ struct TableQuery: Sendable {
 
     /// The probe: the last key among the next `limit` rows above `offset`, and
     /// the writers to wait for (see ``CommitFence``). One row: timestamp text,
-    /// incrementing value (both NULL when no row), writers as a text array.
-    func probe(above offset: SourceOffset?, limit: Int, scope: CommitFence.Scope) -> (String, [String?]) {
+    /// incrementing value (both NULL when no row), writers as a text array, and
+    /// `fingerprint` evaluated (a column digest, see `Catalog.fingerprint`).
+    func probe(above offset: SourceOffset?, limit: Int, scope: CommitFence.Scope, fingerprint: String) -> (String, [String?]) {
         var parameters: [String?] = []
         let conditions = TableQuery.whereClause([above(offset, &parameters), settled, nonNullKey])
         parameters.append(String(limit))
         let sql = """
-            SELECT last.ts::text, last.inc::bigint, \(CommitFence.writersExpression(scope))
+            SELECT last.ts::text, last.inc::bigint, \(CommitFence.writersExpression(scope)), \(fingerprint)
             FROM (SELECT 1) AS one LEFT JOIN LATERAL (
               SELECT ts, inc FROM (
                 SELECT \(timestamp ?? "NULL::text") AS ts, \(incrementing ?? "NULL::bigint") AS inc
