@@ -1,1 +1,0 @@
-// Placeholder until the S3Sink stage lands.

@@ -1,0 +1,112 @@
+import Foundation
+import PipelineCore
+
+/// The S3 sink as a running service: a consumer-group member that archives
+/// its topics to S3 with Confluent's object layout.
+///
+/// Offsets are committed only after the objects holding the records are
+/// completely uploaded, synchronously, one batch per partition at a time;
+/// with deterministic partitioners every record ends up in exactly one
+/// object even across crashes (see ``PartitionWriter``).
+///
+/// ```swift
+/// let sink = try S3SinkConnector(config: config, kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:9092"))
+/// try await sink.run()   // until cancelled
+/// ```
+public final class S3SinkConnector: Sendable {
+    /// The sink's configuration.
+    public let config: S3SinkConfig
+    /// The Kafka connection (the consumer group is ``S3SinkConfig/groupID``).
+    public let kafka: KafkaConfiguration
+    private let client: S3Client
+    private let progress = Locked(S3SinkStatistics())
+    private let throughput: Throughput?
+
+    /// A sink for `config`, reading through `kafka`.
+    ///
+    /// - Parameter throughput: counts every consumed record, for progress lines.
+    /// - Throws: `PipelineError.config` for inconsistent settings, or
+    ///   `CredentialsError` when no credentials are configured or in the environment.
+    public init(
+        config: S3SinkConfig, kafka: KafkaConfiguration, throughput: Throughput? = nil,
+        environment: [String: String] = ProcessEnvironment.current
+    ) throws {
+        try config.validate()
+        self.config = config
+        self.kafka = kafka
+        self.throughput = throughput
+        self.client = try S3Client(configuration: config.clientConfiguration(environment: environment))
+    }
+
+    /// A sink from Confluent S3 sink connector properties (a connector
+    /// JSON's `config`), as a Connect worker would start it.
+    ///
+    /// - Throws: `PipelineError.config` naming the key at fault, or
+    ///   `CredentialsError` when no credentials are configured or in the environment.
+    public convenience init(
+        properties: [String: String], kafka: KafkaConfiguration, throughput: Throughput? = nil,
+        environment: [String: String] = ProcessEnvironment.current
+    ) throws {
+        try self.init(
+            config: S3SinkConfig.parse(properties, environment: environment), kafka: kafka, throughput: throughput,
+            environment: environment)
+    }
+
+    /// Counters as of the last processed batch.
+    public var statistics: S3SinkStatistics { progress.value }
+
+    /// Checks that the bucket exists and the credentials may use it.
+    public func checkBucket() async throws {
+        try await client.headBucket(bucket: config.bucket)
+    }
+
+    /// Consumes and archives until cancelled (graceful shutdown) or a
+    /// non-retriable failure. On the way out, open files are dropped, not
+    /// uploaded: their records are read again from the committed offsets.
+    public func run() async throws {
+        try await checkBucket()
+        let revoked = Locked<[TopicPartition]>([])
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: config.groupID,
+            topics: config.topics,
+            hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }))
+        var producer: KafkaProducer? = nil
+        var deadLetters: S3SinkTask.DeadLetters? = nil
+        if config.toleratesErrors, let topic = config.deadLetterTopic {
+            let dlqProducer = try KafkaProducer(configuration: kafka)
+            let queue = DeadLetterQueue(topic: topic, connectorName: config.name, producer: dlqProducer)
+            deadLetters = { failures in try await queue.send(failures, stage: "VALUE_CONVERTER") }
+            producer = dlqProducer
+        }
+        let task = try S3SinkTask(
+            config: config, client: client, commit: { offsets in try await consumer.commit(offsets) },
+            deadLetters: deadLetters)
+
+        var failure: (any Error)? = nil
+        do {
+            while !Task.isCancelled {
+                let messages = try await consumer.poll(maxMessages: 1000, timeout: .milliseconds(200))
+                let lost = revoked.withLock { list in
+                    defer { list = [] }
+                    return list
+                }
+                if !lost.isEmpty { await task.revoke(lost) }
+                try await task.put(messages)
+                throughput?.add(messages.count)
+                try await task.tick()
+                progress.withLock { $0 = task.statistics }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown.
+        } catch let error as S3Error where error.code == "Cancelled" {
+            // Cancelled while waiting to retry an upload.
+        } catch {
+            failure = error
+        }
+        await task.close()
+        await consumer.close()
+        await producer?.close()
+        progress.withLock { $0 = task.statistics }
+        if let failure { throw failure }
+    }
+}
