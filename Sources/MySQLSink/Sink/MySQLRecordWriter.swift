@@ -197,6 +197,7 @@ public actor MySQLRecordWriter {
     private func report(_ failures: [RecordFailure], messages: [RecordPosition: KafkaMessage]) async throws {
         guard let first = failures.first else { return }
         guard config.toleratesErrors else {
+            if let error = first.error as? PipelineError, case .badMessage = error { throw error }  // already names the record
             throw PipelineError.badMessage(position: first.position, reason: first.description)
         }
         guard let deadLetters else {
