@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PipelineCore
+import PostgresSource
 import ServiceLifecycle
 
 /// `tributary run CONNECTOR.json…`: a standalone worker, as connect-standalone.
@@ -21,7 +22,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "Connector JSON files.") var connectorFiles: [String]
     @Option(help: "A Connect worker.properties file (bootstrap.servers, offset.storage.file.filename, producer.*, consumer.*).")
     var worker: String?
-    @Option(help: "Source offset file (default .tributary/source-offsets.json).") var offsetFile: String?
+    @Option(help: "One offset file for every source (default: .tributary/offsets/<connector>.json each).") var offsetFile: String?
     @Option(help: "Seconds between progress lines (0: none).") var progressInterval: Double = 5
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var logging: LoggingOptions
@@ -43,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         let context = WorkerContext(
             kafka: KafkaConfiguration(bootstrapServers: settings.bootstrapServers!, properties: try kafka.properties()),
             producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
-            offsetStorageFile: settings.offsetStorageFile, logger: logger)
+            sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
         var connectors: [ConnectorInstance] = []
         for path in connectorFiles {

@@ -10,12 +10,13 @@ struct WorkerSettings: Sendable {
     var kafkaProperties: [String: String] = [:]
     var producerProperties: [String: String] = [:]
     var consumerProperties: [String: String] = [:]
-    /// `offset.storage.file.filename`: where sources keep their positions.
-    var offsetStorageFile = ".tributary/source-offsets.json"
+    /// `offset.storage.file.filename`: one file all sources share; nil gives
+    /// each source its own `.tributary/offsets/<connector>.json`.
+    var offsetStorageFile: String?
 
     static let definition = ConfigDefinition(keys: [
         ConfigKey("bootstrap.servers", .list, default: "", doc: "Kafka brokers; empty starts the embedded cluster."),
-        ConfigKey("offset.storage.file.filename", .string, default: ".tributary/source-offsets.json", doc: "Source offset file."),
+        ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Source offset file shared by every source."),
         ConfigKey("offset.flush.interval.ms", .long, default: "10000", doc: "Accepted; offsets are written after every acknowledged batch."),
         ConfigKey("plugin.path", .string, default: "", doc: "Accepted and ignored: connectors are built in."),
         ConfigKey("rest.port", .int, default: "8083", doc: "Accepted and ignored: there is no REST API."),
@@ -38,7 +39,7 @@ struct WorkerSettings: Sendable {
         var settings = WorkerSettings()
         let servers = config.list("bootstrap.servers")
         settings.bootstrapServers = servers.isEmpty ? nil : servers.joined(separator: ",")
-        settings.offsetStorageFile = config.string("offset.storage.file.filename")
+        settings.offsetStorageFile = config.explicit("offset.storage.file.filename")
         settings.producerProperties = config.withPrefix("producer.")
         settings.consumerProperties = config.withPrefix("consumer.")
         return settings
