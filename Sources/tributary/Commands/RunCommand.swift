@@ -42,7 +42,9 @@ struct RunCommand: AsyncParsableCommand {
             embedded = cluster
         }
         let context = WorkerContext(
-            kafka: KafkaConfiguration(bootstrapServers: settings.bootstrapServers!, properties: try kafka.properties()),
+            kafka: KafkaConfiguration(
+                bootstrapServers: settings.bootstrapServers!,
+                properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag }),
             producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
             sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
