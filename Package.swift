@@ -52,11 +52,19 @@ let package = Package(
             ]
         ),
 
+        // Examples: each embeds one stage library and nothing else.
+        .executableTarget(name: "GenerateUsers", dependencies: ["DataGen"], path: "Examples/GenerateUsers"),
+        .executableTarget(name: "StreamTableToKafka", dependencies: ["PostgresSource", "PipelineCore"], path: "Examples/StreamTableToKafka"),
+        .executableTarget(name: "MirrorTopicToMySQL", dependencies: ["MySQLSink", "PipelineCore"], path: "Examples/MirrorTopicToMySQL"),
+        .executableTarget(name: "ArchiveTopicToS3", dependencies: ["S3Sink", "PipelineCore"], path: "Examples/ArchiveTopicToS3"),
+
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"]),
         .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
+        // Runs the `tributary` executable against the real servers.
+        .testTarget(name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
     ],
     swiftLanguageModes: [.v6]
 )

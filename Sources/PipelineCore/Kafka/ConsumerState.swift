@@ -149,6 +149,9 @@ final class ConsumerState: @unchecked Sendable {
     /// A stored position is checked against the log: below its start means data loss.
     private func startOffset(_ tp: TopicPartition, resumeAt offset: Int64?) throws -> Int64 {
         guard let offset else {
+            if !["latest", "largest", "end"].contains(resetPolicy), let low = try? watermarks(tp).low, low > 0 {
+                logger.notice("\(tp) has no committed offset and its log starts at \(low): earlier records were deleted before this group consumed them")
+            }
             switch resetPolicy {
             case "latest", "largest", "end": return Int64(RD_KAFKA_OFFSET_END)
             case "error", "none": throw PipelineError.kafka(operation: "assign \(tp)", code: -1, reason: "no committed offset and auto.offset.reset=\(resetPolicy)", retriable: false)
@@ -157,6 +160,14 @@ final class ConsumerState: @unchecked Sendable {
         }
         let marks = try watermarks(tp)
         if offset < marks.low { throw PipelineError.recordsPruned(tp, committed: offset, logStart: marks.low) }
+        if offset > marks.high {
+            // The log is shorter than what was consumed: the topic was deleted and
+            // recreated (or the in-memory broker restarted). Reading on would skip
+            // everything below the stored offset.
+            throw PipelineError.kafka(
+                operation: "resume \(tp)", code: -1,
+                reason: "stored offset \(offset) is beyond the end of the log (\(marks.high)); was the topic recreated?", retriable: false)
+        }
         return offset
     }
 }

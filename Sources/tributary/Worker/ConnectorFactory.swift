@@ -1,9 +1,39 @@
+import Logging
+import MySQLSink
 import PipelineCore
+import PostgresSource
+import S3Sink
 
-/// Builds connectors from Kafka Connect configs.
+/// Builds connectors from Kafka Connect configs; this is the only place that
+/// knows every stage, and it only composes them.
 enum ConnectorFactory {
     static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> ConnectorInstance {
         let kind = try ConnectorKind(className: spec.properties["connector.class"] ?? "")
-        throw PipelineError.config(key: "connector.class", reason: "\(kind.rawValue) is not wired into the worker yet")
+        let logger = Logger(label: "tributary.\(spec.name)")
+        switch kind {
+        case .postgresSource:
+            let config = try PostgresSourceConfig(properties: spec.properties)
+            let producer = try KafkaProducer(configuration: context.producerConfiguration)
+            let throughput = Throughput(name: spec.name)
+            let source = PostgresSource(
+                config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
+                logger: logger,
+                events: { event in
+                    if case .delivered(_, _, let rows, _) = event { throughput.add(rows) }
+                })
+            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput) {
+                try await source.run()
+                await producer.close()
+            }
+        case .mysqlSink:
+            let sink = try MySQLSink(
+                properties: spec.properties, kafka: context.consumerConfiguration,
+                deadLetterKafka: context.producerConfiguration, logger: logger)
+            return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run)
+        case .s3Sink:
+            let throughput = Throughput(name: spec.name)
+            let sink = try S3SinkConnector(properties: spec.properties, kafka: context.consumerConfiguration, throughput: throughput)
+            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run)
+        }
     }
 }

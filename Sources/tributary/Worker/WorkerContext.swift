@@ -1,5 +1,6 @@
 import Logging
 import PipelineCore
+import PostgresSource
 
 /// What every connector in a worker shares: where Kafka is and where
 /// source offsets live.
@@ -7,7 +8,8 @@ struct WorkerContext: Sendable {
     var kafka: KafkaConfiguration
     var producerProperties: [String: String]
     var consumerProperties: [String: String]
-    var offsetStorageFile: String
+    /// Shared by every source when the worker names one offset file.
+    var sharedOffsetStore: FileOffsetStore?
     var logger: Logger
 
     var producerConfiguration: KafkaConfiguration { kafka.with(producerProperties) }

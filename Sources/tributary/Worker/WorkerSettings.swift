@@ -10,17 +10,18 @@ struct WorkerSettings: Sendable {
     var kafkaProperties: [String: String] = [:]
     var producerProperties: [String: String] = [:]
     var consumerProperties: [String: String] = [:]
-    /// `offset.storage.file.filename`: where sources keep their positions.
-    var offsetStorageFile = ".tributary/source-offsets.json"
+    /// `offset.storage.file.filename`: one file all sources share; nil gives
+    /// each source its own `.tributary/offsets/<connector>.json`.
+    var offsetStorageFile: String?
 
     static let definition = ConfigDefinition(keys: [
         ConfigKey("bootstrap.servers", .list, default: "", doc: "Kafka brokers; empty starts the embedded cluster."),
-        ConfigKey("offset.storage.file.filename", .string, default: ".tributary/source-offsets.json", doc: "Source offset file."),
+        ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Source offset file shared by every source."),
         ConfigKey("offset.flush.interval.ms", .long, default: "10000", doc: "Accepted; offsets are written after every acknowledged batch."),
         ConfigKey("plugin.path", .string, default: "", doc: "Accepted and ignored: connectors are built in."),
         ConfigKey("rest.port", .int, default: "8083", doc: "Accepted and ignored: there is no REST API."),
         ConfigKey("listeners", .string, default: "", doc: "Accepted and ignored: there is no REST API."),
-    ], passthroughPrefixes: ["producer.", "consumer."])
+    ], passthroughPrefixes: ["producer.", "consumer.", "security.", "ssl.", "sasl.", "client."])
 
     /// Reads a Java-properties worker file (`key=value`, `#` comments).
     static func load(path: String) throws -> WorkerSettings {
@@ -38,7 +39,11 @@ struct WorkerSettings: Sendable {
         var settings = WorkerSettings()
         let servers = config.list("bootstrap.servers")
         settings.bootstrapServers = servers.isEmpty ? nil : servers.joined(separator: ",")
-        settings.offsetStorageFile = config.string("offset.storage.file.filename")
+        settings.offsetStorageFile = config.explicit("offset.storage.file.filename")
+        // Top-level client settings (TLS, SASL) apply to every Kafka client, as in Connect.
+        for prefix in ["security.", "ssl.", "sasl.", "client."] {
+            for (key, value) in config.withPrefix(prefix) { settings.kafkaProperties[prefix + key] = value }
+        }
         settings.producerProperties = config.withPrefix("producer.")
         settings.consumerProperties = config.withPrefix("consumer.")
         return settings

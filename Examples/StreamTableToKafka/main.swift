@@ -1,0 +1,1 @@
+// Placeholder: the example lands with issue 6.

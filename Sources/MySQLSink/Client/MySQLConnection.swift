@@ -1,0 +1,166 @@
+import Logging
+import PipelineCore
+
+/// How hard to try (re)connecting: Connect JDBC's `connection.attempts` and
+/// `connection.backoff.ms`, with the wait doubling from `initialBackoff` up to
+/// `maxBackoff`.
+public struct ReconnectPolicy: Sendable {
+    /// Attempts per connect (at least 1).
+    public var attempts: Int
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+
+    /// A policy; `attempts` below 1 count as 1.
+    public init(attempts: Int = 3, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(10)) {
+        self.attempts = max(1, attempts)
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    /// The wait before attempt `attempt + 1` (attempt counts from 1).
+    public func backoff(after attempt: Int) -> Duration {
+        var delay = initialBackoff
+        for _ in 1..<max(1, attempt) where delay < maxBackoff { delay = delay * 2 }
+        return min(delay, maxBackoff)
+    }
+}
+
+/// An async, `Sendable` MySQL connection.
+///
+/// libmysqlclient blocks, so every call runs on this connection's own thread;
+/// callers on the cooperative pool only await. A lost connection
+/// (`CR_SERVER_GONE_ERROR`, `CR_SERVER_LOST`) is reopened on the next call,
+/// with capped exponential backoff; single statements are retried once after
+/// a reconnect, transactions are not (the caller decides, because a COMMIT cut
+/// off by a lost connection may or may not have happened).
+public final class MySQLConnection: Sendable {
+    /// Where the connection goes.
+    public let options: MySQLConnectionOptions
+    /// How (re)connecting is retried.
+    public let reconnectPolicy: ReconnectPolicy
+    private let worker: BlockingWorker
+    private let box: SessionBox
+    private let logger: Logger
+
+    /// A connection that opens on first use, with its own thread.
+    public init(options: MySQLConnectionOptions, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger = Logger(label: "tributary.mysql")) {
+        self.options = options
+        self.reconnectPolicy = reconnectPolicy
+        self.logger = logger
+        self.worker = BlockingWorker(name: "mysql \(options.host):\(options.port)")
+        self.box = SessionBox(MySQLSession(options: options))
+    }
+
+    // The worker's thread keeps the worker alive until it is shut down.
+    deinit { worker.shutdown() }
+
+    /// Opens the connection now rather than on first use.
+    public func connect() async throws {
+        try await ensureConnected()
+    }
+
+    /// Closes the connection and stops its thread. The object is unusable afterwards.
+    public func close() async {
+        let box = box
+        _ = try? await worker.run { box.session.disconnect() }
+        worker.shutdown()
+    }
+
+    /// Runs one statement (prepared, with `parameters` bound; or over the text
+    /// protocol when there are none) and returns the affected row count.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [SQLValue] = []) async throws -> UInt64 {
+        try await withSession(retryingOnLostConnection: true) { session in
+            parameters.isEmpty ? try session.execute(sql) : try session.execute(sql, parameters)
+        }
+    }
+
+    /// Runs a query and returns its rows as text (nil for NULL).
+    public func query(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [[String?]] {
+        try await withSession(retryingOnLostConnection: true) { session in try session.query(sql, parameters) }
+    }
+
+    /// Runs `body` inside `START TRANSACTION` ... `COMMIT` on the connection's
+    /// thread; any error rolls back and is rethrown. `body` must not perform
+    /// DDL: MySQL commits implicitly before a CREATE or ALTER.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (MySQLSession) throws -> T) async throws -> T {
+        try await ensureConnected()
+        let box = box
+        let run: @Sendable () throws -> T = {
+            let session = box.session
+            do throws(MySQLError) {
+                try session.execute("START TRANSACTION")
+            } catch {
+                throw NotStarted(error: error)
+            }
+            do {
+                let result = try body(session)
+                try session.execute("COMMIT")
+                return result
+            } catch {
+                if session.isConnected { _ = try? session.execute("ROLLBACK") }
+                throw error
+            }
+        }
+        do {
+            return try await worker.run(run)
+        } catch let notStarted as NotStarted {
+            guard notStarted.error.kind == .connectionLost else { throw notStarted.error }
+            // The connection died while idle (server restart, wait_timeout):
+            // nothing of this transaction ran, so it is safe to start over.
+            try await ensureConnected()
+            do {
+                return try await worker.run(run)
+            } catch let again as NotStarted {
+                throw again.error
+            }
+        }
+    }
+
+    /// START TRANSACTION itself failed: nothing of the transaction ran.
+    private struct NotStarted: Error {
+        let error: MySQLError
+    }
+
+    /// Runs `body` with the session on the connection's thread, connecting first.
+    public func withSession<T: Sendable>(
+        retryingOnLostConnection retry: Bool = false, _ body: @escaping @Sendable (MySQLSession) throws -> T
+    ) async throws -> T {
+        try await ensureConnected()
+        let box = box
+        do {
+            return try await worker.run { try body(box.session) }
+        } catch let error as MySQLError where retry && error.kind == .connectionLost {
+            logger.warning("MySQL connection lost, reconnecting", metadata: ["error": "\(error)"])
+            try await ensureConnected()
+            return try await worker.run { try body(box.session) }
+        }
+    }
+
+    /// Connects if there is no open connection, retrying connection failures
+    /// (not authentication or unknown-database errors) with backoff.
+    private func ensureConnected() async throws {
+        let box = box
+        var attempt = 1
+        while true {
+            do {
+                try await worker.run {
+                    if !box.session.isConnected { try box.session.connect() }
+                }
+                return
+            } catch let error as MySQLError where error.kind == .connectionLost && attempt < reconnectPolicy.attempts {
+                let delay = reconnectPolicy.backoff(after: attempt)
+                logger.warning("cannot reach MySQL, retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+}
+
+/// Holds the session so `Sendable` closures can carry it to the worker thread.
+/// @unchecked: the session is only ever used on that one thread.
+final class SessionBox: @unchecked Sendable {
+    let session: MySQLSession
+    init(_ session: MySQLSession) { self.session = session }
+}

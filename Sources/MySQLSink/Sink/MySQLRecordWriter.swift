@@ -1,0 +1,285 @@
+import Logging
+import PipelineCore
+
+/// What one batch did.
+public struct BatchResult: Sendable, Equatable {
+    /// The next offset to read per partition, now stored in MySQL with the
+    /// rows: commit these to Kafka.
+    public var nextOffsets: [TopicPartition: Int64]
+    /// Records applied to their tables.
+    public var written: Int
+    /// Records skipped because MySQL already had them (a redelivery).
+    public var skipped: Int
+    /// Bad records, sent to the dead-letter topic (or skipped when
+    /// `errors.tolerance=all` has no topic).
+    public var failed: Int
+
+    /// A result with these counts.
+    public init(nextOffsets: [TopicPartition: Int64], written: Int, skipped: Int, failed: Int) {
+        self.nextOffsets = nextOffsets
+        self.written = written
+        self.skipped = skipped
+        self.failed = failed
+    }
+}
+
+/// Writes batches of Kafka messages into MySQL exactly once.
+///
+/// Each batch is one transaction holding its rows and the offsets they
+/// cover (``OffsetStore``); records below the stored offset of their
+/// partition are skipped, so a batch delivered again after a crash — before
+/// or after its Kafka commit, even with a COMMIT whose answer was lost — adds
+/// nothing twice. Tables are created and evolved before the transaction
+/// (DDL commits implicitly in MySQL). Usable without ``MySQLSink`` by anyone
+/// who consumes the messages themselves.
+public actor MySQLRecordWriter {
+    /// The settings the writer was made with.
+    public let config: MySQLSinkConfig
+    private let connection: MySQLConnection
+    private let catalog: TableCatalog
+    private let offsets: OffsetStore
+    private let extractor: RowExtractor
+    private let writer: BatchWriter
+    private let deadLetters: DeadLetterQueue?
+    private let logger: Logger
+    /// Destination table per topic.
+    private var tables: [String: Result<TableRef, SchemaError>] = [:]
+    /// Partitions whose offset row exists in MySQL.
+    private var knownPartitions: Set<TopicPartition> = []
+    private var prepared = false
+
+    /// `deadLetters` receives bad records when `errors.tolerance=all`.
+    public init(config: MySQLSinkConfig, deadLetters: DeadLetterQueue? = nil, logger: Logger = Logger(label: "tributary.mysql-sink")) {
+        self.config = config
+        self.connection = MySQLConnection(options: config.connection, reconnectPolicy: config.reconnect, logger: logger)
+        self.catalog = TableCatalog(connection: connection, autoCreate: config.autoCreate, autoEvolve: config.autoEvolve, logger: logger)
+        self.offsets = OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID)
+        self.extractor = RowExtractor(config: config)
+        self.writer = BatchWriter(mode: config.insertMode)
+        self.deadLetters = deadLetters
+        self.logger = logger
+    }
+
+    /// Connects and creates the offsets table if needed.
+    public func prepare() async throws {
+        guard !prepared else { return }
+        try await connection.execute(offsets.createTable)
+        prepared = true
+    }
+
+    /// Offsets stored for this connector's group: where to resume.
+    public func storedOffsets() async throws -> [TopicPartition: Int64] {
+        try await prepare()
+        let offsets = self.offsets
+        return try await connection.withSession(retryingOnLostConnection: true) { session in try offsets.load(session) }
+    }
+
+    /// Closes the MySQL connection.
+    public func close() async {
+        await connection.close()
+    }
+
+    /// Writes `messages` (any topics and partitions, in consumption order) in
+    /// one transaction with their offsets.
+    ///
+    /// Bad records (not JSON, not a Struct, NULL into NOT NULL, incompatible
+    /// schema) stop the batch with ``PipelineError/badMessage(position:reason:)``
+    /// naming topic, partition and offset, unless `errors.tolerance=all`: then
+    /// they go to the dead-letter topic, acknowledged before the transaction
+    /// commits, so none is lost. Other failures are retried `max.retries`
+    /// times with capped exponential backoff, then thrown.
+    public func write(_ messages: [KafkaMessage]) async throws -> BatchResult {
+        guard !messages.isEmpty else { return BatchResult(nextOffsets: [:], written: 0, skipped: 0, failed: 0) }
+        try await prepare()
+        var next: [TopicPartition: Int64] = [:]
+        var byPosition: [RecordPosition: KafkaMessage] = [:]
+        var rows: [SinkRow] = []
+        var failures: [RecordFailure] = []
+        for message in messages {
+            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+            byPosition[RecordPosition(message.topicPartition, message.offset)] = message
+            do {
+                rows.append(try extractor.row(for: try decode(message), table: table(for: message.topic)))
+            } catch {
+                failures.append(error)
+            }
+        }
+        var reported = 0
+        var attempt = 0
+        while true {
+            do {
+                let live = try await ensureTables(rows, failures: &failures)
+                try await report(Array(failures[reported...]), messages: byPosition)
+                reported = failures.count
+                let counts = try await commit(live, next: next)
+                knownPartitions.formUnion(next.keys)
+                return BatchResult(nextOffsets: next, written: counts.written, skipped: counts.skipped, failed: failures.count)
+            } catch let poison as PoisonFound {
+                // Found while writing: the transaction rolled back; report them
+                // and write the rest again.
+                failures += poison.failures
+            } catch let error where Self.isRetriable(error) {
+                attempt += 1
+                guard attempt <= config.maxRetries else {
+                    logger.error("giving up on a batch", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
+                    throw error
+                }
+                let delay = Self.backoff(attempt: attempt, cap: config.retryBackoff)
+                logger.warning("batch failed, retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
+                await catalog.invalidate()
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: - Steps
+
+    private func decode(_ message: KafkaMessage) throws(RecordFailure) -> Record {
+        let key: SchemaAndValue?
+        let value: SchemaAndValue?
+        do {
+            if config.keyIsString {
+                key = message.key.map { SchemaAndValue(schema: Schema.string.asOptional, value: .string(String(decoding: $0, as: UTF8.self))) }
+            } else {
+                key = try JsonConverter(schemasEnabled: config.keySchemasEnabled).decode(message.key)
+            }
+        } catch {
+            throw RecordFailure(
+                topicPartition: message.topicPartition, offset: message.offset,
+                error: PipelineError.badMessage(position: message.position, reason: "key: \(error)"), stage: "KEY_CONVERTER")
+        }
+        do {
+            value = try JsonConverter(schemasEnabled: config.valueSchemasEnabled).decode(message.value)
+        } catch {
+            throw RecordFailure(
+                topicPartition: message.topicPartition, offset: message.offset,
+                error: PipelineError.badMessage(position: message.position, reason: "value: \(error)"), stage: "VALUE_CONVERTER")
+        }
+        return Record(
+            topic: message.topic, partition: message.partition, offset: message.offset, key: key, value: value,
+            headers: message.headers, timestamp: message.timestamp)
+    }
+
+    /// Creates and evolves the tables the rows need. Rows whose table cannot
+    /// take them become failures; deletes on a table that does not exist are
+    /// dropped (there is nothing to delete). Returns the rows to write.
+    private func ensureTables(_ rows: [SinkRow], failures: inout [RecordFailure]) async throws -> [SinkRow] {
+        var failed = Set(failures.map { RecordPosition($0.topicPartition, $0.offset) })
+        var outcome: [ShapeKey: Result<Bool, SchemaError>] = [:]
+        var live: [SinkRow] = []
+        for row in rows where !failed.contains(RecordPosition(row.topicPartition, row.offset)) {
+            let key = ShapeKey(table: row.table, columns: row.columns, isDelete: row.operation == .delete)
+            if outcome[key] == nil {
+                do {
+                    if key.isDelete {
+                        outcome[key] = .success(try await catalog.ensureForDelete(row.table, keys: row.columns))
+                    } else {
+                        try await catalog.ensure(row.table, columns: row.columns)
+                        outcome[key] = .success(true)
+                    }
+                } catch let error as SchemaError {
+                    outcome[key] = .failure(error)
+                }
+            }
+            switch outcome[key]! {
+            case .success(true): live.append(row)
+            case .success(false): logger.debug("delete for a missing table ignored", metadata: ["table": "\(row.table)", "at": "\(row.position)"])
+            case .failure(let error):
+                failures.append(RecordFailure(topicPartition: row.topicPartition, offset: row.offset, error: error, stage: "TASK_PUT"))
+                failed.insert(RecordPosition(row.topicPartition, row.offset))
+            }
+        }
+        return live
+    }
+
+    /// Stops on the first bad record, or sends them to the dead-letter topic
+    /// and waits for the broker's acknowledgement.
+    private func report(_ failures: [RecordFailure], messages: [RecordPosition: KafkaMessage]) async throws {
+        guard let first = failures.first else { return }
+        guard config.toleratesErrors else {
+            if let error = first.error as? PipelineError, case .badMessage = error { throw error }  // already names the record
+            throw PipelineError.badMessage(position: first.position, reason: first.description)
+        }
+        guard let deadLetters else {
+            for failure in failures {
+                logger.warning("bad record skipped (errors.tolerance=all, no dead-letter topic)", metadata: ["at": "\(failure.position)", "error": "\(failure)"])
+            }
+            return
+        }
+        // In record order; DeadLetterQueue takes one stage per call, so send
+        // each run of equal stages together.
+        let ordered = failures.sorted { ($0.topicPartition, $0.offset) < ($1.topicPartition, $1.offset) }
+        var start = 0
+        while start < ordered.count {
+            var end = start + 1
+            while end < ordered.count && ordered[end].stage == ordered[start].stage { end += 1 }
+            let batch = ordered[start..<end].compactMap { failure -> (message: KafkaMessage, error: Error)? in
+                messages[RecordPosition(failure.topicPartition, failure.offset)].map { ($0, failure.error) }
+            }
+            try await deadLetters.send(batch, stage: ordered[start].stage)
+            start = end
+        }
+        logger.warning("bad records sent to the dead-letter topic", metadata: ["count": "\(failures.count)", "topic": "\(deadLetters.topic)"])
+    }
+
+    /// The transaction: lock the partitions' offsets, skip what is already
+    /// stored, write, store the new offsets.
+    private func commit(_ rows: [SinkRow], next: [TopicPartition: Int64]) async throws -> (written: Int, skipped: Int) {
+        let offsets = self.offsets
+        let writer = self.writer
+        let partitions = next.keys.sorted()
+        let create = partitions.filter { !knownPartitions.contains($0) }
+        return try await connection.transaction { session in
+            let stored = try offsets.lock(partitions, creating: create, session: session)
+            let live = rows.filter { $0.offset >= stored[$0.topicPartition] ?? Int64.min }
+            let failures = try writer.write(live, session: session)
+            if !failures.isEmpty { throw PoisonFound(failures: failures) }
+            try offsets.store(next, session: session)
+            return (live.count, rows.count - live.count)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func table(for topic: String) -> Result<TableRef, SchemaError> {
+        if let known = tables[topic] { return known }
+        let table = extractor.table(for: topic)
+        tables[topic] = table
+        return table
+    }
+
+    static func isRetriable(_ error: Error) -> Bool {
+        switch error {
+        case is MySQLError: return true  // connection, deadlock, or e.g. a table dropped underneath: try again
+        case let error as PipelineError: return error.isRetriable
+        default: return false
+        }
+    }
+
+    /// 100 ms doubling per attempt, capped at `retry.backoff.ms`.
+    static func backoff(attempt: Int, cap: Duration) -> Duration {
+        let delay = Duration.milliseconds(100) * (1 << min(max(attempt - 1, 0), 20))
+        return min(delay, cap)
+    }
+}
+
+/// Rows the database refused, found inside the transaction (which then rolls back).
+struct PoisonFound: Error {
+    let failures: [RecordFailure]
+}
+
+struct RecordPosition: Hashable, Sendable {
+    let topicPartition: TopicPartition
+    let offset: Int64
+    init(_ topicPartition: TopicPartition, _ offset: Int64) {
+        self.topicPartition = topicPartition
+        self.offset = offset
+    }
+}
+
+/// A table with the columns one group of rows needs.
+private struct ShapeKey: Hashable {
+    let table: TableRef
+    let columns: [ColumnSpec]
+    let isDelete: Bool
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CLibPQ
+import PipelineCore
+
+/// One libpq connection. Not thread-safe: used only on its client's worker
+/// thread (see ``PostgresClient``), so every call here may block.
+final class PGConnection {
+    let handle: OpaquePointer
+    let settings: ConnectionSettings
+
+    private init(handle: OpaquePointer, settings: ConnectionSettings) {
+        self.handle = handle
+        self.settings = settings
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Connects (blocking) and sets the session up so that value text is
+    /// stable: UTC time zone, ISO dates, hex bytea, shortest exact floats.
+    static func connect(_ settings: ConnectionSettings) throws(PostgresError) -> PGConnection {
+        var pairs = settings.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let password = settings.password { pairs.append(("password", password.value)) }
+        let handle: OpaquePointer? = withCStrings(pairs.map(\.0)) { keywords in
+            withCStrings(pairs.map(\.1)) { values in
+                // expand_dbname = 0: a dbname is a name, never a conninfo string.
+                PQconnectdbParams(keywords, values, 0)
+            }
+        }
+        guard let handle else { throw PostgresError.connect(target: settings.target, reason: "out of memory") }
+        let connection = PGConnection(handle: handle, settings: settings)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError.connect(target: settings.target, reason: connection.errorMessage)
+        }
+        try connection.execute(
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
+            operation: "session setup")
+        return connection
+    }
+
+    /// True when the connection is broken and must be replaced.
+    var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// libpq's last error, trimmed and with any secret removed.
+    var errorMessage: String {
+        let raw = PQerrorMessage(handle).map { String(cString: $0) } ?? "unknown error"
+        return settings.scrub(String(raw.trimmingSpacesCompat))
+    }
+
+    /// Runs one parameterized statement (text parameters, text results). `nil` is SQL NULL.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(PostgresError) -> PGResult {
+        let raw: OpaquePointer? = withOptionalCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try check(raw, operation: operation)
+    }
+
+    /// Runs one or more statements without parameters (simple query protocol).
+    func execute(_ sql: String, operation: String) throws(PostgresError) {
+        _ = try check(PQexec(handle, sql), operation: operation)
+    }
+
+    /// `COPY ... FROM STDIN` with the rows `fill` writes, chunk by chunk, into
+    /// the buffer it is given (return false when done). Returns the rows copied.
+    func copyIn(_ sql: String, operation: String, fill: (inout [UInt8]) -> Bool) throws(PostgresError) -> Int64 {
+        _ = try check(PQexec(handle, sql), operation: operation, expecting: PGRES_COPY_IN)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 18)
+        var more = true
+        while more {
+            buffer.removeAll(keepingCapacity: true)
+            more = fill(&buffer)
+            if buffer.isEmpty { continue }
+            let sent = buffer.withUnsafeBufferPointer { pointer in
+                pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
+            if sent != 1 { break }  // the final result below carries the reason
+        }
+        _ = PQputCopyEnd(handle, nil)
+        let result = try check(PQgetResult(handle), operation: operation)
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        return result.affectedRows
+    }
+
+    /// Wraps `raw`, throwing the server's error (or connection loss) unless its status is as expected.
+    private func check(_ raw: OpaquePointer?, operation: String, expecting: ExecStatusType? = nil) throws(PostgresError) -> PGResult {
+        guard let raw else {
+            if isBroken { throw PostgresError.connectionLost(operation: operation, reason: errorMessage) }
+            throw PostgresError.statement(operation: operation, sqlState: "XX000", message: errorMessage)
+        }
+        let result = PGResult(raw)
+        let status = PQresultStatus(raw)
+        if let expecting {
+            if status == expecting { return result }
+        } else if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+            return result
+        }
+        if isBroken { throw PostgresError.connectionLost(operation: operation, reason: errorMessage) }
+        let state = PQresultErrorField(raw, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? "XX000"
+        let primary = PQresultErrorField(raw, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+        let detail = PQresultErrorField(raw, Int32(UInt8(ascii: "D"))).map { String(cString: $0) }
+        let message = [primary ?? errorMessage, detail].compactMap { $0 }.joined(separator: "; ")
+        throw PostgresError.statement(operation: operation, sqlState: state, message: settings.scrub(message))
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStrings(strings.map(Optional.some) + [nil], body)
+}
+
+/// Calls `body` with an array of C strings in which nil stays NULL.
+func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(bitPattern: 1)!) }
+}
+
+extension PGConnection {
+    /// Runs `body` between BEGIN and COMMIT; rolls back when it throws.
+    func inTransaction<T>(_ begin: String = "BEGIN", operation: String, _ body: () throws -> T) throws -> T {
+        try execute(begin, operation: operation)
+        do {
+            let value = try body()
+            try execute("COMMIT", operation: operation)
+            return value
+        } catch {
+            rollbackIfNeeded()
+            throw error
+        }
+    }
+
+    /// Ends an open or failed transaction; a no-op when idle or broken.
+    func rollbackIfNeeded() {
+        let status = PQtransactionStatus(handle)
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR {
+            PQclear(PQexec(handle, "ROLLBACK"))
+        }
+    }
+}
+
+extension PGResult {
+    /// Rows affected by INSERT/UPDATE/DELETE/COPY.
+    var affectedRows: Int64 { Int64(String(cString: PQcmdTuples(handle))) ?? 0 }
+}

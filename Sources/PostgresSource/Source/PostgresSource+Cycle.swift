@@ -1,0 +1,125 @@
+import PipelineCore
+
+extension PostgresSource {
+    /// The probe step of ``CommitFence``: the upper bound of the next range
+    /// and the writers to wait for; nil when no row is above the offset.
+    /// When the table's columns changed since it was described, it is
+    /// described again first (`task` is replaced, keeping its offset).
+    func probe(_ task: inout TableTask) async throws -> (SourceOffset, [String])? {
+        let fingerprint = task.info.oid.map { Catalog.fingerprint(oid: $0) } ?? "NULL::text"
+        func run(_ task: TableTask) async throws -> [[String?]] {
+            let (sql, parameters) = task.query.probe(above: task.offset, limit: config.maxRowsPerCycle, scope: task.scope, fingerprint: fingerprint)
+            return try await client.query(sql, parameters, operation: "probe \(task.label)")
+        }
+        var rows = try await run(task)
+        if let name = task.info.name, let current = rows.first?[3] ?? nil, current != task.info.fingerprint {
+            guard let info = try await Catalog(client: client).describe(name) else {
+                throw PostgresError.statement(operation: "probe \(task.label)", sqlState: "42P01", message: "table \(name) is gone")
+            }
+            logger.info("\(task.label): columns changed; now \(info.columns.map(\.name).joined(separator: ", "))")
+            let offset = task.offset
+            task = try TableTask(info: info, config: config)
+            task.offset = offset
+            rows = try await run(task)
+        }
+        guard let row = rows.first, row[0] != nil || row[1] != nil else { return nil }
+        let upper = SourceOffset(timestamp: row[0] ?? nil, incrementing: (row[1] ?? nil).flatMap { Int64($0) })
+        return (upper, PostgresSource.parseTextArray(row[2] ?? "{}"))
+    }
+
+    /// How many locks the fence still waits for.
+    func pendingWriters(_ writers: [String], scope: CommitFence.Scope) async throws -> Int {
+        let rows = try await client.query(
+            CommitFence.pendingStatement(scope), [ArrayLiteral.encode(writers)], operation: "check writers")
+        return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
+    /// Reads `(offset, upper]` (bulk: the whole table) through a cursor in
+    /// batches of `batch.max.rows`, sends each batch and waits for the broker's
+    /// acknowledgement, and stores the offset: after the range, at most every
+    /// second during it, and when cancelled. Returns the rows read.
+    func readRange(_ task: inout TableTask, upTo upper: SourceOffset?) async throws -> Int {
+        let (select, parameters) = task.query.range(above: task.offset, upTo: upper)
+        let label = task.label, cursor = PostgresSource.cursor
+        try await client.withConnection { connection in
+            connection.rollbackIfNeeded()
+            try connection.execute("BEGIN READ ONLY", operation: "read \(label)")
+            do {
+                try connection.query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(select)", parameters, operation: "read \(label)")
+            } catch {
+                connection.rollbackIfNeeded()  // leave the connection usable for the next probe
+                throw error
+            }
+        }
+        do {
+            let rows = try await sendPages(&task, upper: upper)
+            try await client.withConnection { $0.rollbackIfNeeded() }
+            return rows
+        } catch {
+            // A broken connection ends the transaction on its own; otherwise end it here.
+            _ = try? await client.withConnection { $0.rollbackIfNeeded() }
+            throw error
+        }
+    }
+
+    /// Fetches and converts the next page while the broker acknowledges the
+    /// previous one (one send in flight: order is kept, memory stays at two pages).
+    private func sendPages(_ task: inout TableTask, upper: SourceOffset?) async throws -> Int {
+        let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
+        let keyConverter = self.keyConverter, valueConverter = self.valueConverter, producer = self.producer
+        let clock = ContinuousClock()
+        var lastStore = clock.now
+        var delivered = task.offset
+        var previous: SourceOffset?
+        var total = 0
+        var exhausted = false
+        var inFlight: (page: TableTask.Page, send: Task<Void, Error>)?
+        do {
+            while true {
+                var page = TableTask.Page()
+                if !exhausted && !Task.isCancelled {
+                    let snapshot = task, before = previous
+                    page = try await client.withConnection { connection in
+                        let result = try connection.query(fetch, operation: "read \(snapshot.label)")
+                        return try snapshot.page(from: result, after: before, keyConverter: keyConverter, valueConverter: valueConverter)
+                    }
+                    exhausted = page.messages.count < config.batchMaxRows
+                    previous = page.last ?? previous
+                }
+                if let (sent, send) = inFlight {
+                    try await send.value
+                    inFlight = nil
+                    total += sent.messages.count
+                    if config.mode != .bulk, let complete = sent.complete { delivered = complete }
+                    events(.delivered(table: task.label, topic: task.topic, rows: sent.messages.count, offset: delivered))
+                    if clock.now - lastStore > .seconds(1) {
+                        try await storeOffset(&task, delivered)
+                        lastStore = clock.now
+                    }
+                }
+                if page.messages.isEmpty { break }
+                let messages = page.messages
+                inFlight = (page, Task { _ = try await producer.send(messages) })
+            }
+        } catch {
+            // Never leave a send running unobserved; its outcome no longer matters.
+            if let (_, send) = inFlight { _ = try? await send.value }
+            throw error
+        }
+        // The whole range was read: everything up to its bound is delivered.
+        if exhausted && !Task.isCancelled, let upper { delivered = upper }
+        try await storeOffset(&task, delivered)
+        return total
+    }
+
+    func storeOffset(_ task: inout TableTask, _ offset: SourceOffset?) async throws {
+        guard config.mode != .bulk, let offset, offset != task.offset else { return }
+        try await offsetStore.store([task.partition: offset.json])
+        task.offset = offset
+    }
+
+    /// `{a,"b c"}` → ["a", "b c"] (virtual transaction ids need no unescaping).
+    static func parseTextArray(_ text: String) -> [String] {
+        text.dropFirst().dropLast().split(separator: ",").map { String($0.filter { $0 != "\"" }) }
+    }
+}

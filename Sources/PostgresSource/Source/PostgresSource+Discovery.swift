@@ -1,0 +1,97 @@
+import PipelineCore
+
+extension PostgresSource {
+    /// The tasks for the configured tables (or query), keeping the state of
+    /// existing ones. With `strict` (startup), a whitelisted table that does
+    /// not exist or a table the mode cannot poll is an error; later, such
+    /// tables are logged (once each, via `reported`) and skipped so one new
+    /// table cannot stop the others.
+    func discover(keeping existing: [String: TableTask], strict: Bool, reported: inout Set<String>) async throws -> [String: TableTask] {
+        let catalog = Catalog(client: client)
+        if let query = config.query {
+            if let task = existing["query"] { return ["query": task] }
+            var task = try TableTask(info: try await catalog.describe(query: query), config: config)
+            task.offset = try await startingOffset(task)
+            return ["query": task]
+        }
+        var tasks: [String: TableTask] = [:]
+        for name in try await selectedTables(catalog, strict: strict) {
+            let key = "\(name.schema ?? "public").\(name.table)"
+            do {
+                guard let info = try await catalog.describe(name) else { continue }  // dropped meanwhile
+                var task = try TableTask(info: info, config: config)
+                if let old = existing[key] {
+                    task.offset = old.offset
+                    task.phase = old.phase
+                } else {
+                    task.offset = try await startingOffset(task)
+                    logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")
+                }
+                tasks[key] = task
+            } catch where !strict && !PostgresSource.isRetriable(error) {
+                if reported.insert("\(key): \(error)").inserted { logger.error("skipping \(key): \(error)") }
+            }
+        }
+        for key in existing.keys where tasks[key] == nil { logger.warning("\(key) is gone; no longer polled") }
+        return tasks
+    }
+
+    /// Discovery at the table poll interval, retried on connection faults.
+    func retryingDiscovery(keeping tasks: [String: TableTask], backoff: inout Backoff, reported: inout Set<String>) async throws -> [String: TableTask] {
+        while true {
+            do {
+                return try await discover(keeping: tasks, strict: false, reported: &reported)
+            } catch let error where PostgresSource.isRetriable(error) {
+                let delay = backoff.nextDelayMilliseconds()
+                logger.warning("listing tables failed: \(error); retrying in \(delay) ms")
+                try await Task.sleep(for: .milliseconds(delay))
+            }
+        }
+    }
+
+    /// Tables matching whitelist/blacklist/schema.pattern/table.types. Whitelist
+    /// entries are `table` or `schema.table`; an entry matching nothing is an
+    /// error when `strict`, as is a table name found in two schemas (both would
+    /// write to the same topic).
+    func selectedTables(_ catalog: Catalog, strict: Bool) async throws -> [TableName] {
+        let all = try await catalog.listTables(types: config.tableTypes, schemaPattern: config.schemaPattern)
+        func matches(_ entry: String, _ name: TableName) -> Bool {
+            entry == name.table || entry == "\(name.schema ?? "public").\(name.table)"
+        }
+        var selected: [TableName]
+        if !config.whitelist.isEmpty {
+            selected = []
+            for entry in config.whitelist {
+                let found = all.filter { matches(entry, $0) }
+                if found.isEmpty && strict {
+                    throw PipelineError.config(key: "table.whitelist", reason: "table '\(entry)' not found\(config.schemaPattern.map { " in schemas matching '\($0)'" } ?? "")")
+                }
+                selected += found.filter { !selected.contains($0) }
+            }
+        } else {
+            selected = all.filter { name in !config.blacklist.contains { matches($0, name) } }
+        }
+        let byTable = Dictionary(grouping: selected, by: \.table)
+        if let (table, names) = byTable.first(where: { $0.value.count > 1 }) {
+            let reason = "table '\(table)' exists in schemas \(names.compactMap(\.schema).joined(separator: ", ")); both would write topic \(config.topicPrefix)\(table). Set schema.pattern or whitelist schema.table"
+            if strict { throw PipelineError.config(key: config.whitelist.isEmpty ? "schema.pattern" : "table.whitelist", reason: reason) }
+            logger.error("\(reason)")
+            selected.removeAll { $0.table == table }
+        }
+        return selected
+    }
+
+    /// The stored offset, else `timestamp.initial` in timestamp modes, else nil (the beginning).
+    func startingOffset(_ task: TableTask) async throws -> SourceOffset? {
+        if let json = try await offsetStore.offset(for: task.partition) {
+            guard let offset = SourceOffset(json: json) else {
+                throw PipelineError.other("stored offset of \(task.partition) is not an offset: \(json.text)")
+            }
+            return offset
+        }
+        guard config.mode.usesTimestamp, let initial = config.timestampInitialMilliseconds, let type = task.query.timestampType else { return nil }
+        let sql = initial == -1 ? "SELECT now()::\(type)::text" : "SELECT to_timestamp($1::float8 / 1000)::\(type)::text"
+        let rows = try await client.query(sql, initial == -1 ? [] : [String(initial)], operation: "timestamp.initial")
+        return SourceOffset(timestamp: rows[0][0], incrementing: config.mode == .timestampIncrementing ? Int64.min : nil)
+    }
+}

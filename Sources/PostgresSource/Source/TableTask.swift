@@ -1,0 +1,142 @@
+import PipelineCore
+
+/// One table (or the custom query) being polled: how to read it, where it
+/// stands, and what it waits for.
+struct TableTask: Sendable {
+    enum Phase: Sendable {
+        /// Probe when `due`.
+        case idle(due: ContinuousClock.Instant)
+        /// Waiting for `writers` to end before reading up to `upper` (see ``CommitFence``).
+        case fenced(upper: SourceOffset, writers: [String], due: ContinuousClock.Instant, retry: Duration)
+    }
+
+    let info: TableInfo
+    let topic: String
+    /// The offset store key: `<connector>/<schema>.<table>` or `<connector>/query`.
+    let partition: String
+    let readers: [ColumnReader]
+    /// Indexes into `readers` of the primary key columns.
+    let keyIndexes: [Int]
+    let valueSchema: Schema
+    let keySchema: Schema?
+    let query: TableQuery
+    let scope: CommitFence.Scope
+    /// Everything at or below this has been delivered (and stored).
+    var offset: SourceOffset?
+    var phase: Phase = .idle(due: .now)
+
+    var label: String { info.label }
+
+    /// Checks `info` against the configuration and prepares the reads. Errors
+    /// name the key at fault: a missing or unsuitable column, a nullable key column
+    /// with `validate.non.null`, an unmappable type.
+    init(info: TableInfo, config: PostgresSourceConfig) throws {
+        self.info = info
+        let label = info.label
+        let mode = config.mode
+        var incrementing: ColumnInfo?
+        if mode.usesIncrementing {
+            if let name = config.incrementingColumn {
+                guard let column = info.column(name) else {
+                    throw PipelineError.config(key: "incrementing.column.name", reason: "column '\(name)' not found in \(label) (columns: \(info.columns.map(\.name).joined(separator: ", ")))")
+                }
+                incrementing = column
+            } else {
+                let serial = info.columns.filter(\.isSerial)
+                guard serial.count == 1 else {
+                    throw PipelineError.config(key: "incrementing.column.name", reason: "\(label) has \(serial.isEmpty ? "no" : "more than one") serial/identity column; name the incrementing column")
+                }
+                incrementing = serial[0]
+            }
+            guard [ColumnReader.OID.int2, ColumnReader.OID.int4, ColumnReader.OID.int8].contains(incrementing!.typeOID) else {
+                throw PipelineError.config(key: "incrementing.column.name", reason: "column '\(incrementing!.name)' of \(label) is \(incrementing!.typeName), not an integer")
+            }
+        }
+        var timestamps: [ColumnInfo] = []
+        if mode.usesTimestamp {
+            for name in config.timestampColumns {
+                guard let column = info.column(name) else {
+                    throw PipelineError.config(key: "timestamp.column.name", reason: "column '\(name)' not found in \(label) (columns: \(info.columns.map(\.name).joined(separator: ", ")))")
+                }
+                guard [ColumnReader.OID.timestamp, ColumnReader.OID.timestamptz].contains(column.typeOID) else {
+                    throw PipelineError.config(key: "timestamp.column.name", reason: "column '\(name)' of \(label) is \(column.typeName), not a timestamp")
+                }
+                timestamps.append(column)
+            }
+            if Set(timestamps.map(\.typeOID)).count > 1 {
+                throw PipelineError.config(key: "timestamp.column.name", reason: "columns of \(label) mix timestamp and timestamptz")
+            }
+        }
+        if config.validateNonNull {
+            if let incrementing, incrementing.notNull == false {
+                throw PipelineError.config(key: "validate.non.null", reason: "incrementing column '\(incrementing.name)' of \(label) is nullable; make it NOT NULL or set validate.non.null=false")
+            }
+            if !timestamps.isEmpty && timestamps.allSatisfy({ $0.notNull == false }) {
+                throw PipelineError.config(key: "validate.non.null", reason: "timestamp columns \(timestamps.map(\.name)) of \(label) are all nullable; make one NOT NULL or set validate.non.null=false")
+            }
+        }
+        let readers = try info.columns.map { column in
+            try ColumnReader(column, optional: column.notNull != true, numericMapping: config.numericMapping, table: label)
+        }
+        self.readers = readers
+        keyIndexes = info.primaryKey.compactMap { key in info.columns.firstIndex { $0.name == key } }
+        valueSchema = .struct(info.name?.table, readers.map { Field($0.name, $0.schema) })
+        keySchema = keyIndexes.isEmpty ? nil : .struct(nil, keyIndexes.map { Field(readers[$0].name, readers[$0].schema) })
+        topic = config.topicPrefix + (info.name?.table ?? "")
+        partition = config.name + "/" + (info.name.map { "\($0.schema ?? "public").\($0.table)" } ?? "query")
+        let timestampExpression = timestamps.isEmpty ? nil
+            : timestamps.count == 1 ? SQL.quote(timestamps[0].name) : "COALESCE(\(timestamps.map { SQL.quote($0.name) }.joined(separator: ", ")))"
+        query = TableQuery(
+            mode: mode, from: info.name?.quoted ?? "(\(config.query!)) AS q", columns: info.columns.map { SQL.quote($0.name) },
+            incrementing: incrementing.map { SQL.quote($0.name) }, timestamp: timestampExpression,
+            timestampType: timestamps.first.map { $0.typeOID == ColumnReader.OID.timestamp ? "timestamp" : "timestamptz" },
+            delayMilliseconds: config.timestampDelayMilliseconds, suffix: config.querySuffix)
+        // Views and queries may write through to any table: wait for writers database-wide.
+        scope = info.oid.map { ["r", "p"].contains(info.kind) ? .table(oid: $0) : .database } ?? .database
+    }
+
+    /// One page of rows as Kafka messages, with the positions it reaches.
+    struct Page: Sendable {
+        var messages: [KafkaMessage] = []
+        /// The key of the last row.
+        var last: SourceOffset?
+        /// A position every row at or below which is in this page or an earlier
+        /// one. Equal to `last` with unique keys; in timestamp mode the largest
+        /// timestamp below the last row's, as more rows may share that one.
+        var complete: SourceOffset?
+    }
+
+    /// Converts a fetched page; `previous` is the last row of the page before.
+    /// Runs on the connection's thread: cells are read in place.
+    func page(from result: PGResult, after previous: SourceOffset?, keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> Page {
+        var page = Page()
+        var before = previous
+        var keys = EnvelopeEncoder(keyConverter), values = EnvelopeEncoder(valueConverter)
+        page.messages.reserveCapacity(result.rowCount)
+        let width = readers.count
+        let label = self.label
+        for row in 0..<result.rowCount {
+            var fields: [NamedValue] = []
+            fields.reserveCapacity(width)
+            for (column, reader) in readers.enumerated() {
+                fields.append(NamedValue(reader.name, try reader.value(result.bytes(row, column), table: label)))
+            }
+            do {
+                let key = try keySchema.map { try keys.encode(SchemaAndValue(schema: $0, value: .struct(keyIndexes.map { fields[$0] }))) }
+                let value = try values.encode(SchemaAndValue(schema: valueSchema, value: .struct(fields)))
+                page.messages.append(KafkaMessage(topic: topic, key: key, value: value))
+            } catch {
+                throw PostgresError.conversion(table: label, column: "*", reason: "cannot encode row: \(error)")
+            }
+            let position = SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
+            if query.mode != .timestamp {
+                page.complete = position
+            } else if let before, before.timestamp != position.timestamp {
+                page.complete = before
+            }
+            before = position
+            page.last = position
+        }
+        return page
+    }
+}
