@@ -57,6 +57,7 @@ final class RestartTests: XCTestCase {
             let commits = try await writing.value
             XCTAssertGreaterThan(
                 commits.outOfOrderPairs, 0, "no transaction committed out of key order; the test would prove nothing")
+            print("\(commits.count) transactions, \(commits.outOfOrderPairs) pairs committed out of key order")
             try await run.waitUntilDelivered(rows: Self.rows)
             try await run.stopGracefully()
             try await run.assertExactlyOnce(rows: Self.rows)
