@@ -53,13 +53,16 @@ final class PipelineRun: @unchecked Sendable {
         }
     }
 
-    /// Waits until MySQL and S3 each hold at least `rows` rows.
+    /// Waits until MySQL and S3 each hold at least `rows` rows. S3 is looked
+    /// at only after MySQL, and less often: each look lists every object, and
+    /// the S3 server is the pipeline's bottleneck here (its CPU is shared).
     func waitUntilDelivered(rows: Int, within seconds: Double = 180) async throws {
-        try await eventually("MySQL and S3 to hold \(rows) rows", within: seconds, every: .seconds(1), status: progress) {
-            // S3 is read only once MySQL is complete: listing thousands of
-            // objects every second would slow the server under test.
-            guard try await mysql.count() >= rows else { return false }
-            return try await s3.recordCount() >= rows
+        let deadline = Date().addingTimeInterval(seconds)
+        try await eventually("MySQL to hold \(rows) rows", within: seconds, every: .seconds(1), status: progress) {
+            try await mysql.count() >= rows
+        }
+        try await eventually("S3 to hold \(rows) records", within: deadline.timeIntervalSinceNow, every: .seconds(3), status: progress) {
+            try await s3.recordCount() >= rows
         }
     }
 
@@ -81,23 +84,30 @@ final class PipelineRun: @unchecked Sendable {
 
         let marks = try await kafka.watermarks()
         let topicRecords = marks.values.reduce(0) { $0 + $1.high }
+        // Pruning after the sinks consumed is harmless (and every check below
+        // still holds); before, a sink fails loudly. Worth a line either way.
         let pruned = marks.filter { $0.value.low > 0 }
-        XCTAssertTrue(pruned.isEmpty, "the broker pruned records of \(scenario.topic): \(pruned)", file: file, line: line)
+        if !pruned.isEmpty { print("note: the broker pruned the start of \(scenario.topic): \(pruned)") }
         // Not an assertion of its own: it says which hop duplicated, if any.
         let topicNote = "(the topic holds \(topicRecords) records for \(rows) rows"
-            + (topicRecords > rows ? ": the source wrote \(Int(topicRecords) - rows) rows twice)" : ")")
+            + (topicRecords > rows ? ": the source sent \(Int(topicRecords) - rows) rows more than once)" : ")")
 
         let inMySQL = Delivery(store: "MySQL table \(scenario.topic)", rows: try await mysql.rows(), expected: expected)
         XCTAssertTrue(inMySQL.isExactlyOnce, "\(inMySQL) \(topicNote)", file: file, line: line)
         XCTAssertEqual(inMySQL.total, rows, "MySQL row count", file: file, line: line)
+        // The sink's own guarantee, whatever the source did: one row per record.
+        XCTAssertEqual(Int64(inMySQL.total), topicRecords, "MySQL rows vs records in the topic", file: file, line: line)
 
         let objects = try await s3.objects()
         let records = objects.values.flatMap { $0 }.map { (index: $0.index, email: $0.email) }
         let inS3 = Delivery(store: "S3 under \(s3.prefix) (\(objects.count) objects)", rows: records, expected: expected)
         XCTAssertTrue(inS3.isExactlyOnce, "\(inS3) \(topicNote)", file: file, line: line)
         XCTAssertEqual(inS3.total, rows, "S3 record count", file: file, line: line)
+        // Also the S3 sink's own guarantee: each topic offset in exactly one object.
         let layout = S3Layout.problems(objects, topicsDir: scenario.topicsDir, topic: scenario.topic, watermarks: marks)
         XCTAssertTrue(layout.isEmpty, "S3 layout: " + layout.prefix(10).joined(separator: "\n"), file: file, line: line)
+        print("\(scenario.topic): Postgres \(source.count) rows, topic \(topicRecords) records in \(marks.count) partitions, "
+            + "MySQL \(inMySQL.total) rows, S3 \(inS3.total) records in \(objects.count) objects")
     }
 
     /// Stops the worker with SIGTERM and checks it exits 0, as a graceful
@@ -109,6 +119,8 @@ final class PipelineRun: @unchecked Sendable {
 
     /// Ends the run: a leftover worker is killed; the tables and the working
     /// directory go only when the test passed (otherwise they are evidence).
+    /// S3 objects stay: S3Client has no batch delete, thousands of single
+    /// DELETEs would take longer than the test, and the prefix is unique.
     func finish(passed: Bool) async {
         worker.killIfRunning()
         if passed {

@@ -55,9 +55,7 @@ struct Scenario: Sendable {
     /// rotate.schedule.interval.ms 6000, insert mode, `${env:…}` references).
     static func derive(
         _ seed: JSON, id: String, table: String, topic: String, topicsDir: String, s3Overrides: [String: String]
-    ) throws
-        -> (json: JSON, name: String, isSource: Bool)
-    {
+    ) throws -> (json: JSON, name: String, isSource: Bool) {
         guard case .string(let seedName)? = seed["name"], case .object(var config)? = seed["config"],
             let className = seed["config"]?["connector.class"]?.stringValue
         else { throw E2EFailure("a seed connector is not {\"name\": …, \"config\": {…}}: \(seed.text)") }

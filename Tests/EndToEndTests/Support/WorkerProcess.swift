@@ -41,6 +41,7 @@ final class WorkerProcess: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        try log.close()  // the child has its own copy
         self.process = process
         starts += 1
     }
