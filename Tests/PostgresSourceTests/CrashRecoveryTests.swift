@@ -125,3 +125,37 @@ final class CrashRecoveryTests: XCTestCase {
         return (result.first?.first ?? nil) == "t"
     }
 }
+
+/// The multiset of delivered records and the positions stored while it lives.
+final class DeliveredRecordsTests: XCTestCase {
+    func message(_ key: String?, _ value: String, partition: Int32, offset: Int64) -> KafkaMessage {
+        KafkaMessage(topic: "t", partition: partition, offset: offset, key: key.map { Array($0.utf8) }, value: Array(value.utf8))
+    }
+
+    func testEachDeliveredRecordIsTakenOnceByExactBytes() {
+        var delivered = DeliveredRecords([
+            message("1", "a", partition: 0, offset: 5), message("1", "a", partition: 0, offset: 9), message(nil, "b", partition: 1, offset: 3),
+        ])
+        XCTAssertEqual(delivered.take(message("1", "a", partition: -1, offset: -1)), .init(partition: 0, offset: 5), "the oldest first")
+        XCTAssertNil(delivered.take(message("1", "a2", partition: -1, offset: -1)), "a changed value is sent")
+        XCTAssertNil(delivered.take(message(nil, "a", partition: -1, offset: -1)), "the key is part of the bytes")
+        XCTAssertEqual(delivered.take(message(nil, "b", partition: -1, offset: -1)), .init(partition: 1, offset: 3), "any partition: keyless records are spread at random")
+        XCTAssertEqual(delivered.take(message("1", "a", partition: -1, offset: -1)), .init(partition: 0, offset: 9), "a record delivered twice is skipped twice")
+        XCTAssertNil(delivered.take(message("1", "a", partition: -1, offset: -1)), "and not a third time")
+        XCTAssertTrue(delivered.isEmpty)
+    }
+
+    /// A second crash while re-reading must still find every record not yet re-read:
+    /// the stored positions stay below the first of them, whatever was sent since.
+    func testPositionsStayBelowRecordsNotYetReadAgain() {
+        var recovery = Recovery(pending: false, covered: [0: 100, 1: 50], delivered: DeliveredRecords([
+            message("1", "a", partition: 0, offset: 100), message("2", "b", partition: 0, offset: 101), message("3", "c", partition: 1, offset: 50),
+        ]))
+        // Row 1 is skipped (its record is at 0/100), a new version of row 3 is sent to 1/60.
+        let skipped = recovery.delivered!.take(message("1", "a", partition: -1, offset: -1))!
+        Recovery.advance(&recovery.covered!, with: [skipped, .init(partition: 1, offset: 60)])
+        XCTAssertEqual(recovery.positions(topic: "t"), KafkaPositions(topic: "t", offsets: [0: 101, 1: 50]))
+        recovery.delivered = nil  // caught up: the old version of row 3 will never be read again
+        XCTAssertEqual(recovery.positions(topic: "t"), KafkaPositions(topic: "t", offsets: [0: 101, 1: 61]))
+    }
+}
