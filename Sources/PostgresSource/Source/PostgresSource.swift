@@ -8,6 +8,10 @@ import PipelineCore
 ///
 /// - Delivery: a table's offset is stored only after the broker acknowledged
 ///   every record it covers, so a restart resumes without loss (at-least-once).
+///   Given its Kafka configuration (`kafka:`), the offset also records the
+///   Kafka positions it covers, and a restart after a crash skips the rows the
+///   dead process had delivered but not yet recorded, so nothing is produced
+///   twice (effectively-once; see ``DeliveredRecords``).
 /// - Out-of-order commits lose nothing: each cycle is fenced, see ``CommitFence``.
 /// - Memory stays bounded for any backlog: rows are read through a cursor,
 ///   `batch.max.rows` at a time, and each cycle covers at most `maxRowsPerCycle` rows.

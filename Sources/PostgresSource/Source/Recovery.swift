@@ -130,8 +130,9 @@ extension PostgresSource {
         guard let stored = task.offset?.kafka, stored.topic == topic else {
             // A fresh table, or an offset stored without positions: whatever is in
             // the topic now is behind us.
-            if task.offset != nil {
-                logger.notice("\(task.label): the stored offset has no Kafka positions (older file); rows delivered after it before a crash may be sent again once")
+            if let offset = task.offset {
+                let why = offset.kafka == nil ? "has no Kafka positions (stored by an older version)" : "has positions of another topic, \(offset.kafka!.topic)"
+                logger.notice("\(task.label): the stored offset \(why); rows delivered after it before a crash may be sent again once")
             }
             task.recovery = Recovery(pending: false, covered: marks.mapValues(\.high))
             return
