@@ -176,6 +176,7 @@ public final class PostgresSource: Sendable {
 /// What ``PostgresSource`` reports while it runs. Tables are named `schema.table`, or `query`.
 public enum SourceEvent: Sendable {
     /// The broker acknowledged `rows` records of `table`; `offset` is the position they complete.
+    /// Rows skipped after a restart because an earlier run had delivered them are not counted.
     case delivered(table: String, topic: String, rows: Int, offset: SourceOffset?)
     /// A cycle waits for `writers` open transactions that may still commit rows up to `upTo` (see ``CommitFence``).
     case waitingForWriters(table: String, writers: Int, upTo: SourceOffset)
