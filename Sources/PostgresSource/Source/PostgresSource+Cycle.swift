@@ -17,9 +17,10 @@ extension PostgresSource {
                 throw PostgresError.statement(operation: "probe \(task.label)", sqlState: "42P01", message: "table \(name) is gone")
             }
             logger.info("\(task.label): columns changed; now \(info.columns.map(\.name).joined(separator: ", "))")
-            let offset = task.offset
+            let offset = task.offset, recovery = task.recovery
             task = try TableTask(info: info, config: config)
             task.offset = offset
+            task.recovery = recovery
             rows = try await run(task)
         }
         guard let row = rows.first, row[0] != nil || row[1] != nil else { return nil }
@@ -64,6 +65,9 @@ extension PostgresSource {
 
     /// Fetches and converts the next page while the broker acknowledges the
     /// previous one (one send in flight: order is kept, memory stays at two pages).
+    /// After a restart, messages an earlier run already delivered are not sent
+    /// again (see ``DeliveredRecords``); every message's Kafka position, sent or
+    /// skipped, advances the positions stored with the offset.
     private func sendPages(_ task: inout TableTask, upper: SourceOffset?) async throws -> Int {
         let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
         let keyConverter = self.keyConverter, valueConverter = self.valueConverter, producer = self.producer
@@ -73,7 +77,9 @@ extension PostgresSource {
         var previous: SourceOffset?
         var total = 0
         var exhausted = false
-        var inFlight: (page: TableTask.Page, send: Task<Void, Error>)?
+        /// Positions of delivered messages not yet covered by `delivered` (timestamp mode).
+        var uncovered: [Int32: Int64] = [:]
+        var inFlight: (page: TableTask.Page, skipped: [Int: DeliveredRecords.Position], send: Task<[DeliveryReport], Error>)?
         do {
             while true {
                 var page = TableTask.Page()
@@ -86,34 +92,65 @@ extension PostgresSource {
                     exhausted = page.messages.count < config.batchMaxRows
                     previous = page.last ?? previous
                 }
-                if let (sent, send) = inFlight {
-                    try await send.value
+                if let (sent, skipped, send) = inFlight {
+                    let reports = try await send.value
                     inFlight = nil
                     total += sent.messages.count
+                    if task.recovery.covered != nil {
+                        // Each row's position in Kafka: where it was sent now, or where the earlier run put it.
+                        var next = reports.lazy.map { DeliveredRecords.Position(partition: $0.partition, offset: $0.offset) }.makeIterator()
+                        let positions = sent.messages.indices.compactMap { skipped[$0] ?? next.next() }
+                        if config.mode != .bulk, sent.complete != nil {
+                            Recovery.merge(&task.recovery.covered!, uncovered)
+                            Recovery.advance(&task.recovery.covered!, with: positions.prefix(sent.covered))
+                            uncovered = [:]
+                            Recovery.advance(&uncovered, with: positions.dropFirst(sent.covered))
+                        } else {
+                            Recovery.advance(&uncovered, with: positions)
+                        }
+                    }
                     if config.mode != .bulk, let complete = sent.complete { delivered = complete }
-                    events(.delivered(table: task.label, topic: task.topic, rows: sent.messages.count, offset: delivered))
+                    events(.delivered(table: task.label, topic: task.topic, rows: reports.count, offset: delivered))
                     if clock.now - lastStore > .seconds(1) {
                         try await storeOffset(&task, delivered)
                         lastStore = clock.now
                     }
                 }
                 if page.messages.isEmpty { break }
-                let messages = page.messages
-                inFlight = (page, Task { _ = try await producer.send(messages) })
+                var skipped: [Int: DeliveredRecords.Position] = [:]
+                var messages = page.messages
+                if task.recovery.delivered != nil {
+                    messages = []
+                    for (index, message) in page.messages.enumerated() {
+                        if let report = task.recovery.delivered!.take(message) {
+                            skipped[index] = report
+                        } else {
+                            messages.append(message)
+                        }
+                    }
+                }
+                let batch = messages
+                inFlight = (page, skipped, Task { try await producer.send(batch) })
             }
         } catch {
             // Never leave a send running unobserved; its outcome no longer matters.
-            if let (_, send) = inFlight { _ = try? await send.value }
+            if let (_, _, send) = inFlight { _ = try? await send.value }
             throw error
         }
         // The whole range was read: everything up to its bound is delivered.
-        if exhausted && !Task.isCancelled, let upper { delivered = upper }
+        if exhausted && !Task.isCancelled, let upper {
+            delivered = upper
+            if task.recovery.covered != nil { Recovery.merge(&task.recovery.covered!, uncovered) }
+        }
         try await storeOffset(&task, delivered)
         return total
     }
 
+    /// Stores `offset` (with the Kafka positions it covers) unless nothing changed.
     func storeOffset(_ task: inout TableTask, _ offset: SourceOffset?) async throws {
-        guard config.mode != .bulk, let offset, offset != task.offset else { return }
+        guard config.mode != .bulk, var offset else { return }
+        offset.kafka = task.recovery.positions(topic: task.topic)
+        guard offset != task.offset else { return }
         try await offsetStore.store([task.partition: offset.json])
         task.offset = offset
     }

@@ -23,6 +23,7 @@ extension PostgresSource {
                 if let old = existing[key] {
                     task.offset = old.offset
                     task.phase = old.phase
+                    task.recovery = old.recovery
                 } else {
                     task.offset = try await startingOffset(task)
                     logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")

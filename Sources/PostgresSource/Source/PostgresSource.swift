@@ -8,6 +8,10 @@ import PipelineCore
 ///
 /// - Delivery: a table's offset is stored only after the broker acknowledged
 ///   every record it covers, so a restart resumes without loss (at-least-once).
+///   Given its Kafka configuration (`kafka:`), the offset also records the
+///   Kafka positions it covers, and a restart after a crash skips the rows the
+///   dead process had delivered but not yet recorded, so nothing is produced
+///   twice (effectively-once; see ``DeliveredRecords``).
 /// - Out-of-order commits lose nothing: each cycle is fenced, see ``CommitFence``.
 /// - Memory stays bounded for any backlog: rows are read through a cursor,
 ///   `batch.max.rows` at a time, and each cycle covers at most `maxRowsPerCycle` rows.
@@ -19,6 +23,9 @@ public final class PostgresSource: Sendable {
     public let config: PostgresSourceConfig
     public let producer: KafkaProducer
     public let offsetStore: any OffsetStore
+    /// Where `producer` writes, for reading back what an earlier run delivered
+    /// (see ``DeliveredRecords``); nil: no recovery, at-least-once across crashes.
+    public let kafka: KafkaConfiguration?
     let client: PostgresClient
     let logger: Logger
     let events: @Sendable (SourceEvent) -> Void
@@ -30,15 +37,21 @@ public final class PostgresSource: Sendable {
     ///   - producer: where records go; `send` must return only once the broker acknowledged them.
     ///   - offsetStore: defaults to a ``FileOffsetStore`` at `offset.storage.file.filename`,
     ///     or `.tributary/offsets/<name>.json`.
+    ///   - kafka: the configuration `producer` was made with. With it, stored offsets
+    ///     carry Kafka positions and a restart after a crash skips the records the
+    ///     crashed run delivered but had not recorded (effectively-once, see
+    ///     ``DeliveredRecords``); without it, such records are sent again.
     ///   - events: called after every batch the broker acknowledged, and when a
     ///     cycle waits for open transactions (for progress displays; keep it fast).
     public init(
         config: PostgresSourceConfig, producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil,
+        kafka: KafkaConfiguration? = nil,
         logger: Logger = Logger(label: "tributary.source.postgres"), events: @escaping @Sendable (SourceEvent) -> Void = { _ in }
     ) {
         self.config = config
         self.producer = producer
         self.offsetStore = offsetStore ?? FileOffsetStore(path: config.offsetFile ?? ".tributary/offsets/\(config.name).json")
+        self.kafka = kafka
         self.client = PostgresClient(settings: config.connection, name: config.name, logger: logger)
         self.logger = logger
         self.events = events
@@ -46,6 +59,9 @@ public final class PostgresSource: Sendable {
         self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
         if !config.connection.ignoredParameters.isEmpty {
             logger.warning("ignoring JDBC URL parameters without a libpq equivalent: \(config.connection.ignoredParameters.joined(separator: ", "))")
+        }
+        if kafka == nil && config.mode != .bulk {
+            logger.notice("no Kafka configuration given: rows delivered but not yet recorded when the process dies are sent again after a restart")
         }
     }
 
@@ -105,6 +121,7 @@ public final class PostgresSource: Sendable {
     /// Runs one due step of a table: probe, check the fence, or read a range.
     func step(_ task: inout TableTask, clock: ContinuousClock) async throws {
         guard task.due <= clock.now else { return }
+        if task.recovery.pending { try await recover(&task) }
         let poll = Duration.milliseconds(config.pollIntervalMilliseconds)
         switch task.phase {
         case .idle:
@@ -139,6 +156,13 @@ public final class PostgresSource: Sendable {
     func readFenced(_ task: inout TableTask, upTo upper: SourceOffset, clock: ContinuousClock) async throws {
         let rows = try await readRange(&task, upTo: upper)
         let more = rows >= min(config.batchMaxRows, config.maxRowsPerCycle)
+        if let delivered = task.recovery.delivered, !more || delivered.isEmpty {
+            // Caught up: every row the crashed run had read has been read again.
+            if !delivered.isEmpty {
+                logger.info("\(task.label): \(delivered.count) record(s) delivered before the restart were not read again unchanged (rows changed or deleted since)")
+            }
+            task.recovery.delivered = nil
+        }
         task.phase = .idle(due: more ? clock.now : clock.now + .milliseconds(config.pollIntervalMilliseconds))
     }
 
@@ -152,6 +176,7 @@ public final class PostgresSource: Sendable {
 /// What ``PostgresSource`` reports while it runs. Tables are named `schema.table`, or `query`.
 public enum SourceEvent: Sendable {
     /// The broker acknowledged `rows` records of `table`; `offset` is the position they complete.
+    /// Rows skipped after a restart because an earlier run had delivered them are not counted.
     case delivered(table: String, topic: String, rows: Int, offset: SourceOffset?)
     /// A cycle waits for `writers` open transactions that may still commit rows up to `upTo` (see ``CommitFence``).
     case waitingForWriters(table: String, writers: Int, upTo: SourceOffset)

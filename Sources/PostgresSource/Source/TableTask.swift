@@ -24,6 +24,8 @@ struct TableTask: Sendable {
     /// Everything at or below this has been delivered (and stored).
     var offset: SourceOffset?
     var phase: Phase = .idle(due: .now)
+    /// Kafka positions and records awaiting re-read after a restart (see ``DeliveredRecords``).
+    var recovery = Recovery()
 
     var label: String { info.label }
 
@@ -104,6 +106,8 @@ struct TableTask: Sendable {
         /// one. Equal to `last` with unique keys; in timestamp mode the largest
         /// timestamp below the last row's, as more rows may share that one.
         var complete: SourceOffset?
+        /// How many of `messages` (from the first) are covered by `complete`.
+        var covered = 0
     }
 
     /// Converts a fetched page; `previous` is the last row of the page before.
@@ -131,8 +135,10 @@ struct TableTask: Sendable {
             let position = SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
             if query.mode != .timestamp {
                 page.complete = position
+                page.covered = row + 1
             } else if let before, before.timestamp != position.timestamp {
                 page.complete = before
+                page.covered = row
             }
             before = position
             page.last = position

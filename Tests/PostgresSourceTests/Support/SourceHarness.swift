@@ -37,11 +37,14 @@ final class SourceHarness: Sendable {
         return properties
     }
 
-    func source(_ extra: [String: String], maxRowsPerCycle: Int? = nil) throws -> PostgresSource {
+    /// A source; with `recovery` it gets the Kafka configuration, so its offsets
+    /// carry Kafka positions and a restart skips what was delivered but not recorded.
+    func source(_ extra: [String: String], maxRowsPerCycle: Int? = nil, recovery: Bool = false) throws -> PostgresSource {
         var config = try PostgresSourceConfig(properties: properties(extra))
         if let maxRowsPerCycle { config.maxRowsPerCycle = maxRowsPerCycle }
         let events = self.events
-        return PostgresSource(config: config, producer: producer, events: { event in events.withLock { $0.append(event) } })
+        return PostgresSource(
+            config: config, producer: producer, kafka: recovery ? kafka : nil, events: { event in events.withLock { $0.append(event) } })
     }
 
     /// Runs `source` in a task; stop it with ``stop(_:)``.
