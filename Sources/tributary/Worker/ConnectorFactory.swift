@@ -17,7 +17,8 @@ enum ConnectorFactory {
             let throughput = Throughput(name: spec.name)
             let source = PostgresSource(
                 config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
-                logger: logger,
+                // Lets the source see what it delivered before a crash and not send it twice.
+                kafka: context.kafka, logger: logger,
                 events: { event in
                     if case .delivered(_, _, let rows, _) = event { throughput.add(rows) }
                 })
