@@ -8,7 +8,7 @@ cd "$REPO"
 
 scripts/setup.sh
 # Build before starting the servers: the Kafka broker is this very binary.
-swift build -c release
+swift build -c release --product tributary
 bin=$REPO/.build/release/tributary
 export TRIBUTARY_BIN=$bin
 # Own state dir, so the demo neither reuses nor stops servers started by hand
@@ -24,6 +24,8 @@ trap 'scripts/services.sh down || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The demo runs its own embedded Kafka cluster in-process: no broker service needed.
+export TRIBUTARY_SKIP_KAFKA=1
 scripts/services.sh up
 # shellcheck source=/dev/null
 . "$TRIBUTARY_STATE_DIR/env"

@@ -58,6 +58,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(printed.contains("connection.password=[hidden]"), printed)
         XCTAssertTrue(printed.contains("mysql://app:[hidden]@db:3306/x"), printed)
         XCTAssertEqual("\(Secret("hunter2"))", "[hidden]")
+        var dumped = ""
+        dump(Secret("hunter2"), to: &dumped)
+        XCTAssertFalse(dumped.contains("hunter2"), dumped)
         XCTAssertEqual(config.withPrefix("kafka."), ["sasl.password": "hunter2"])
     }
 

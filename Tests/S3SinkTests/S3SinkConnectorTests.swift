@@ -154,7 +154,11 @@ final class S3SinkConnectorTests: XCTestCase {
         try await firstRun.value
         try await secondRun.value
 
-        XCTAssertEqual(objects.count, 20, "500 records per partition in files of 100")
+        let layout = objects.keys.sorted().map { key in
+            let ids = lines(objects[key]!).map { $0.split(separator: ",")[0] }
+            return "\(key.split(separator: "/").suffix(2).joined(separator: "/")): \(ids.count) from \(ids.first ?? "-") to \(ids.last ?? "-")"
+        }
+        XCTAssertEqual(objects.count, 20, "500 records per partition in files of 100:\n" + layout.joined(separator: "\n"))
         let written = objects.values.flatMap { lines($0) }
         XCTAssertEqual(written.count, 2000)
         XCTAssertEqual(Set(written), Set((0..<2000).map { SinkFixtures.line(id: Int64($0)) }))

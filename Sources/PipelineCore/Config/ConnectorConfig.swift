@@ -1,7 +1,7 @@
 import Foundation
 
 /// A secret value (a password or key). Its description never shows the value.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The secret itself; read it only to hand it to a client library.
     public let value: String
 
@@ -9,6 +9,8 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
     public var description: String { value.isEmpty ? "" : "[hidden]" }
     public var debugDescription: String { description }
+    /// `dump()` and debuggers see no children, so the value cannot leak through reflection.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// Validated Connect-style connector properties with typed accessors.

@@ -11,6 +11,8 @@ final class ConsumerState: @unchecked Sendable {
     /// An error found during a rebalance, thrown by the next poll.
     var pendingError: Error?
     let assigned = Locked<Set<TopicPartition>>([])
+    /// Partitions revoked while `poll` was collecting a batch.
+    private var revokedDuringPoll: Set<TopicPartition> = []
 
     init(hooks: RebalanceHooks, resetPolicy: String, logger: Logger) {
         self.hooks = hooks
@@ -32,6 +34,7 @@ final class ConsumerState: @unchecked Sendable {
         var wait = timeoutMs
         while messages.count < maxMessages, let raw = rd_kafka_consumer_poll(rk, wait) {
             defer { rd_kafka_message_destroy(raw) }
+            dropRevokedMessages(&messages)
             wait = 0
             let m = raw.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -41,8 +44,20 @@ final class ConsumerState: @unchecked Sendable {
             messages.append(KafkaMessage(native: raw))
             try throwPending()
         }
+        dropRevokedMessages(&messages)
         try throwPending()
         return messages
+    }
+
+    /// Messages collected before a revoke belong to the old assignment: the
+    /// sink was told to drop its state for those partitions, and they are
+    /// delivered again from the committed offset to whoever owns them now.
+    /// Handing them over after the revoke would start files (or batches)
+    /// at offsets past the committed one.
+    private func dropRevokedMessages(_ messages: inout [KafkaMessage]) {
+        guard !revokedDuringPoll.isEmpty else { return }
+        messages.removeAll { revokedDuringPoll.contains($0.topicPartition) }
+        revokedDuringPoll = []
     }
 
     private func throwPending() throws {
@@ -116,6 +131,7 @@ final class ConsumerState: @unchecked Sendable {
 
     func onRevoke(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let tps = PartitionList.entries(partitions).map(\.0)
+        revokedDuringPoll.formUnion(tps)
         hooks.revoked(tps)
         if isCooperative {
             _ = rd_kafka_incremental_unassign(rk, partitions)
@@ -133,6 +149,9 @@ final class ConsumerState: @unchecked Sendable {
     /// A stored position is checked against the log: below its start means data loss.
     private func startOffset(_ tp: TopicPartition, resumeAt offset: Int64?) throws -> Int64 {
         guard let offset else {
+            if !["latest", "largest", "end"].contains(resetPolicy), let low = try? watermarks(tp).low, low > 0 {
+                logger.notice("\(tp) has no committed offset and its log starts at \(low): earlier records were deleted before this group consumed them")
+            }
             switch resetPolicy {
             case "latest", "largest", "end": return Int64(RD_KAFKA_OFFSET_END)
             case "error", "none": throw PipelineError.kafka(operation: "assign \(tp)", code: -1, reason: "no committed offset and auto.offset.reset=\(resetPolicy)", retriable: false)
@@ -141,6 +160,14 @@ final class ConsumerState: @unchecked Sendable {
         }
         let marks = try watermarks(tp)
         if offset < marks.low { throw PipelineError.recordsPruned(tp, committed: offset, logStart: marks.low) }
+        if offset > marks.high {
+            // The log is shorter than what was consumed: the topic was deleted and
+            // recreated (or the in-memory broker restarted). Reading on would skip
+            // everything below the stored offset.
+            throw PipelineError.kafka(
+                operation: "resume \(tp)", code: -1,
+                reason: "stored offset \(offset) is beyond the end of the log (\(marks.high)); was the topic recreated?", retriable: false)
+        }
         return offset
     }
 }

@@ -87,6 +87,9 @@ final class PartitionWriter {
             do {
                 try await commit([topicPartition: offset])
                 return offset
+            } catch PipelineError.kafka(_, let code, _, _) where GroupRebalance.codes.contains(code) {
+                // Only the consumer's next poll can finish a rebalance.
+                throw GroupRebalance(topicPartition: topicPartition)
             } catch PipelineError.kafka(_, _, _, let retriable) where retriable && attempt < 6 {
                 attempt += 1
                 try await backoff.wait()
@@ -102,4 +105,15 @@ final class PartitionWriter {
         rotation.reset(now: now)
         lastOffset = nil
     }
+}
+
+/// An offset commit refused because the consumer group is rebalancing.
+///
+/// The uploaded objects stay; their offsets are not committed, and with
+/// the eager rebalance protocol every partition is revoked and resumes at
+/// its committed offset, so the batch is rebuilt under the same keys.
+struct GroupRebalance: Error {
+    /// REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID.
+    static let codes: Set<Int32> = [27, 22, 25, 82]
+    var topicPartition: TopicPartition
 }

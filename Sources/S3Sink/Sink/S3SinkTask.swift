@@ -11,6 +11,8 @@ public struct S3SinkStatistics: Sendable, Equatable {
     public var objectsUploaded = 0
     /// Offset commits made after uploads.
     public var commits = 0
+    /// Commits refused by a group rebalance (open files dropped, rebuilt later).
+    public var rebalanceInterruptions = 0
 }
 
 /// The S3 sink's processing core, independent of the Kafka consumer: feed
@@ -35,6 +37,9 @@ public final class S3SinkTask {
     private let clock: @Sendable () -> Int64
     private var writers: [TopicPartition: PartitionWriter] = [:]
     private let budget: BufferBudget
+    /// A commit was refused by a group rebalance; messages are dropped until
+    /// the partitions are revoked (and then resume at committed offsets).
+    private var awaitingRebalance = false
     private let counters = Locked(S3SinkStatistics())
 
     /// A task writing with `client` and committing with `commit`.
@@ -78,8 +83,18 @@ public final class S3SinkTask {
     }
 
     /// Writes `messages`, rotating (upload, then commit) as the rules say.
+    ///
+    /// If a commit is refused because the group is rebalancing, every open
+    /// file is dropped and so is every message until the rebalance revokes
+    /// the partitions (``revoke(_:)``): they then resume at their committed
+    /// offsets. Writing on meanwhile would start files at offsets past the
+    /// committed one, which no rebuild could replace.
     public func put(_ messages: [KafkaMessage]) async throws {
-        for message in messages { try await put(message) }
+        do {
+            for message in messages where !awaitingRebalance { try await put(message) }
+        } catch is GroupRebalance {
+            await interruptForRebalance()
+        }
     }
 
     /// Rotates partitions whose scheduled rotation (`rotate.schedule.interval.ms`)
@@ -87,17 +102,29 @@ public final class S3SinkTask {
     /// that is the record time; call it even when no messages arrive.
     public func tick() async throws {
         let now = clock()
-        for topicPartition in writers.keys.sorted() {
-            let writer = writers[topicPartition]!
-            if writer.isDueWithoutRecord(now: now, recordTimeIsWallClock: recordTimeIsWallClock) {
-                try await rotate(writer, now: now)
+        guard !awaitingRebalance else { return }
+        do {
+            for topicPartition in writers.keys.sorted() {
+                let writer = writers[topicPartition]!
+                if writer.isDueWithoutRecord(now: now, recordTimeIsWallClock: recordTimeIsWallClock) {
+                    try await rotate(writer, now: now)
+                }
             }
+        } catch is GroupRebalance {
+            await interruptForRebalance()
         }
+    }
+
+    private func interruptForRebalance() async {
+        await close()
+        awaitingRebalance = true
+        counters.withLock { $0.rebalanceInterruptions += 1 }
     }
 
     /// Drops the open files of partitions taken away by a rebalance; their
     /// records are consumed again by whoever gets the partitions.
     public func revoke(_ partitions: [TopicPartition]) async {
+        awaitingRebalance = false
         for topicPartition in partitions.sorted() {
             await writers.removeValue(forKey: topicPartition)?.discard(now: clock())
         }

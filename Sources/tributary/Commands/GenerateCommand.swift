@@ -82,16 +82,8 @@ final class ProgressLine: Sendable {
 final class SignalCancellation: Sendable {
     private let sources: Locked<[DispatchSourceSignal]>
 
-    init<T>(task: Task<T, Error>) {
-        var made: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            made.append(source)
-        }
-        sources = Locked(made)
+    init<T: Sendable>(task: Task<T, Error>) {
+        sources = Locked(onTerminationSignals { task.cancel() })
     }
 
     func cancel() { sources.withLock { $0.forEach { $0.cancel() } } }

@@ -42,7 +42,9 @@ struct RunCommand: AsyncParsableCommand {
             embedded = cluster
         }
         let context = WorkerContext(
-            kafka: KafkaConfiguration(bootstrapServers: settings.bootstrapServers!, properties: try kafka.properties()),
+            kafka: KafkaConfiguration(
+                bootstrapServers: settings.bootstrapServers!,
+                properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag }),
             producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
             sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
@@ -60,18 +62,23 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Runs connectors as services until they finish or a signal asks them to stop.
 func runConnectors(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) async throws {
+    try await makeServiceGroup(connectors, logger: logger, progressInterval: progressInterval).run()
+}
+
+/// The connectors (and a progress logger) as one service group that shuts
+/// down gracefully on SIGTERM/SIGINT.
+func makeServiceGroup(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) -> ServiceGroup {
     var services: [any Service] = connectors.map { connector in
         StageService(name: connector.name, run: connector.run)
     }
     if progressInterval > 0 {
         services.append(ProgressService(connectors: connectors, interval: progressInterval, logger: logger))
     }
-    let group = ServiceGroup(
+    return ServiceGroup(
         configuration: ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-    try await group.run()
 }
 
 /// Logs each connector's record count and rate every few seconds.
@@ -85,6 +92,7 @@ struct ProgressService: Service {
             try? await Task.sleep(for: .seconds(interval))
             for connector in connectors {
                 let r = connector.throughput.report()
+                guard r.recentPerSecond > 0 else { continue }
                 logger.info("\(connector.name): \(r.total) records, \(Int(r.recentPerSecond))/s now, \(Int(r.averagePerSecond))/s average")
             }
         }

@@ -21,7 +21,7 @@ struct WorkerSettings: Sendable {
         ConfigKey("plugin.path", .string, default: "", doc: "Accepted and ignored: connectors are built in."),
         ConfigKey("rest.port", .int, default: "8083", doc: "Accepted and ignored: there is no REST API."),
         ConfigKey("listeners", .string, default: "", doc: "Accepted and ignored: there is no REST API."),
-    ], passthroughPrefixes: ["producer.", "consumer."])
+    ], passthroughPrefixes: ["producer.", "consumer.", "security.", "ssl.", "sasl.", "client."])
 
     /// Reads a Java-properties worker file (`key=value`, `#` comments).
     static func load(path: String) throws -> WorkerSettings {
@@ -40,6 +40,10 @@ struct WorkerSettings: Sendable {
         let servers = config.list("bootstrap.servers")
         settings.bootstrapServers = servers.isEmpty ? nil : servers.joined(separator: ",")
         settings.offsetStorageFile = config.explicit("offset.storage.file.filename")
+        // Top-level client settings (TLS, SASL) apply to every Kafka client, as in Connect.
+        for prefix in ["security.", "ssl.", "sasl.", "client."] {
+            for (key, value) in config.withPrefix(prefix) { settings.kafkaProperties[prefix + key] = value }
+        }
         settings.producerProperties = config.withPrefix("producer.")
         settings.consumerProperties = config.withPrefix("consumer.")
         return settings

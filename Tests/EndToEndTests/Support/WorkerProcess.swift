@@ -1,0 +1,111 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `tributary run CONNECTOR.json…` in a child process, as an operator runs
+/// connect-standalone: working directory = the scenario's (offset files go to
+/// `.tributary/offsets/`), output appended to `worker.log` there.
+///
+/// Used from one test task at a time; `Process` itself is not `Sendable`.
+final class WorkerProcess: @unchecked Sendable {
+    let scenario: Scenario
+    let environment: E2EEnvironment
+    let logURL: URL
+    private var process: Process?
+    private(set) var starts = 0
+
+    init(scenario: Scenario, environment: E2EEnvironment) {
+        self.scenario = scenario
+        self.environment = environment
+        logURL = scenario.directory.appendingPathComponent("worker.log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    }
+
+    /// Starts a worker; one at a time.
+    func start() throws {
+        precondition(process == nil, "a worker is already running")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: environment.tributary)
+        // The broker is named explicitly: without it the worker would start an
+        // embedded cluster of its own and the test would watch the wrong one.
+        process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + [
+            "--bootstrap-servers", environment.bootstrapServers, "--progress-interval", "5",
+        ]
+        process.currentDirectoryURL = scenario.directory
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        log.write(Data("==== worker start \(starts + 1) at \(Date())\n".utf8))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try log.close()  // the child has its own copy
+        self.process = process
+        starts += 1
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// How a worker ended.
+    enum Ending: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signalled(Int32)
+        var description: String {
+            switch self {
+            case .exited(let status): "exit status \(status)"
+            case .signalled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    /// Sends `signal` and waits (bounded) for the worker to end. A worker
+    /// still running after `within` seconds is SIGKILLed and reported as a
+    /// failure: a graceful stop that hangs is a bug, not a slow machine.
+    func stop(_ signal: Int32, within seconds: Double = 60) async throws -> Ending {
+        guard let process else { throw E2EFailure("no worker is running") }
+        defer { self.process = nil }
+        guard process.isRunning else {
+            throw E2EFailure("the worker had already ended (\(Self.ending(of: process))); see \(logURL.path)")
+        }
+        // Only a real child pid: kill(0) or kill(-1) would hit this process or more.
+        let pid = process.processIdentifier
+        precondition(pid > 0)
+        Glibc.kill(pid, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            Glibc.kill(pid, SIGKILL)
+            process.waitUntilExit()
+            throw E2EFailure("the worker did not stop within \(Int(seconds)) s of signal \(signal); see \(logURL.path)")
+        }
+        process.waitUntilExit()
+        return Self.ending(of: process)
+    }
+
+    /// Kills a leftover worker (a test that threw midway) so it cannot outlive the test.
+    func killIfRunning() {
+        guard let process, process.isRunning, process.processIdentifier > 0 else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Throws when the worker stopped on its own: nothing ends a healthy worker.
+    func checkAlive() throws {
+        guard let process, !process.isRunning else { return }
+        throw E2EFailure("the worker stopped on its own (\(Self.ending(of: process))); log tail:\n\(logTail())")
+    }
+
+    private static func ending(of process: Process) -> Ending {
+        process.terminationReason == .uncaughtSignal
+            ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
+    }
+
+    /// The last lines of the worker's log, for failure messages.
+    func logTail(lines: Int = 40) -> String {
+        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
