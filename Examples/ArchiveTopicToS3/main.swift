@@ -29,9 +29,12 @@ struct Options {
     /// The connector name; the consumer group is `connect-<name>`, as in Kafka Connect.
     var name = "archive-app-events"
 
+    static let flags: Set = ["--topic", "--name", "--rate"]
+
     init(arguments: [String]) throws {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
+            guard Options.flags.contains(flag) else { throw ExampleError("unknown option \(flag)") }
             guard let value = rest.popFirst() else { throw ExampleError("\(flag) needs a value") }
             switch flag {
             case "--topic": topic = value
@@ -39,7 +42,7 @@ struct Options {
             case "--rate":
                 guard let rate = Int(value), rate >= 0 else { throw ExampleError("--rate expects events per second, got '\(value)'") }
                 eventsPerSecond = rate
-            default: throw ExampleError("unknown option \(flag)")
+            default: preconditionFailure("\(flag) is in `flags` but not handled")
             }
         }
     }
@@ -50,16 +53,16 @@ struct ExampleError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func fail(_ message: String) -> Never {
+func fail(_ message: String, exitCode: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("ArchiveTopicToS3: \(message)\n".utf8))
-    exit(1)
+    exit(exitCode)
 }
 
 let options: Options
 do {
     options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    fail("\(error)\nusage: ArchiveTopicToS3 [--topic T] [--rate EVENTS_PER_SECOND] [--name CONNECTOR]")
+    fail("\(error)\nusage: ArchiveTopicToS3 [--topic T] [--rate EVENTS_PER_SECOND] [--name CONNECTOR]", exitCode: 2)
 }
 
 guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {

@@ -17,15 +17,18 @@ struct Options {
     /// The first row number; generating rows 1000..<1010 does not require generating 0..<1000 first.
     var first: Int64 = 1
 
+    static let flags: Set = ["--rows", "--seed", "--first"]
+
     init(arguments: [String]) throws {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
+            guard Options.flags.contains(flag) else { throw UsageError("unknown option \(flag)") }
             guard let text = rest.popFirst() else { throw UsageError("\(flag) needs a value") }
             switch flag {
             case "--rows": rows = try Options.number(text, flag)
             case "--seed": seed = try Options.number(text, flag)
             case "--first": first = try Options.number(text, flag)
-            default: throw UsageError("unknown option \(flag)")
+            default: preconditionFailure("\(flag) is in `flags` but not handled")
             }
         }
         guard rows >= 0, first >= 0 else { throw UsageError("--rows and --first must not be negative") }

@@ -27,15 +27,18 @@ struct Options {
     /// The connector name; the consumer group is `connect-<name>`, as in Kafka Connect.
     var name = "mirror-topic-to-mysql"
 
+    static let flags: Set = ["--topic", "--table", "--name"]
+
     init(arguments: [String]) throws {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
+            guard Options.flags.contains(flag) else { throw ExampleError("unknown option \(flag)") }
             guard let value = rest.popFirst() else { throw ExampleError("\(flag) needs a value") }
             switch flag {
             case "--topic": topic = value
             case "--table": table = value
             case "--name": name = value
-            default: throw ExampleError("unknown option \(flag)")
+            default: preconditionFailure("\(flag) is in `flags` but not handled")
             }
         }
     }
@@ -46,16 +49,16 @@ struct ExampleError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func fail(_ message: String) -> Never {
+func fail(_ message: String, exitCode: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("MirrorTopicToMySQL: \(message)\n".utf8))
-    exit(1)
+    exit(exitCode)
 }
 
 let options: Options
 do {
     options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    fail("\(error)\nusage: MirrorTopicToMySQL [--topic T] [--table NAME] [--name CONNECTOR]")
+    fail("\(error)\nusage: MirrorTopicToMySQL [--topic T] [--table NAME] [--name CONNECTOR]", exitCode: 2)
 }
 
 guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {

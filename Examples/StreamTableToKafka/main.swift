@@ -25,16 +25,19 @@ struct Options {
     var incrementingColumn = "index"
     var offsetFile = ".tributary/offsets/stream-table-to-kafka.json"
 
+    static let flags: Set = ["--table", "--topic-prefix", "--column", "--offset-file"]
+
     init(arguments: [String]) throws {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
+            guard Options.flags.contains(flag) else { throw ExampleError("unknown option \(flag)") }
             guard let value = rest.popFirst() else { throw ExampleError("\(flag) needs a value") }
             switch flag {
             case "--table": table = value
             case "--topic-prefix": topicPrefix = value
             case "--column": incrementingColumn = value
             case "--offset-file": offsetFile = value
-            default: throw ExampleError("unknown option \(flag)")
+            default: preconditionFailure("\(flag) is in `flags` but not handled")
             }
         }
     }
@@ -45,16 +48,16 @@ struct ExampleError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func fail(_ message: String) -> Never {
+func fail(_ message: String, exitCode: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("StreamTableToKafka: \(message)\n".utf8))
-    exit(1)
+    exit(exitCode)
 }
 
 let options: Options
 do {
     options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    fail("\(error)\nusage: StreamTableToKafka [--table T] [--topic-prefix P] [--column C] [--offset-file PATH]")
+    fail("\(error)\nusage: StreamTableToKafka [--table T] [--topic-prefix P] [--column C] [--offset-file PATH]", exitCode: 2)
 }
 
 guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {
