@@ -99,8 +99,7 @@ export TRIBUTARY_STATE_DIR=$REPO/.state/bench-$$
 export TRIBUTARY_BIN=$bin
 STATE=$TRIBUTARY_STATE_DIR
 WORK=$STATE/bench
-worker_pid=
-
+worker_pid= # the running `tributary run`, if any
 worker_rc=0
 
 # Stops the running `tributary run` (SIGTERM: finish, commit, exit 0); its
