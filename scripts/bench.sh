@@ -1,0 +1,562 @@
+#!/usr/bin/env bash
+# End-to-end throughput of the seed's pipeline (Postgres -> Kafka -> MySQL + S3),
+# with baselines measured in the same run on the same servers.
+#
+#   scripts/bench.sh [--rows N] [--flush-size N] [--compression lz4|none|zstd|…]
+#                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
+#                    [--no-build] [--keep-state]
+#
+# Phases, each timed:
+#   1. build      swift build -c release --product tributary (skip: --no-build)
+#   2. generate   `tributary generate --rows N` into USERS, alone
+#   3. source     the source connector alone, into a topic of its own, until
+#                 Kafka's high watermarks reach N: the source's own capacity
+#   4. pipeline   `tributary run` with the seed's three connector configs
+#                 (Examples/connectors/*.json: fresh names, flush.size raised,
+#                 anything given with --set) until MySQL and S3 hold every
+#                 row. Per stage: the time from the start until Kafka's high
+#                 watermarks (source), MySQL's COUNT(*) and the records in
+#                 S3's objects reach N. The sinks can go no faster than the
+#                 source feeds them, so then:
+#   5. backlog    each sink alone, under a fresh name, reading what the broker
+#                 still holds of the topic: the sink's own capacity.
+#   6. baselines  the same work done by stock tools, one at a time: psql
+#                 \copy FROM and \copy (SELECT …) TO, kcat producing the same
+#                 messages, mariadb LOAD DATA of the same rows, boto3
+#                 uploading the same objects.
+#
+# Servers are private (own TRIBUTARY_STATE_DIR, loopback only) and stopped on
+# exit; their logs are kept when the bench fails (or with --keep-state).
+#
+# Why producer compression (worker file, default zstd): the embedded broker
+# keeps only about 5 MiB per partition and the seed's topic has 4: about
+# 14,000 uncompressed records of ~1.5 KB. Whenever the sinks fall further
+# behind the source than that, records are pruned before they are read (the
+# sinks then stop with "records pruned before they were consumed").
+# Compressed, the JSON envelopes (whose schema repeats in every record) take
+# far less room: the broker then holds ~100,000 of them with lz4 and
+# ~200,000 with zstd. Real Kafka keeps data for days: a limit of the test
+# broker, not of the pipeline. kcat's baseline uses the same compression.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+
+rows=200000
+flush_size=10000
+compression=zstd
+timeout_s=300
+build=1
+keep_state=0
+overrides=()
+
+usage() { # EXIT-CODE
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit "$1"
+}
+
+while (($#)); do
+  case $1 in
+    --rows) rows=${2:?}; shift 2 ;;
+    --flush-size) flush_size=${2:?}; shift 2 ;;
+    --compression) compression=${2:?}; shift 2 ;;
+    --set) overrides+=("${2:?}"); shift 2 ;;
+    --timeout) timeout_s=${2:?}; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --keep-state) keep_state=1; shift ;;
+    -h | --help) usage 0 ;;
+    *) echo "bench: unknown argument $1" >&2; usage 2 ;;
+  esac
+done
+[[ $rows =~ ^[1-9][0-9]*$ && $flush_size =~ ^[1-9][0-9]*$ && $timeout_s =~ ^[1-9][0-9]*$ ]] ||
+  { echo "bench: --rows, --flush-size and --timeout take positive integers" >&2; exit 2; }
+for o in "${overrides[@]}"; do
+  [[ $o =~ ^(source|mysql|s3):[^=]+=.*$ ]] || { echo "bench: --set expects source|mysql|s3:KEY=VALUE, got '$o'" >&2; exit 2; }
+done
+
+log() { echo "bench: $*" >&2; }
+now() { echo "$EPOCHREALTIME"; }
+# Seconds from $1 to $2 (two `now` readings), 2 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# ------------------------------------------------------------------ build
+scripts/setup.sh >/dev/null
+bin=$REPO/.build/release/tributary
+if ((build)); then
+  log "release build of tributary"
+  t=$(now)
+  build_log=$(mktemp)
+  swift build -c release --product tributary >"$build_log" 2>&1 ||
+    { tail -n 30 "$build_log" >&2; rm -f "$build_log"; exit 1; }
+  log "build took $(elapsed "$t" "$(now)") s, $(grep -c 'warning:' "$build_log" || true) warnings"
+  rm -f "$build_log"
+fi
+[[ -x $bin ]] || { log "$bin missing (run without --no-build)"; exit 1; }
+
+# ------------------------------------------------------------------ servers
+# A state dir of our own: never reuses or stops anyone else's servers.
+export TRIBUTARY_STATE_DIR=$REPO/.state/bench-$$
+export TRIBUTARY_BIN=$bin
+STATE=$TRIBUTARY_STATE_DIR
+WORK=$STATE/bench
+worker_pid= # the running `tributary run`, if any
+worker_rc=0
+
+# Stops the running `tributary run` (SIGTERM: finish, commit, exit 0); its
+# exit status goes to worker_rc.
+stop_worker() {
+  worker_rc=0
+  [[ -n $worker_pid ]] || return 0
+  kill -TERM "$worker_pid" 2>/dev/null || true
+  wait "$worker_pid" || worker_rc=$?
+  worker_pid=
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+  local rc=$?
+  stop_worker
+  scripts/services.sh down || true
+  if ((rc == 0 && !keep_state)); then
+    rm -rf "$STATE"
+  else
+    log "logs and data are in $STATE"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "starting private servers in $STATE"
+scripts/services.sh up
+# shellcheck source=/dev/null
+. "$STATE/env"
+mkdir -p "$WORK"
+
+# Client settings for psql and mariadb in the environment and a private file,
+# not on command lines (where `ps` shows them). Never echoed.
+export PGHOST=127.0.0.1 PGPORT PGUSER=tributary PGDATABASE=tributary PGPASSWORD
+PGPORT=$(<"$STATE/pg.port")
+PGPASSWORD=$(<"$STATE/pg.password")
+export MYCNF=$WORK/my.cnf
+(
+  umask 077
+  printf '[client]\nhost=127.0.0.1\nport=%s\nuser=tributary\npassword=%s\ndatabase=tributary\n' \
+    "$(<"$STATE/mysql.port")" "$(<"$STATE/mysql.password")" >"$MYCNF"
+)
+my() { mariadb --defaults-extra-file="$MYCNF" "$@"; }
+
+# ------------------------------------------------------------------ machine
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+# shellcheck disable=SC1091 # a system file
+os=$(. /etc/os-release && echo "$PRETTY_NAME")
+echo "machine:  $(nproc) cores ($cpu), $mem RAM, $os, Linux $(uname -r)"
+echo "swift:    $(swift --version 2>/dev/null | head -n 1), release build"
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
+echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression${overrides[*]:+, --set ${overrides[*]}}"
+
+# ------------------------------------------------------------------ connectors
+# connectors.py SRC DST SUFFIX [KEY=VALUE…]: the seed's configs under fresh
+# names (a new consumer group, source offset, …) with the given changes.
+# `source:`, `mysql:`, `s3:` select one connector; no prefix means all that
+# already have the key.
+cat >"$WORK/connectors.py" <<'EOF'
+import json, os, sys
+src, dst, suffix, changes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+kinds = {"postgres-source.json": "source", "mysql-sink.json": "mysql", "s3-sink.json": "s3"}
+os.makedirs(dst, exist_ok=True)
+for name, kind in kinds.items():
+    with open(os.path.join(src, name)) as f:
+        spec = json.load(f)
+    spec["name"] = f"{spec['name']}-{suffix}"
+    for change in changes:
+        lhs, value = change.split("=", 1)
+        target, _, key = lhs.rpartition(":")
+        if target == kind or (not target and key in spec["config"]):
+            spec["config"][key] = value
+    with open(os.path.join(dst, name), "w") as f:
+        json.dump(spec, f, indent=2)
+EOF
+run_id=$(date +%s)-$$
+python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/pipeline" "bench-$run_id" \
+  "s3:flush.size=$flush_size" "${overrides[@]}"
+topic=P_USERS # the source config's topic.prefix + table.whitelist
+{
+  echo "bootstrap.servers=$TRIBUTARY_BOOTSTRAP"
+  echo "offset.storage.file.filename=$WORK/source-offsets.json"
+  [[ $compression == none ]] || echo "producer.compression.type=$compression"
+} >"$WORK/worker.properties"
+
+# ------------------------------------------------------------------ poller
+# poll.py: polls the stages' counts every half second until each reaches its
+# target, and writes when it did (one process, one clock). Also notes when the
+# worker's consumers were assigned their partitions (the end of the ~3 s group
+# join), and keeps every S3 object it read, for the S3 baseline.
+cat >"$WORK/poll.py" <<'EOF'
+import argparse, os, subprocess, sys, time
+import boto3
+
+p = argparse.ArgumentParser()
+p.add_argument("--stages", required=True)        # comma-separated: kafka, mysql, s3
+p.add_argument("--target", type=int, required=True)
+p.add_argument("--topic", required=True)
+p.add_argument("--mysql-table")
+p.add_argument("--s3-prefix")
+p.add_argument("--keep-objects")
+p.add_argument("--pid", type=int, required=True)
+p.add_argument("--log", required=True)
+p.add_argument("--t0", type=float, required=True)
+p.add_argument("--timeout", type=float, required=True)
+p.add_argument("--result", required=True)
+a = p.parse_args()
+stages = a.stages.split(",")
+s3 = boto3.client("s3", endpoint_url=os.environ["TRIBUTARY_S3_ENDPOINT"], region_name=os.environ["AWS_REGION"])
+bucket = os.environ["TRIBUTARY_S3_BUCKET"]
+
+
+def watermarks(topic):
+    """(sum of low, sum of high) watermarks, from `tributary topics`."""
+    out = subprocess.run([os.environ["TRIBUTARY_BIN"], "topics", "--filter", topic], capture_output=True, text=True).stdout
+    low = high = 0
+    inside = False
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            inside = line.split()[:1] == [topic]
+            continue
+        fields = line.split()
+        # Partition rows: partition leader low high messages (group rows have 4 fields).
+        if inside and len(fields) == 5 and all(f.isdigit() for f in fields):
+            low += int(fields[2])
+            high += int(fields[3])
+    return low, high
+
+
+def mysql_count():
+    r = subprocess.run(["mariadb", "--defaults-extra-file=" + os.environ["MYCNF"], "-N", "-B", "-e",
+                        f"SELECT COUNT(*) FROM `{a.mysql_table}`"], capture_output=True, text=True)
+    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip() else 0  # no table yet
+
+
+objects = {}  # key -> records
+
+
+def s3_count():
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=a.s3_prefix):
+        for obj in page.get("Contents", []):
+            if obj["Key"] in objects:
+                continue
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            if a.keep_objects:
+                os.makedirs(a.keep_objects, exist_ok=True)
+                with open(os.path.join(a.keep_objects, f"{len(objects):06d}.json"), "wb") as f:
+                    f.write(body)
+            objects[obj["Key"]] = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+    return sum(objects.values())
+
+
+def alive(pid):
+    """False once the process exited (a zombie not yet reaped by bash counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def assigned():
+    try:
+        with open(a.log, errors="replace") as f:
+            return "] assigned " in f.read()
+    except FileNotFoundError:
+        return False
+
+
+count = {"kafka": lambda: watermarks(a.topic)[1], "mysql": mysql_count, "s3": s3_count}
+counts = {s: 0 for s in stages}
+done, joined, peak_backlog, last_report = {}, None, 0, 0.0
+while True:
+    now = time.time()
+    if not alive(a.pid):
+        print(f"bench: tributary run exited after {now - a.t0:.1f} s, counts {counts}", file=sys.stderr)
+        sys.exit(1)
+    if joined is None and assigned():
+        joined = now
+    for stage in stages:
+        if stage not in done:
+            counts[stage] = count[stage]()
+            if counts[stage] >= a.target:
+                done[stage] = time.time()
+    # Records in Kafka that a sink has not written yet: what the broker must retain.
+    if "kafka" in counts and len(counts) > 1:
+        peak_backlog = max(peak_backlog, counts["kafka"] - min(v for k, v in counts.items() if k != "kafka"))
+    if now - last_report >= 10:
+        print(f"bench:   {now - a.t0:6.1f} s  " + "  ".join(f"{s} {counts[s]:>7}" for s in stages), file=sys.stderr)
+        last_report = now
+    if len(done) == len(stages):
+        break
+    if now - a.t0 > a.timeout:
+        print(f"bench: timed out after {a.timeout:.0f} s with counts {counts} (target {a.target})", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.5)
+
+with open(a.result, "w") as f:
+    for stage in stages:
+        f.write(f"{stage}_s={done[stage] - a.t0:.2f}\n{stage}_count={counts[stage]}\n")
+    f.write(f"joined_s={(joined or a.t0) - a.t0:.2f}\ns3_objects={len(objects)}\npeak_backlog={peak_backlog}\n")
+EOF
+# cpu.py [WORKER-PID]: CPU seconds used so far (user + system, threads and
+# reaped children included) by our worker and by each server, one
+# `name seconds` line each, then the whole machine's busy and total CPU
+# seconds. Over a phase they tell who was busy, and whether the machine (shared
+# with whoever else runs on it) had any CPU left.
+cat >"$WORK/cpu.py" <<'EOF'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+state = os.environ["TRIBUTARY_STATE_DIR"]
+
+
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is the state, [1] the ppid, [11:15] utime stime cutime cstime.
+    return int(fields[1]), sum(int(x) for x in fields[11:15])
+
+
+def group(pid):
+    """Seconds of pid and its direct children (Postgres backends, helpers)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid, ticks = stat(int(entry))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if int(entry) == pid or ppid == pid:
+                total += ticks
+    return total / tick
+
+
+def pidfile(path):
+    try:
+        with open(path) as f:
+            return int(f.readline())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+pids = {
+    "tributary": int(sys.argv[1]) if len(sys.argv) > 1 else None,
+    "postgres": pidfile(f"{state}/pg/data/postmaster.pid"),
+    "mariadb": pidfile(f"{state}/mysql.pid"),
+    "s3": pidfile(f"{state}/s3.pid"),
+    "broker": pidfile(f"{state}/kafka.pid"),
+}
+for name, pid in pids.items():
+    print(name, f"{group(pid):.2f}" if pid else "0")
+# The whole machine (every core, everyone's processes): /proc/stat's cpu line
+# is user nice system idle iowait irq softirq steal …; idle and iowait are not busy.
+with open("/proc/stat") as f:
+    ticks = [int(x) for x in f.readline().split()[1:9]]
+print("=busy", f"{(sum(ticks) - ticks[3] - ticks[4]) / tick:.2f}")
+print("=total", f"{sum(ticks) / tick:.2f}")
+EOF
+# cpu_diff BEFORE AFTER WALL-SECONDS: who used how much CPU over a phase.
+cpu_diff() {
+  awk -v wall="$3" 'NR == FNR { before[$1] = $2; next }
+    { d = $2 - before[$1] }
+    $1 == "=busy" { busy = d; next }
+    $1 == "=total" { total = d; next }
+    { out = out sprintf("%s %.1f, ", $1, d); sum += d }
+    END { printf "%sours %.1f CPU s in %.1f s; machine %.0f%% busy\n", out, sum, wall, (total > 0 ? 100 * busy / total : 0) }' "$1" "$2"
+}
+
+# result FILE KEY: one value from a poll.py result file.
+result() { sed -n "s/^$2=//p" "$1"; }
+
+# run_worker NAME TARGET STAGES POLL-ARGS… -- CONNECTOR-FILES…: starts
+# `tributary run`, polls until every stage holds TARGET records, stops it.
+# POLL-ARGS come last, so `--topic T` there wins over the default topic.
+run_worker() {
+  local name=$1 target=$2 stages=$3 poll_args=() files start
+  shift 3
+  while [[ $1 != -- ]]; do poll_args+=("$1"); shift; done
+  shift
+  files=("$@")
+  python3 "$WORK/cpu.py" >"$WORK/$name.cpu-before"
+  start=$(now)
+  "$bin" run --worker "$WORK/worker.properties" --progress-interval 10 "${files[@]}" >"$WORK/$name.log" 2>&1 &
+  worker_pid=$!
+  python3 "$WORK/poll.py" --stages "$stages" --target "$target" --topic "$topic" --pid "$worker_pid" \
+    --log "$WORK/$name.log" --t0 "$start" --timeout "$timeout_s" --result "$WORK/$name.result" "${poll_args[@]}" ||
+    {
+      log "$name failed; the last lines of its log:"
+      tail -n 25 "$WORK/$name.log" >&2
+      if grep -q "records pruned" "$WORK/$name.log"; then
+        log "a sink fell further behind the source than the embedded broker retains (~5 MiB a partition);" \
+          "try --compression zstd or fewer --rows"
+      fi
+      exit 1
+    }
+  python3 "$WORK/cpu.py" "$worker_pid" >"$WORK/$name.cpu-after"
+  cpu_diff "$WORK/$name.cpu-before" "$WORK/$name.cpu-after" "$(elapsed "$start" "$(now)")" >"$WORK/$name.cpu"
+  # A graceful stop must work too: SIGTERM, finish, commit, exit 0.
+  stop_worker
+  ((worker_rc == 0)) ||
+    { log "$name: tributary run exited $worker_rc on SIGTERM, expected 0"; tail -n 25 "$WORK/$name.log" >&2; exit 1; }
+}
+
+# ------------------------------------------------------------------ generate
+log "generate: $rows rows into USERS"
+t=$(now)
+"$bin" generate --rows "$rows" --log-level warning >"$WORK/generate.log" 2>&1 ||
+  { tail -n 20 "$WORK/generate.log" >&2; exit 1; }
+generate_s=$(elapsed "$t" "$(now)")
+
+# ------------------------------------------------------------------ source
+log "source: the source connector alone until Kafka holds $rows records"
+python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/source-alone" "alone-$run_id" \
+  "${overrides[@]}" "source:topic.prefix=ALONE_"
+run_worker source-alone "$rows" kafka --topic ALONE_USERS -- "$WORK/source-alone/postgres-source.json"
+source_alone_s=$(result "$WORK/source-alone.result" kafka_s)
+
+# ------------------------------------------------------------------ pipeline
+log "pipeline: the three connectors until MySQL and S3 hold $rows rows"
+run_worker pipeline "$rows" kafka,mysql,s3 \
+  --mysql-table "$topic" --s3-prefix "topics/$topic/" --keep-objects "$WORK/objects" -- \
+  "$WORK/pipeline/postgres-source.json" "$WORK/pipeline/mysql-sink.json" "$WORK/pipeline/s3-sink.json"
+R=$WORK/pipeline.result
+kafka_s=$(result "$R" kafka_s) mysql_s=$(result "$R" mysql_s) s3_s=$(result "$R" s3_s)
+s3_objects=$(result "$R" s3_objects) peak_backlog=$(result "$R" peak_backlog)
+
+# Exactly once: every row once in MySQL (distinct keys) and in S3.
+mysql_count=$(result "$R" mysql_count) s3_count=$(result "$R" s3_count) kafka_count=$(result "$R" kafka_count)
+mysql_distinct=$(my -N -B -e "SELECT COUNT(DISTINCT \`index\`) FROM \`$topic\`")
+if ((kafka_count != rows || mysql_count != rows || mysql_distinct != rows || s3_count != rows)); then
+  log "row counts differ: kafka $kafka_count, mysql $mysql_count ($mysql_distinct distinct), s3 $s3_count; expected $rows"
+  exit 1
+fi
+
+# ------------------------------------------------------------------ backlog
+# What the broker still holds of the topic; nothing is produced any more, so
+# nothing more is pruned while the sinks read it.
+read -r low high < <(python3 -c '
+import subprocess, sys
+out = subprocess.run([sys.argv[1], "topics", "--filter", sys.argv[2]], capture_output=True, text=True).stdout
+rows = [l.split() for l in out.splitlines() if l.startswith(" ") and len(l.split()) == 5 and l.split()[0].isdigit()]
+print(sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows))' "$bin" "$topic")
+backlog=$((high - low))
+log "backlog: each sink alone on the $backlog records the broker still holds (offsets $low..$high summed)"
+python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/backlog" "backlog-$run_id" \
+  "s3:flush.size=$flush_size" "${overrides[@]}" "mysql:table.name.format=\${topic}_BACKLOG" "s3:topics.dir=backlog"
+run_worker backlog-mysql "$backlog" mysql --mysql-table "${topic}_BACKLOG" -- "$WORK/backlog/mysql-sink.json"
+run_worker backlog-s3 "$backlog" s3 --s3-prefix "backlog/$topic/" -- "$WORK/backlog/s3-sink.json"
+mysql_alone_s=$(result "$WORK/backlog-mysql.result" mysql_s) mysql_join_s=$(result "$WORK/backlog-mysql.result" joined_s)
+s3_alone_s=$(result "$WORK/backlog-s3.result" s3_s) s3_join_s=$(result "$WORK/backlog-s3.result" joined_s)
+
+# ------------------------------------------------------------------ baselines
+# Each alone, on the same servers and the same data.
+log "baselines"
+csv=$WORK/users.csv
+
+# Postgres read: what the source must at least do, by the fastest client path.
+t=$(now)
+psql -X -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM \"USERS\") TO '$csv' WITH (FORMAT csv, HEADER)"
+pg_read_s=$(elapsed "$t" "$(now)")
+
+# Postgres write: COPY of the same rows, the ceiling for `generate`.
+psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE TABLE "USERS_BASELINE" (LIKE "USERS" INCLUDING ALL)'
+t=$(now)
+psql -X -q -v ON_ERROR_STOP=1 -c "\\copy \"USERS_BASELINE\" FROM '$csv' WITH (FORMAT csv, HEADER)"
+pg_write_s=$(elapsed "$t" "$(now)")
+
+# Kafka: kcat producing N of the pipeline's own messages (keys and values as
+# they are on the topic, cycled from what the broker still holds) with our
+# producer's settings, into a new topic of the same broker.
+kcat -C -b "$TRIBUTARY_BOOTSTRAP" -t "$topic" -o beginning -e -q -c 20000 -f '%k\t%s\n' >"$WORK/sample.tsv" 2>/dev/null
+python3 - "$WORK/sample.tsv" "$WORK/messages.tsv" "$rows" <<'EOF'
+import sys
+sample = [line for line in open(sys.argv[1], "rb") if line.strip()]
+with open(sys.argv[2], "wb") as out:
+    for i in range(int(sys.argv[3])):
+        out.write(sample[i % len(sample)])
+EOF
+message_bytes=$(awk '{ n++; s += length($0) } END { printf "%d", s / n }' "$WORK/sample.tsv")
+kcat_opts=(-X enable.idempotence=true -X linger.ms=5 -X batch.num.messages=10000 -X acks=all)
+[[ $compression == none ]] || kcat_opts+=(-X "compression.codec=$compression")
+t=$(now)
+kcat -P -b "$TRIBUTARY_BOOTSTRAP" -t BASELINE_KCAT -K $'\t' "${kcat_opts[@]}" -l "$WORK/messages.tsv"
+kcat_s=$(elapsed "$t" "$(now)")
+# Partition rows of `tributary topics`: partition leader low high messages.
+kcat_count=$("$bin" topics --filter BASELINE_KCAT | awk 'NF == 5 && $1 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ { h += $4 } END { print h + 0 }')
+((kcat_count == rows)) || log "warning: the kcat baseline topic holds $kcat_count messages, expected $rows"
+
+# MySQL: LOAD DATA of the same rows into a table shaped like the sink's.
+header=$(head -n 1 "$csv")
+columns=\`${header//,/\`,\`}\`
+columns=${columns//\`created_at\`/@created_at}
+columns=${columns//\`updated_at\`/@updated_at}
+my -e "CREATE TABLE \`${topic}_BASELINE\` LIKE \`$topic\`"
+t=$(now)
+# Postgres writes a timestamptz as '2024-01-02 03:04:05.678+00'; DATETIME takes no zone.
+my --local-infile=1 -e "LOAD DATA LOCAL INFILE '$csv' INTO TABLE \`${topic}_BASELINE\` CHARACTER SET utf8mb4
+  FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\n' IGNORE 1 LINES
+  ($columns) SET created_at = SUBSTRING_INDEX(@created_at, '+', 1), updated_at = SUBSTRING_INDEX(@updated_at, '+', 1)"
+mysql_load_s=$(elapsed "$t" "$(now)")
+mysql_load_count=$(my -N -B -e "SELECT COUNT(*) FROM \`${topic}_BASELINE\`")
+((mysql_load_count == rows)) || log "warning: the LOAD DATA baseline loaded $mysql_load_count rows, expected $rows"
+
+# S3: boto3 uploading the very objects the sink wrote, one after another.
+s3_bytes=$(du -sb "$WORK/objects" | cut -f1)
+s3_put_s=$(OBJECTS=$WORK/objects python3 - <<'EOF'
+import os, time
+import boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["TRIBUTARY_S3_ENDPOINT"], region_name=os.environ["AWS_REGION"])
+bucket, folder = os.environ["TRIBUTARY_S3_BUCKET"], os.environ["OBJECTS"]
+bodies = [open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))]
+start = time.time()
+for i, body in enumerate(bodies):
+    s3.put_object(Bucket=bucket, Key=f"baseline/{i}.json", Body=body)
+print(f"{time.time() - start:.2f}")
+EOF
+)
+
+# ------------------------------------------------------------------ report
+e2e_s=$(awk -v a="$mysql_s" -v b="$s3_s" 'BEGIN { print (a > b ? a : b) }')
+# rate ROWS SECONDS
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
+cols() { printf '%-30s %8s %8s %8s   %-32s %8s %8s %6s\n' "$@"; }
+line() { # stage rows seconds [baseline-name baseline-rows baseline-seconds]
+  if (($# > 3)); then
+    cols "$1" "$2" "$3" "$(rate "$2" "$3")" "$4" "$6" "$(rate "$5" "$6")" \
+      "$(awk -v n1="$2" -v s1="$3" -v n2="$5" -v s2="$6" 'BEGIN { printf "%.2f", (s1 > 0 && n2 > 0 ? (n1 / s1) / (n2 / s2) : 0) }')"
+  else
+    cols "$1" "$2" "$3" "$(rate "$2" "$3")" "" "" "" ""
+  fi
+}
+
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
+echo "data:     ~$message_bytes bytes a Kafka message (key + value); $s3_objects S3 objects, $((s3_bytes / 1048576)) MiB"
+echo "pipeline: peak backlog $peak_backlog records in Kafka not yet in both sinks"
+echo "backlog:  $backlog records; group joined after $mysql_join_s s (MySQL), $s3_join_s s (S3); after the join" \
+  "$(rate "$backlog" "$(elapsed "$mysql_join_s" "$mysql_alone_s")") rows/s (MySQL), $(rate "$backlog" "$(elapsed "$s3_join_s" "$s3_alone_s")") rows/s (S3)"
+echo "cpu:      source alone:  $(<"$WORK/source-alone.cpu")"
+echo "          pipeline:      $(<"$WORK/pipeline.cpu")"
+echo "          MySQL alone:   $(<"$WORK/backlog-mysql.cpu")"
+echo "          S3 alone:      $(<"$WORK/backlog-s3.cpu")"
+echo
+cols stage rows seconds rows/s baseline seconds rows/s ratio
+line "generate -> Postgres" "$rows" "$generate_s" "psql \\copy FROM (same rows)" "$rows" "$pg_write_s"
+line "alone: source -> Kafka" "$rows" "$source_alone_s" "psql \\copy (SELECT *) TO" "$rows" "$pg_read_s"
+line "" "$rows" "$source_alone_s" "kcat produce (same messages)" "$rows" "$kcat_s"
+line "alone: MySQL sink (backlog)" "$backlog" "$mysql_alone_s" "mariadb LOAD DATA (same rows)" "$rows" "$mysql_load_s"
+line "alone: S3 sink (backlog)" "$backlog" "$s3_alone_s" "boto3 put_object (same objects)" "$rows" "$s3_put_s"
+line "pipeline: source -> Kafka" "$rows" "$kafka_s"
+line "pipeline: MySQL sink" "$rows" "$mysql_s"
+line "pipeline: S3 sink" "$rows" "$s3_s"
+line "pipeline: end to end" "$rows" "$e2e_s"
+echo
+echo "'alone': one connector in its own \`tributary run\`, timed from its start (sinks: group join"
+echo "included) until it holds all its rows. 'pipeline': the three connectors in one \`tributary run\`,"
+echo "rows already in Postgres; each sink is fed no faster than the source. Baselines run alone."
+echo "ratio = our rows/s / baseline rows/s."
