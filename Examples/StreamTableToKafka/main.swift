@@ -144,34 +144,3 @@ progress.cancel()
 await producer.close()
 print("stopped after \(delivered.total) rows; the next run resumes from \(options.offsetFile)")
 withExtendedLifetime(signals) {}
-
-// MARK: - Signals
-
-/// Cancels `task` on the first SIGINT or SIGTERM; another one more than a
-/// second later exits at once (for when a stage is stuck, e.g. waiting for an
-/// unreachable server). Repeats within that second are the same request:
-/// `timeout` and some supervisors signal both the process and its group.
-func cancelOnTerminationSignals(_ task: Task<Void, Error>) -> [DispatchSourceSignal] {
-    let firstSignal = Locked<ContinuousClock.Instant?>(nil)
-    return [SIGINT, SIGTERM].map { number in
-        // Without SIG_IGN the default action would kill the process before
-        // the dispatch source ever sees the signal.
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            let now = ContinuousClock.now
-            let earlier = firstSignal.withLock { first -> ContinuousClock.Instant? in
-                defer { if first == nil { first = now } }
-                return first
-            }
-            if let earlier {
-                if now - earlier > .seconds(1) { exit(128 + number) }
-                return
-            }
-            FileHandle.standardError.write(Data("stopping: finishing the batch in hand (signal again to quit now)\n".utf8))
-            task.cancel()
-        }
-        source.resume()
-        return source
-    }
-}

@@ -38,9 +38,9 @@ struct GenerateCommand: AsyncParsableCommand {
             try await writer.generate(options) { progress in progressLine.show(progress, total: rows) }
         }
         // Ctrl-C stops after the batch in hand; what was committed stays.
-        let stop = SignalCancellation(task: task)
-        defer { stop.cancel() }
+        let signals = cancelOnTerminationSignals(task)
         let final = try await task.value
+        withExtendedLifetime(signals) {}
         progressLine.finish(final)
         await client.close()
     }
@@ -76,15 +76,4 @@ final class ProgressLine: Sendable {
         FileHandle.standardError.write(Data("\r".utf8))
         print("generate: inserted \(progress.inserted) rows, updated \(progress.updated), \(Int(progress.rowsPerSecond)) rows/s")
     }
-}
-
-/// Cancels a task on SIGINT/SIGTERM (for commands that are not service groups).
-final class SignalCancellation: Sendable {
-    private let sources: Locked<[DispatchSourceSignal]>
-
-    init<T: Sendable>(task: Task<T, Error>) {
-        sources = Locked(onTerminationSignals { task.cancel() })
-    }
-
-    func cancel() { sources.withLock { $0.forEach { $0.cancel() } } }
 }
