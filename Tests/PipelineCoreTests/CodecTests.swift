@@ -48,6 +48,28 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(decoded?.value[field: "balance"], .decimal(DecimalValue("123.45")!))
     }
 
+    func testCompactAndSpacedEnvelopesDecodeAlike() throws {
+        // Connect's compact layout takes the cached-schema path; any other layout the full parser.
+        let compact = try converter.decode(Array(connectEnvelope.utf8))
+        let spaced = try converter.decode(Array(connectEnvelope.replacingOccurrences(of: #"{"schema":"#, with: #"{ "schema" : "#).utf8))
+        XCTAssertEqual(compact, spaced)
+        let reordered = #"{"payload":"x","schema":{"type":"string","optional":false}}"#
+        XCTAssertEqual(try converter.decode(Array(reordered.utf8)), SchemaAndValue(schema: .string, value: .string("x")))
+        // Braces and escaped quotes inside strings do not confuse the envelope split.
+        let tricky = #"{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"doc":"a } \" { ]","field":"s"}],"optional":false},"payload":{"s":"} \" {"}}"#
+        let decoded = try converter.decode(Array(tricky.utf8))
+        XCTAssertEqual(decoded?.value[field: "s"], .string(#"} " {"#))
+        XCTAssertEqual(decoded?.schema?.fields.first?.schema.doc, #"a } " { ]"#)
+        // Errors are those of the full parser, whichever path saw the message first.
+        let extra = #"{"schema":{"type":"string","optional":false},"payload":"x","more":1}"#
+        XCTAssertThrowsError(try converter.decode(Array(extra.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("may not contain additional fields"), "\(error)")
+        }
+        for _ in 0..<3 {
+            XCTAssertEqual(try converter.decode(Array(connectEnvelope.utf8)), compact, "a cached schema decodes the same")
+        }
+    }
+
     func testRoundTripOfContainers() throws {
         let schema = Schema.struct("c", [
             Field("tags", .array(.string)),
