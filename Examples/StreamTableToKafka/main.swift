@@ -104,6 +104,9 @@ do {
 let delivered = Throughput(name: "delivered")
 let source = PostgresSource(
     config: config, producer: producer, offsetStore: FileOffsetStore(path: options.offsetFile),
+    // With the cluster's address the source can read back what it delivered
+    // before a crash and not send those rows twice.
+    kafka: KafkaConfiguration(bootstrapServers: bootstrap),
     events: { event in
         if case .delivered(_, _, let rows, _) = event { delivered.add(rows) }
     })
