@@ -9,8 +9,10 @@ public struct JsonConverter: Sendable {
     /// `schemas.enable`.
     public var schemasEnabled: Bool
     /// Every message of a topic repeats the same schema, and parsing it was
-    /// most of a sink's decoding work: schemas are decoded once per distinct text.
-    private let schemaCache = SchemaCache()
+    /// most of a sink's decoding work: schemas are decoded once per distinct
+    /// text. The cache is shared by all converters (text → schema is a pure
+    /// function), so a converter stays free to create per record.
+    private static let schemaCache = SchemaCache()
 
     public init(schemasEnabled: Bool = true) {
         self.schemasEnabled = schemasEnabled
@@ -65,7 +67,7 @@ extension JsonConverter {
     /// cache and only the payload is parsed. Anything unusual, including any
     /// error, returns nil so the full decoder runs and reports it.
     func decodeCompactEnvelope(_ bytes: [UInt8]) -> SchemaAndValue?? {
-        guard let parts = EnvelopeSplitter.split(bytes), let schema = schemaCache.schema(for: bytes[parts.schema]),
+        guard let parts = EnvelopeSplitter.split(bytes), let schema = JsonConverter.schemaCache.schema(for: bytes[parts.schema]),
             let payload = try? JSON.parse(bytes[parts.payload])
         else { return nil }
         if case .null = payload, schema.optional || schema.defaultValue == nil { return .some(nil) }
