@@ -60,3 +60,25 @@ enum AdminCalls {
         throw kafkaError("auto-create topic \(name)", lastError)
     }
 }
+
+extension AdminCalls {
+    /// The low (log start) and high (next offset) watermarks of a partition, asked of its leader.
+    static func watermarks(_ rk: OpaquePointer?, _ tp: TopicPartition) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
+        return (low, high)
+    }
+
+    /// The committed offsets of the handle's group for `partitions` (absent where none).
+    static func committed(_ rk: OpaquePointer?, _ partitions: [TopicPartition], timeoutMs: Int32, operation: String) throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(rk, list, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError(operation, err) }
+        var out: [TopicPartition: Int64] = [:]
+        for (tp, offset, _) in PartitionList.entries(list) where offset >= 0 { out[tp] = offset }
+        return out
+    }
+}

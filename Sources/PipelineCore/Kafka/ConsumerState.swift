@@ -88,21 +88,11 @@ final class ConsumerState: @unchecked Sendable {
     }
 
     func watermarks(_ tp: TopicPartition) throws -> (low: Int64, high: Int64) {
-        var low: Int64 = 0, high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
-        return (low, high)
+        try AdminCalls.watermarks(rk, tp)
     }
 
     func committed(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
-        guard !partitions.isEmpty else { return [:] }
-        let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_committed(rk, list, 30_000)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("fetch committed offsets", err) }
-        var out: [TopicPartition: Int64] = [:]
-        for (tp, offset, _) in PartitionList.entries(list) where offset >= 0 { out[tp] = offset }
-        return out
+        try AdminCalls.committed(rk, partitions, timeoutMs: 30_000, operation: "fetch committed offsets")
     }
 
     /// Decides each newly assigned partition's start offset and assigns it.

@@ -79,11 +79,8 @@ public final class KafkaAdmin: Sendable {
     public func watermarks(_ tp: TopicPartition) async throws -> (low: Int64, high: Int64) {
         let client = self.client
         let marks = try await worker.run { () -> [Int64] in
-            let rk = client.rk
-            var low: Int64 = 0, high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
-            return [low, high]
+            let marks = try AdminCalls.watermarks(client.rk, tp)
+            return [marks.low, marks.high]
         }
         return (marks[0], marks[1])
     }
@@ -108,13 +105,7 @@ public final class KafkaAdmin: Sendable {
             let conf = try configuration.with(["group.id": group]).makeNativeConfig(defaults: [:])
             let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
             defer { rd_kafka_destroy(rk) }
-            let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_committed(rk, list, 10_000)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("fetch committed offsets of \(group)", err) }
-            var out: [TopicPartition: Int64] = [:]
-            for (tp, offset, _) in PartitionList.entries(list) where offset >= 0 { out[tp] = offset }
-            return out
+            return try AdminCalls.committed(rk, partitions, timeoutMs: 10_000, operation: "fetch committed offsets of \(group)")
         }
     }
 

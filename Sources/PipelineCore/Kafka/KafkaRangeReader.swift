@@ -46,8 +46,7 @@ public enum KafkaRangeReader {
                 let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
                 let tp = TopicPartition(topic, m.partition)
                 if m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE {
-                    var low: Int64 = 0, high: Int64 = 0
-                    _ = rd_kafka_query_watermark_offsets(rk, topic, m.partition, &low, &high, 10_000)
+                    let low = (try? AdminCalls.watermarks(rk, tp))?.low ?? 0
                     throw PipelineError.recordsPruned(tp, committed: wanted[tp]?.lowerBound ?? m.offset, logStart: low)
                 }
                 if m.err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
