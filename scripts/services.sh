@@ -9,7 +9,10 @@
 #
 # Everything lives in one state dir, $TRIBUTARY_STATE_DIR (default
 # $REPO/.state/services): data, sockets, pid files, logs, the env file.
-# Logs are kept by `down`, so a failed run can still be read.
+# Logs are kept by `down`, so a failed run can still be read. PostgreSQL and
+# MariaDB run as the users postgres and mysql; when they cannot enter the
+# state dir (a clone in a private home or a 0700 temp dir), their data dirs
+# go under /tmp/tributary-servers-<hash of the state dir> instead.
 # TRIBUTARY_BIN (default $REPO/.build/debug/tributary) provides the broker;
 # TRIBUTARY_SKIP_KAFKA=1 leaves Kafka out.
 set -euo pipefail
@@ -30,6 +33,37 @@ die_with_log() {
     echo "----" >&2
   fi
   exit 1
+}
+
+# True when both server users can reach (search) directory $1.
+reachable_by_servers() {
+  runuser -u postgres -- test -x "$1" 2>/dev/null && runuser -u mysql -- test -x "$1" 2>/dev/null
+}
+
+# Where the servers' data dirs live: the state dir when the server users can
+# enter it, else a directory under /tmp named after the state dir, so `up`,
+# `down` and `status` all find the same one. It is created by root with mode
+# 755 and must be a real directory owned by root: a name in /tmp can be
+# taken by anyone, and we must never follow someone else's symlink.
+server_root() {
+  if [[ -d $STATE ]] && reachable_by_servers "$STATE"; then
+    echo "$STATE"
+    return
+  fi
+  echo "/tmp/tributary-servers-$(printf '%s' "$STATE" | sha256sum | cut -c1-16)"
+}
+
+make_server_root() {
+  [[ $SERVERS == "$STATE" ]] && return
+  mkdir -m 755 "$SERVERS" 2>/dev/null || true
+  if [[ -L $SERVERS || ! -d $SERVERS || $(stat -c %u "$SERVERS") != 0 ]]; then
+    log "$SERVERS is not a directory of root's; remove it or set TRIBUTARY_STATE_DIR elsewhere"
+    exit 1
+  fi
+  chmod 755 "$SERVERS"
+  reachable_by_servers "$SERVERS" ||
+    { log "$SERVERS is not reachable for users postgres and mysql; set TRIBUTARY_STATE_DIR elsewhere"; exit 1; }
+  log "$STATE is private: PostgreSQL and MariaDB data go under $SERVERS"
 }
 
 # N distinct free TCP ports on 127.0.0.1. All sockets stay open until every
@@ -80,7 +114,8 @@ stop_pid() {
 }
 
 # ---------------------------------------------------------------- PostgreSQL
-PG=$STATE/pg # owned by postgres: root may not run initdb or postgres
+SERVERS=$(server_root)
+PG=$SERVERS/pg # owned by postgres: root may not run initdb or postgres
 
 pg_pid() { live_pid "$PG/data/postmaster.pid" "$PG/data"; }
 
@@ -122,7 +157,7 @@ pg_down() {
 }
 
 # ---------------------------------------------------------------- MariaDB
-MY=$STATE/mysql # owned by mysql, which mariadbd runs as
+MY=$SERVERS/mysql # owned by mysql, which mariadbd runs as
 
 my_pid() { live_pid "$STATE/mysql.pid" "$MY/data"; }
 
@@ -281,8 +316,11 @@ cmd_up() {
   [[ $(id -u) == 0 ]] || { log "must run as root (initdb runs as postgres, mariadbd as mysql)"; exit 1; }
   mkdir -p "$STATE"
   chmod 755 "$STATE"
-  runuser -u postgres -- test -x "$STATE" ||
-    { log "$STATE is not reachable for user postgres; set TRIBUTARY_STATE_DIR elsewhere"; exit 1; }
+  # The state dir may have been created just now: decide again where data goes.
+  SERVERS=$(server_root)
+  PG=$SERVERS/pg
+  MY=$SERVERS/mysql
+  make_server_root
   local kafka=0 ports pg_job my_job
   rm -f "$STATE/env" # never leave a stale one behind if a start fails
   s3_start
@@ -309,6 +347,17 @@ cmd_down() {
   my_down
   pg_down
   rm -f "$STATE/env"
+  # Only data and logs lived there: keep the logs in $STATE, where a failed
+  # run's message points, and remove the rest.
+  if [[ $SERVERS != "$STATE" && -d $SERVERS && ! -L $SERVERS ]]; then
+    local dir
+    for dir in pg mysql; do
+      [[ -d $SERVERS/$dir ]] || continue
+      mkdir -p "$STATE/$dir"
+      cp "$SERVERS/$dir"/*.log "$STATE/$dir/" 2>/dev/null || true
+    done
+    rm -rf "$SERVERS"
+  fi
 }
 
 cmd_status() {
