@@ -6,6 +6,8 @@
 #   scripts/services.sh down     stop everything started here, delete the data
 #   scripts/services.sh status   print each service up/down (exit 1 if any is down)
 #   scripts/services.sh env      print the export lines (also in $STATE/env)
+#   scripts/services.sh restart postgres|mariadb
+#                                stop one server and start it again, same port and data
 #
 # Everything lives in one state dir, $TRIBUTARY_STATE_DIR (default
 # $REPO/.state/services): data, sockets, pid files, logs, the env file.
@@ -173,6 +175,23 @@ my_up() {
   mariadb-install-db --no-defaults --datadir="$MY/data" --user=mysql \
     --auth-root-authentication-method=normal --skip-test-db >"$MY/install.log" 2>&1 ||
     die_with_log "mariadb-install-db failed" "$MY/install.log"
+  my_start "$port"
+  # '127.0.0.1' is what TCP clients from here match (skip-name-resolve);
+  # '%' for anything else. ALL on *.*: tests create their own databases.
+  local sql="CREATE DATABASE tributary;"
+  for host in 127.0.0.1 %; do
+    sql+="CREATE USER 'tributary'@'$host' IDENTIFIED BY '$password';"
+    sql+="GRANT ALL ON *.* TO 'tributary'@'$host' WITH GRANT OPTION;"
+  done
+  mariadb --no-defaults --socket="$MY/mysqld.sock" -uroot -e "$sql" >>"$MY/install.log" 2>&1 ||
+    die_with_log "creating the tributary user/database failed" "$MY/install.log"
+  echo "$port" >"$STATE/mysql.port"
+  echo "$password" >"$STATE/mysql.password"
+}
+
+# Starts mariadbd on an installed data dir and waits until it answers.
+my_start() {
+  local port=$1 i
   setsid mariadbd --no-defaults --datadir="$MY/data" --user=mysql \
     --port="$port" --bind-address=127.0.0.1 --socket="$MY/mysqld.sock" \
     --pid-file="$MY/mysqld.pid" --log-error="$MY/error.log" --skip-name-resolve \
@@ -185,17 +204,6 @@ my_up() {
     ((i < 200)) || die_with_log "mariadbd not answering after 20 s" "$MY/error.log"
     sleep 0.1
   done
-  # '127.0.0.1' is what TCP clients from here match (skip-name-resolve);
-  # '%' for anything else. ALL on *.*: tests create their own databases.
-  local sql="CREATE DATABASE tributary;"
-  for host in 127.0.0.1 %; do
-    sql+="CREATE USER 'tributary'@'$host' IDENTIFIED BY '$password';"
-    sql+="GRANT ALL ON *.* TO 'tributary'@'$host' WITH GRANT OPTION;"
-  done
-  mariadb --no-defaults --socket="$MY/mysqld.sock" -uroot -e "$sql" >>"$MY/install.log" 2>&1 ||
-    die_with_log "creating the tributary user/database failed" "$MY/install.log"
-  echo "$port" >"$STATE/mysql.port"
-  echo "$password" >"$STATE/mysql.password"
 }
 
 my_down() {
@@ -376,6 +384,24 @@ cmd_status() {
   return $ok
 }
 
+# Stops one server and starts it again on the same port and data: an outage
+# its clients must ride out (the fault suite uses it).
+cmd_restart() {
+  case ${1:-} in
+    postgres)
+      pg_pid >/dev/null || { log "postgres is not running"; exit 1; }
+      runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG/data" -l "$PG/postgres.log" -m fast -w -t 30 restart >/dev/null ||
+        die_with_log "postgres did not restart" "$PG/postgres.log"
+      ;;
+    mariadb)
+      my_pid >/dev/null || { log "mariadb is not running"; exit 1; }
+      stop_pid "$STATE/mysql.pid" "$MY/data" 15
+      my_start "$(<"$STATE/mysql.port")"
+      ;;
+    *) log "usage: $0 restart postgres|mariadb"; exit 2 ;;
+  esac
+}
+
 cmd_env() {
   [[ -f $STATE/env ]] || { log "no $STATE/env; run: scripts/services.sh up"; exit 1; }
   cat "$STATE/env"
@@ -386,8 +412,9 @@ case ${1:-} in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  restart) cmd_restart "${2:-}" ;;
   *)
-    echo "usage: $0 up|down|status|env" >&2
+    echo "usage: $0 up|down|status|env|restart postgres|mariadb" >&2
     exit 2
     ;;
 esac
