@@ -42,6 +42,7 @@ public final class MySQLSink: Sendable {
         self.deadLetterKafka = deadLetterKafka ?? kafka
         self.throughput = Throughput(name: config.name)
         self.logger = logger
+        for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
     }
 
     /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).

@@ -97,6 +97,7 @@ extension S3SinkConfig {
             maxAttempts: config.int("s3.part.retries") + 1,
             initialDelay: .milliseconds(max(1, config.int64("s3.retry.backoff.ms"))), maxDelay: .seconds(10))
         partitioner = try Self.partitionerChoice(config)
+        ignoredKeyNotices = config.ignoredKeyNotices
         try validate()
     }
 

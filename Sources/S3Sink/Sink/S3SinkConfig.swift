@@ -82,6 +82,9 @@ public struct S3SinkConfig: Sendable {
     public var valueSchemasEnabled: Bool
     /// `s3.part.retries` and `s3.retry.backoff.ms`.
     public var retry: RetryPolicy
+    /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
+    /// ``S3SinkConnector`` logs each once.
+    public var ignoredKeyNotices: [String] = []
 
     /// A configuration with Confluent's defaults for everything not given.
     public init(
