@@ -165,9 +165,9 @@ public final class S3SinkTask {
         } catch let error as PipelineError where config.toleratesErrors {
             if let deadLetters {
                 try await deadLetters([(message: message, error: error)])
-                logger.warning(
-                    "bad record sent to the dead-letter topic (errors.tolerance=all)",
-                    metadata: ["at": "\(message.position)", "topic": "\(config.deadLetterTopic ?? "")", "error": "\(error)"])
+                var metadata: Logger.Metadata = ["at": "\(message.position)", "error": "\(error)"]
+                if let topic = config.deadLetterTopic { metadata["topic"] = "\(topic)" }
+                logger.warning("bad record sent to the dead-letter topic (errors.tolerance=all)", metadata: metadata)
             } else {
                 logger.warning(
                     "bad record skipped (errors.tolerance=all, no dead-letter topic)",
