@@ -196,4 +196,31 @@ final class BadInputCorpusTests: XCTestCase {
         }
         await producer.close()
     }
+
+    // MARK: - Topic names a real cluster refuses
+
+    func testTopicNamesKafkaRefusesAreNamed() {
+        let cases: [(name: String, topic: String, problem: String?)] = [
+            ("plain", "P_USERS", nil),
+            ("dots and dashes", "app.events-v2", nil),
+            ("249 characters", String(repeating: "a", count: 249), nil),
+            ("250 characters", String(repeating: "a", count: 250), "250 characters long"),
+            ("empty", "", "cannot be empty"),
+            ("dot", ".", "not a legal topic name"),
+            ("dot dot", "..", "not a legal topic name"),
+            ("space from a table name", "P_order items", "contains ' '"),
+            ("slash", "P_a/b", "contains '/'"),
+            ("quote", "P_a\"b", "contains '\\\"'"),
+            ("non-ASCII", "P_Zoë", "contains '\\u{00EB}'"),
+            ("control character", "P_\u{1B}", "contains '\\u{1B}'"),
+        ]
+        for c in cases {
+            let problem = TopicName.problem(c.topic)
+            if let expected = c.problem {
+                XCTAssertTrue(problem?.contains(expected) == true, "\(c.name): \(problem ?? "accepted")")
+            } else {
+                XCTAssertNil(problem, c.name)
+            }
+        }
+    }
 }
