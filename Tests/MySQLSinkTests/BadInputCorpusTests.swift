@@ -220,6 +220,27 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertEqual(stored, [["0000-01-01", "9999-12-31 23:59:59.999"]])
     }
 
+    /// Connect's no-op keys are accepted, and each is named once in a notice.
+    func testConnectNoOpKeysAreLoggedOnceEach() throws {
+        let logs = CapturedLogs()
+        let sink = try MySQLSink(properties: [
+            "name": "noop", "topics": "t", "connection.url": "jdbc:mysql://127.0.0.1:3306/x",
+            "value.converter.value.subject.name.strategy": "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+            "internal.value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        ], kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: logs.logger)
+        XCTAssertEqual(sink.config.name, "noop")
+        let notices = logs.lines.filter { $0.hasPrefix("notice ignoring '") }
+        XCTAssertEqual(notices.count, 2, "\(logs.lines)")
+        XCTAssertTrue(notices.contains { $0.contains("'internal.value.converter'") }, "\(notices)")
+        XCTAssertTrue(notices.contains { $0.contains("'value.converter.value.subject.name.strategy'") }, "\(notices)")
+        // A converter option that changes behaviour stays an error.
+        XCTAssertThrowsError(try MySQLSink(properties: [
+            "name": "noop", "topics": "t", "connection.url": "jdbc:mysql://127.0.0.1:3306/x", "value.converter.schemas.cache.size": "5",
+        ], kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"))) { error in
+            XCTAssertTrue("\(error)".contains("'value.converter.schemas.cache.size'"), "\(error)")
+        }
+    }
+
     private func assertGoodRowsLanded(_ table: String, _ name: String) async throws {
         let ids = try await check.query("SELECT id FROM `\(table)` ORDER BY id")
         XCTAssertEqual(ids, [["1"], ["3"]], name)

@@ -198,6 +198,23 @@ final class BadInputCorpusTests: XCTestCase {
         }
     }
 
+    /// The connector names each ignored key once, in a notice.
+    func testTheConnectorLogsEachIgnoredKeyOnce() throws {
+        let env = try S3TestEnvironment.load()
+        let logs = CapturedLogs()
+        _ = try S3SinkConnector(
+            properties: [
+                "name": "noop", "topics": "P_USERS", "s3.bucket.name": env.bucket, "s3.region": env.region, "store.url": env.endpoint,
+                "flush.size": "5", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+                "value.converter.value.subject.name.strategy": "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+                "key.converter.schema.registry.url": "http://registry:8081",
+            ],
+            kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: logs.logger)
+        let notices = logs.lines.filter { $0.hasPrefix("notice ignoring '") }
+        XCTAssertEqual(notices.count, 2, "\(logs.lines)")
+        XCTAssertTrue(notices.contains { $0.contains("'key.converter.schema.registry.url'") }, "\(notices)")
+    }
+
     private func assertGoodRecordsLanded(_ env: S3TestEnvironment, _ client: S3Client, _ config: S3SinkConfig, _ name: String) async throws {
         let objects = try await env.objects(under: config.naming.topicsDir + "/", client: client)
         let ids = objects.values.flatMap { lines($0) }.compactMap { line -> Int64? in
