@@ -135,6 +135,10 @@ final class BadInputCorpusTests: XCTestCase {
             ("unknown schema type", #"{"schema":{"type":"uint64","optional":false},"payload":1}"#, "schema"),
             ("control character", "{\"schema\":{\"type\":\"string\",\"optional\":false},\"payload\":\"a\u{01}b\"}", "control character"),
             ("unpaired surrogate", #"{"schema":{"type":"string","optional":false},"payload":"\ud800"}"#, "surrogate"),
+            ("Date beyond int32 (was truncated)", #"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":4294967301}"#, "does not fit int32"),
+            ("Time beyond a day", #"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":86400001}"#, "between 0 and 86400000"),
+            ("negative Time", #"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":-1}"#, "between 0 and 86400000"),
+            ("Time beyond int32 (was truncated)", #"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":4294967296}"#, "between 0 and 86400000"),
             ("deep nesting", String(repeating: "[", count: 600) + String(repeating: "]", count: 600), "nested too deeply"),
         ]
         for c in cases {
