@@ -233,6 +233,13 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertEqual(notices.count, 2, "\(logs.lines)")
         XCTAssertTrue(notices.contains { $0.contains("'internal.value.converter'") }, "\(notices)")
         XCTAssertTrue(notices.contains { $0.contains("'value.converter.value.subject.name.strategy'") }, "\(notices)")
+        // Topic names a real cluster refuses are warned about.
+        let warned = CapturedLogs()
+        _ = try MySQLSink(properties: [
+            "name": "w", "topics": "P_order items", "connection.url": "jdbc:mysql://127.0.0.1:3306/x",
+            "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq/users",
+        ], kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: warned.logger)
+        XCTAssertEqual(warned.lines.filter { $0.hasPrefix("warning topic name") }.count, 2, "\(warned.lines)")
         // A converter option that changes behaviour stays an error.
         XCTAssertThrowsError(try MySQLSink(properties: [
             "name": "noop", "topics": "t", "connection.url": "jdbc:mysql://127.0.0.1:3306/x", "value.converter.schemas.cache.size": "5",

@@ -43,6 +43,9 @@ public final class MySQLSink: Sendable {
         self.throughput = Throughput(name: config.name)
         self.logger = logger
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
+        for topic in config.topics + [config.deadLetterTopic].compactMap({ $0 }) {
+            if let problem = TopicName.problem(topic) { logger.warning("\(problem); a real Kafka cluster will refuse it") }
+        }
     }
 
     /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).

@@ -131,7 +131,7 @@ public struct ConfigDefinition: Sendable {
                   validValues: ["org.apache.kafka.connect.json.JsonConverter"]),
         ConfigKey("key.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the key as a schema+payload envelope."),
         ConfigKey("value.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the value as a schema+payload envelope."),
-        ConfigKey("errors.tolerance", .string, default: "none", doc: "none stops at the first bad record; all sends it to the dead-letter topic.",
+        ConfigKey("errors.tolerance", .string, default: "none", doc: "Sinks: none stops at the first bad record, naming it; all sends it to the dead-letter topic (or logs and skips it without one). The source always stops at a row it cannot convert, naming table, row and column (as Connect's JDBC source).",
                   validValues: ["none", "all"]),
         ConfigKey("errors.deadletterqueue.topic.name", .string, default: "", doc: "Dead-letter topic for bad records (sinks)."),
         ConfigKey("errors.deadletterqueue.topic.replication.factor", .int, default: "3", doc: "Replication of the dead-letter topic."),

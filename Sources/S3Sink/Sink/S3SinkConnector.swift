@@ -42,6 +42,9 @@ public final class S3SinkConnector: Sendable {
         self.logger = logger
         self.client = try S3Client(configuration: config.clientConfiguration(environment: environment))
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
+        for topic in config.topics + [config.deadLetterTopic].compactMap({ $0 }) {
+            if let problem = TopicName.problem(topic) { logger.warning("\(problem); a real Kafka cluster will refuse it") }
+        }
     }
 
     /// A sink from Confluent S3 sink connector properties (a connector
