@@ -196,6 +196,37 @@ final class BadInputCorpusTests: XCTestCase {
         }
     }
 
+    /// A bad record too big to dead-letter as it is (a 1 MB key) no longer
+    /// stops the sink on every restart: its dead letter is cut to fit.
+    func testAnOversizedBadRecordIsDeadLetteredCutToFit() async throws {
+        try await prepare()
+        let kafka = try KafkaTestEnvironment.kafka()
+        let dlqTopic = KafkaTestEnvironment.unique("dlq_big")
+        let producer = try KafkaProducer(configuration: kafka)
+        let c = Case(name: "1 MB key", field: .string.asOptional, good: .string("ok"), bad: .key(Array(repeating: 0x7B, count: 1 << 20)),
+                     reason: "key:", stage: "KEY_CONVERTER")
+        var config = Fixtures.config(options, topics: ["big"])
+        config.toleratesErrors = true
+        config.deadLetterTopic = dlqTopic
+        let writer = MySQLRecordWriter(config: config, deadLetters: DeadLetterQueue(topic: dlqTopic, connectorName: config.name, producer: producer))
+        let result = try await writer.write(Self.messages(c, topic: "big"))
+        await writer.close()
+        await producer.close()
+        XCTAssertEqual(result.failed, 1)
+        try await assertGoodRowsLanded("big", c.name)
+        let consumer = try KafkaConsumer(
+            configuration: kafka.with(KafkaTestEnvironment.consumerProperties).with(["auto.offset.reset": "earliest"]),
+            groupID: KafkaTestEnvironment.unique("g"), topics: [dlqTopic])
+        var letters: [KafkaMessage] = []
+        let deadline = Date().addingTimeInterval(60)
+        while letters.isEmpty && Date() < deadline { letters += try await consumer.poll(maxMessages: 10, timeout: .milliseconds(200)) }
+        await consumer.close()
+        XCTAssertEqual(letters.count, 1)
+        XCTAssertEqual(letters.first.flatMap { header($0, DeadLetterQueue.truncatedKeyHeader) }, String(1 << 20))
+        XCTAssertEqual(letters.first.flatMap { header($0, "__connect.errors.offset") }, "1")
+        XCTAssertLessThan(letters.first?.key?.count ?? .max, 1 << 20)
+    }
+
     /// The writer refuses an out-of-range value even when it is bound
     /// directly (public API), as a data error, not 0000-00-00.
     func testOutOfRangeParametersAreRefusedByTheConnection() async throws {
