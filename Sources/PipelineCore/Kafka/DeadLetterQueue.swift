@@ -38,7 +38,8 @@ public struct DeadLetterQueue: Sendable {
         self.maxRecordBytes = maxRecordBytes
     }
 
-    /// The dead-letter copy of `message`: original key, value and headers plus the error context.
+    /// The dead-letter copy of `message`: original key, value and headers plus
+    /// the error context, cut to ``maxRecordBytes`` as the type describes.
     public func deadLetter(for message: KafkaMessage, error: Error, stage: String) -> KafkaMessage {
         var headers = message.headers
         let context = [
