@@ -187,6 +187,11 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertEqual(Set(letters.compactMap { m in m.headers.first { $0.key == "__connect.errors.offset" }?.value.map { String(decoding: $0, as: UTF8.self) } }), ["40", "41", "42", "43", "44"])
     }
 
+    func testTheDeadLetterLimitFollowsTheProducersMessageMaxBytes() {
+        XCTAssertEqual(DeadLetterQueue.maxRecordBytes(for: KafkaConfiguration(bootstrapServers: "b")), 1_000_000)
+        XCTAssertEqual(DeadLetterQueue.maxRecordBytes(for: KafkaConfiguration(bootstrapServers: "b", properties: ["message.max.bytes": "5000000"])), 5_000_000)
+    }
+
     func testADeadLetterTheBrokerRefusesNamesTheOriginalRecord() async throws {
         let producer = try KafkaProducer(configuration: try TestEnvironment.kafka())
         // A limit above the producer's own message.max.bytes: nothing is cut, so the send fails.

@@ -63,7 +63,10 @@ public final class MySQLSink: Sendable {
     /// partition and offset, or when retries are exhausted.
     public func run() async throws {
         let producer = try deadLetterProducer()
-        let deadLetters = producer.map { DeadLetterQueue(topic: config.deadLetterTopic!, connectorName: config.name, producer: $0) }
+        let limit = DeadLetterQueue.maxRecordBytes(for: deadLetterKafka.with(config.producerProperties))
+        let deadLetters = producer.map {
+            DeadLetterQueue(topic: config.deadLetterTopic!, connectorName: config.name, producer: $0, maxRecordBytes: limit)
+        }
         let writer = MySQLRecordWriter(config: config, deadLetters: deadLetters, logger: logger)
         var consumer: KafkaConsumer?
         do {

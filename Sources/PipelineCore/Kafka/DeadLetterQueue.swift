@@ -38,6 +38,12 @@ public struct DeadLetterQueue: Sendable {
         self.maxRecordBytes = maxRecordBytes
     }
 
+    /// The limit for a producer made with `configuration`: its
+    /// `message.max.bytes` when set, else Kafka's default.
+    public static func maxRecordBytes(for configuration: KafkaConfiguration) -> Int {
+        configuration.properties["message.max.bytes"].flatMap { Int($0.trimmingSpaces) } ?? defaultMaxRecordBytes
+    }
+
     /// The dead-letter copy of `message`: original key, value and headers plus
     /// the error context, cut to ``maxRecordBytes`` as the type describes.
     public func deadLetter(for message: KafkaMessage, error: Error, stage: String) -> KafkaMessage {

@@ -83,7 +83,8 @@ public final class S3SinkConnector: Sendable {
         var deadLetters: S3SinkTask.DeadLetters? = nil
         if config.toleratesErrors, let topic = config.deadLetterTopic {
             let dlqProducer = try KafkaProducer(configuration: kafka)
-            let queue = DeadLetterQueue(topic: topic, connectorName: config.name, producer: dlqProducer)
+            let queue = DeadLetterQueue(
+                topic: topic, connectorName: config.name, producer: dlqProducer, maxRecordBytes: DeadLetterQueue.maxRecordBytes(for: kafka))
             deadLetters = { failures in try await queue.send(failures, stage: "VALUE_CONVERTER") }
             producer = dlqProducer
         }
