@@ -215,6 +215,33 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertTrue(notices.contains { $0.contains("'key.converter.schema.registry.url'") }, "\(notices)")
     }
 
+    /// Config values outside Confluent's ranges name the key.
+    func testOutOfRangeSettingsNameTheKey() {
+        let base = ["topics": "t", "s3.bucket.name": "b", "flush.size": "5", "format.class": "io.confluent.connect.s3.format.json.JsonFormat"]
+        let cases: [(key: String, value: String, reason: String)] = [
+            ("flush.size", "0", "positive"),
+            ("flush.size", "-1", "positive"),
+            ("flush.size", "2147483648", "out of range"),
+            ("filename.offset.zero.pad.width", "2000000000", "between 0 and 1024"),
+            ("filename.offset.zero.pad.width", "-1", "between 0 and 1024"),
+            ("s3.part.size", "1024", "between 5242880"),
+            ("s3.part.retries", "-1", "at least 0"),
+            ("s3.retry.backoff.ms", "-5", "at least 0"),
+            ("s3.compression.level", "10", "between -1 and 9"),
+            ("s3.compression.level", "-2", "at least -1"),
+            ("s3.compression.type", "zstd", "use one of"),
+            ("format.class", "io.confluent.connect.s3.format.avro.AvroFormat", "not supported"),
+            ("partitioner.class", "io.confluent.connect.storage.partitioner.FieldPartitioner", "partition.field.name"),
+            ("timestamp.extractor", "Kafka", "use one of"),
+        ]
+        for c in cases {
+            XCTAssertThrowsError(try S3SinkConfig.parse(base.merging([c.key: c.value]) { _, new in new }), "\(c.key)=\(c.value)") { error in
+                XCTAssertTrue("\(error)".contains(c.reason), "\(c.key)=\(c.value): \(error)")
+                XCTAssertTrue("\(error)".contains("'\(c.key == "partitioner.class" ? "partition.field.name" : c.key)'"), "\(c.key)=\(c.value): \(error)")
+            }
+        }
+    }
+
     private func assertGoodRecordsLanded(_ env: S3TestEnvironment, _ client: S3Client, _ config: S3SinkConfig, _ name: String) async throws {
         let objects = try await env.objects(under: config.naming.topicsDir + "/", client: client)
         let ids = objects.values.flatMap { lines($0) }.compactMap { line -> Int64? in
