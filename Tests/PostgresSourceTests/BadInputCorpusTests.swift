@@ -105,4 +105,37 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertEqual(offsets["test-source/public.\(table)"]?["incrementing"], .int(1), "\(label): \(offsets)")
         try await h.pg.query("DROP TABLE \(quoted)")
     }
+
+    /// Source configs that cannot work name the key (no server needed).
+    func testBadSourceSettingsNameTheKey() {
+        let base = ["name": "s", "connection.url": "jdbc:postgresql://127.0.0.1:5432/db", "mode": "incrementing", "topic.prefix": "P_"]
+        let cases: [(name: String, properties: [String: String], key: String, reason: String)] = [
+            ("unknown mode", ["mode": "sometimes"], "mode", "use one of"),
+            ("zero poll interval", ["poll.interval.ms": "0"], "poll.interval.ms", "at least 1"),
+            ("negative batch", ["batch.max.rows": "-1"], "batch.max.rows", "at least 1"),
+            ("batch beyond Int32", ["batch.max.rows": "3000000000"], "batch.max.rows", "out of range"),
+            ("timestamp mode without a column", ["mode": "timestamp"], "timestamp.column.name", "needs at least one timestamp column"),
+            ("query with a whitelist", ["query": "SELECT 1", "table.whitelist": "USERS"], "query", "cannot be combined"),
+            ("whitelist with a blacklist", ["table.whitelist": "A", "table.blacklist": "B"], "table.blacklist", "cannot be combined"),
+            ("unknown table type", ["table.types": "SNAPSHOT"], "table.types", "unsupported table type"),
+            ("another dialect", ["dialect.name": "MySqlDatabaseDialect"], "dialect.name", "only PostgreSqlDatabaseDialect"),
+            ("non-UTC db.timezone", ["db.timezone": "Europe/Berlin"], "db.timezone", "UTC"),
+            ("unknown numeric mapping", ["numeric.mapping": "exact"], "numeric.mapping", "is not supported"),
+            ("timestamp.initial as text", ["mode": "timestamp", "timestamp.column.name": "t", "timestamp.initial": "yesterday"], "timestamp.initial", "expected a 64-bit integer"),
+            ("negative delay", ["timestamp.delay.interval.ms": "-1"], "timestamp.delay.interval.ms", "must not be negative"),
+            ("missing prefix", ["topic.prefix": ""], "topic.prefix", "missing required key"),
+            ("transforms", ["transforms": "unwrap"], "transforms", "unknown or unsupported key"),
+            ("Avro converter", ["value.converter": "io.confluent.connect.avro.AvroConverter"], "value.converter", "is not supported"),
+        ]
+        for c in cases {
+            XCTAssertThrowsError(try PostgresSourceConfig(properties: base.merging(c.properties) { _, new in new }, environment: [:]), c.name) { error in
+                guard case .config(let key, let reason)? = error as? PipelineError else { return XCTFail("\(c.name): \(error)") }
+                XCTAssertEqual(key, c.key, c.name)
+                XCTAssertTrue(reason.contains(c.reason), "\(c.name): \(reason)")
+            }
+        }
+        // Connect's no-op keys are fine, and noted.
+        let config = try? PostgresSourceConfig(properties: base.merging(["internal.key.converter": "org.apache.kafka.connect.json.JsonConverter"]) { _, new in new })
+        XCTAssertEqual(config?.ignoredKeyNotices.count, 1)
+    }
 }
