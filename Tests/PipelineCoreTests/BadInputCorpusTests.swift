@@ -50,6 +50,8 @@ final class BadInputCorpusTests: XCTestCase {
             ("topic creation", "topic.creation.default.partitions", "3"),
             ("bare star suffix is not a prefix match", "subject.name.strategy.x", "y"),
             ("nothing before the suffix", ".subject.name.strategy", "y"),
+            ("a transform's subject strategy", "transforms.x.value.subject.name.strategy", "y"),
+            ("converter without a subject", "value.converter.subject.name.strategy", "y"),
         ]
         for c in cases {
             XCTAssertThrowsError(try ConnectorConfig(["topics": "t", c.key: c.value], definition: definition), c.name) { error in

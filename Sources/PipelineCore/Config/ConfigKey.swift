@@ -78,7 +78,11 @@ public struct IgnoredKey: Sendable {
             IgnoredKey("internal.value.converter", reason: internalConverter),
             IgnoredKey("internal.key.converter.*", reason: internalConverter),
             IgnoredKey("internal.value.converter.*", reason: internalConverter),
-            IgnoredKey("*.subject.name.strategy", reason: registry),
+            // Not any `*.subject.name.strategy`: under `transforms.` it would hide a transform.
+            IgnoredKey("key.converter.*.subject.name.strategy", reason: registry),
+            IgnoredKey("value.converter.*.subject.name.strategy", reason: registry),
+            IgnoredKey("key.subject.name.strategy", reason: registry),
+            IgnoredKey("value.subject.name.strategy", reason: registry),
             IgnoredKey("key.converter.schema.registry.url", reason: registry),
             IgnoredKey("value.converter.schema.registry.url", reason: registry),
         ]
