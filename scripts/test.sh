@@ -41,6 +41,10 @@ scripts/services.sh up
 # shellcheck source=/dev/null
 . "$TRIBUTARY_STATE_DIR/env"
 
+# The README's Swift snippets compile and construct their objects (a second,
+# small package build; see the script).
+scripts/check-readme.sh
+
 # Serially (no --parallel): tests share the servers, and the machine is small.
 # Last command: with set -e its status is the script's status.
 swift test --skip-build "$@"

@@ -76,11 +76,17 @@ struct UserLine: Encodable {
     }
 }
 
+let usage = "usage: GenerateUsers [--rows N] [--seed S] [--first ROW]"
+// `--help` (or `-h`) anywhere: the usage on stdout, exit 0, as every command-line tool does.
+if CommandLine.arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+    print(usage)
+    exit(0)
+}
 let options: Options
 do {
     options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    FileHandle.standardError.write(Data("GenerateUsers: \(error)\nusage: GenerateUsers [--rows N] [--seed S] [--first ROW]\n".utf8))
+    FileHandle.standardError.write(Data("GenerateUsers: \(error)\n\(usage)\n".utf8))
     exit(2)
 }
 

@@ -54,11 +54,17 @@ func fail(_ message: String, exitCode: Int32 = 1) -> Never {
     exit(exitCode)
 }
 
+let usage = "usage: MirrorTopicToMySQL [--topic T] [--table NAME] [--name CONNECTOR]"
+// `--help` (or `-h`) anywhere: the usage on stdout, exit 0, as every command-line tool does.
+if CommandLine.arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+    print(usage)
+    exit(0)
+}
 let options: Options
 do {
     options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    fail("\(error)\nusage: MirrorTopicToMySQL [--topic T] [--table NAME] [--name CONNECTOR]", exitCode: 2)
+    fail("\(error)\n\(usage)", exitCode: 2)
 }
 
 guard let bootstrap = ProcessEnvironment.get("TRIBUTARY_BOOTSTRAP"), !bootstrap.isEmpty else {

@@ -39,12 +39,21 @@ final class PGTextTests: XCTestCase {
     func testTimesAndTimestamps() {
         XCTAssertEqual(parse("13:14:15.016017", PGText.timeMicros), ((13 * 60 + 14) * 60 + 15) * 1_000_000 + 16_017)
         XCTAssertEqual(parse("24:00:00", PGText.timeMicros), 86_400_000_000)
-        XCTAssertEqual(parse("1970-01-01 00:00:01.5", PGText.timestampMicros), 1_500_000)
-        XCTAssertEqual(parse("1970-01-01 00:00:00+00", PGText.timestampMicros), 0)
-        XCTAssertEqual(parse("1970-01-01 02:00:00+02", PGText.timestampMicros), 0)
-        XCTAssertEqual(parse("1970-01-01 00:00:00-05:30", PGText.timestampMicros), 19_800_000_000)
-        XCTAssertEqual(parse("1969-12-31 23:59:59.999999+00", PGText.timestampMicros), -1)
-        XCTAssertNil(parse("infinity", PGText.timestampMicros))
+        XCTAssertEqual(parse("1970-01-01 00:00:01.5", PGText.timestampMillis), 1_500)
+        XCTAssertEqual(parse("1970-01-01 00:00:00+00", PGText.timestampMillis), 0)
+        XCTAssertEqual(parse("1970-01-01 02:00:00+02", PGText.timestampMillis), 0)
+        XCTAssertEqual(parse("1970-01-01 00:00:00-05:30", PGText.timestampMillis), 19_800_000)
+        XCTAssertEqual(parse("1969-12-31 23:59:59.999999+00", PGText.timestampMillis), -1)
+        XCTAssertNil(parse("infinity", PGText.timestampMillis))
+        // PostgreSQL's extremes overflowed Int64 microseconds (a trap, exit 132); in ms they fit.
+        XCTAssertEqual(
+            parse("294276-12-31 23:59:59.999999+00", PGText.timestampMillis),
+            PGText.daysFromCivil(year: 294_276, month: 12, day: 31) * 86_400_000 + 86_399_999)
+        XCTAssertEqual(
+            parse("4714-11-24 00:00:00+00 BC", PGText.timestampMillis),
+            PGText.daysFromCivil(year: -4713, month: 11, day: 24) * 86_400_000)
+        // Nine-digit years overflow even milliseconds: nil, never a trap.
+        XCTAssertNil(parse("999999999-12-31 23:59:59+00", PGText.timestampMillis))
         XCTAssertEqual(floorDivide(-1, 1000), -1)
         XCTAssertEqual(floorDivide(1999, 1000), 1)
     }

@@ -178,6 +178,11 @@ public final class MySQLSession {
         guard expected == parameters.count else {
             throw MySQLError(code: UInt32(CR_INVALID_PARAMETER_NO), message: "statement has \(expected) placeholders but \(parameters.count) values were given", context: context)
         }
+        // A value the C client would clamp is refused as a data error (1292,
+        // "incorrect datetime value"), never stored as something else.
+        if let reason = parameters.lazy.compactMap(\.outOfRangeReason).first {
+            throw MySQLError(code: 1292, sqlState: "22007", message: reason, context: context)
+        }
         let buffer = ParameterBuffer(parameters)
         if !parameters.isEmpty {
             let failed = buffer.withBinds { mysql_stmt_bind_param(stmt, $0) != 0 }

@@ -92,7 +92,8 @@ final class ParameterBuffer {
         _ t: CivilTime, type: enum_mysql_timestamp_type, negative: Bool = false, at memory: UnsafeMutableRawPointer
     ) {
         var time = MYSQL_TIME()
-        time.year = UInt32(clamping: t.year)
+        // In range: MySQLSession refuses values with an ``SQLValue/outOfRangeReason``.
+        time.year = UInt32(t.year)
         time.month = UInt32(t.month)
         time.day = UInt32(t.day)
         time.hour = UInt32(t.hour)

@@ -19,6 +19,29 @@ public enum SQLValue: Sendable, Hashable {
     case time(milliseconds: Int32)
 }
 
+extension SQLValue {
+    /// Days since the epoch of 0000-01-01 and 9999-12-31: the years MySQL and
+    /// MariaDB store in DATE and DATETIME (the documented range starts at
+    /// 1000, but both store years 0000-0999 exactly).
+    static let dateRange: ClosedRange<Int64> = -719_528...2_932_896
+    /// Milliseconds since the epoch of 0000-01-01 00:00:00.000 and 9999-12-31 23:59:59.999.
+    static let datetimeRange: ClosedRange<Int64> = (dateRange.lowerBound * 86_400_000)...(dateRange.upperBound * 86_400_000 + 86_399_999)
+
+    /// Why the server cannot store this value exactly, or nil when it can.
+    /// The C client would clamp an out-of-range year (to 0000-00-00 or
+    /// garbage), so such values must never be bound.
+    public var outOfRangeReason: String? {
+        switch self {
+        case .datetime(let ms) where !Self.datetimeRange.contains(ms):
+            return "timestamp \(ms) ms since the epoch is outside the DATETIME range 0000-01-01 00:00:00.000 to 9999-12-31 23:59:59.999"
+        case .date(let days) where !Self.dateRange.contains(Int64(days)):
+            return "date \(days) days since the epoch is outside the DATE range 0000-01-01 to 9999-12-31"
+        default:
+            return nil
+        }
+    }
+}
+
 /// A civil (proleptic Gregorian) date and time of day, UTC.
 struct CivilTime: Equatable {
     var year: Int

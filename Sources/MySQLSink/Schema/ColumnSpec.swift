@@ -65,12 +65,18 @@ public enum MySQLTypeMapping {
             return .double(d)
         case .string(let s): return .text(s)
         case .bytes(let b): return .bytes(b)
-        case .timestamp(let ms): return .datetime(milliseconds: ms)
-        case .date(let days): return .date(days: days)
+        case .timestamp(let ms): return try inRange(.datetime(milliseconds: ms))
+        case .date(let days): return try inRange(.date(days: days))
         case .time(let ms): return .time(milliseconds: ms)
         case .decimal(let d): return .decimal(d.description)
         case .array, .map, .struct:
             throw SchemaError(table: "", column: nil, reason: "nested values (array, map, struct) cannot be written to a MySQL column")
         }
+    }
+
+    /// `value`, unless MySQL cannot store it exactly: a per-record data error.
+    private static func inRange(_ value: SQLValue) throws(SchemaError) -> SQLValue {
+        if let reason = value.outOfRangeReason { throw SchemaError(table: "", column: nil, reason: reason) }
+        return value
     }
 }

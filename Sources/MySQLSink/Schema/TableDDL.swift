@@ -57,8 +57,10 @@ public enum TableDDL {
         case .string(let s): return "CONVERT(X'\(hex(Array(s.utf8)))' USING utf8mb4)"
         case .bytes(let b): return "X'\(hex(b))'"
         case .decimal(let d): return d.description
-        case .timestamp(let ms): return "'\(CivilTime(epochMilliseconds: ms).datetimeText)'"
-        case .date(let days): return "'\(CivilTime(days: Int64(days)).dateText)'"
+        case .timestamp(let ms):
+            return SQLValue.datetime(milliseconds: ms).outOfRangeReason == nil ? "'\(CivilTime(epochMilliseconds: ms).datetimeText)'" : nil
+        case .date(let days):
+            return SQLValue.date(days: days).outOfRangeReason == nil ? "'\(CivilTime(days: Int64(days)).dateText)'" : nil
         case .time(let ms):
             guard ms >= 0 else { return nil }
             let t = CivilTime(epochMilliseconds: Int64(ms))

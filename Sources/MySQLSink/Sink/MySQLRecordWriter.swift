@@ -219,7 +219,11 @@ public actor MySQLRecordWriter {
             try await deadLetters.send(batch, stage: ordered[start].stage)
             start = end
         }
-        logger.warning("bad records sent to the dead-letter topic", metadata: ["count": "\(failures.count)", "topic": "\(deadLetters.topic)"])
+        for failure in ordered {
+            logger.warning(
+                "bad record sent to the dead-letter topic (errors.tolerance=all)",
+                metadata: ["at": "\(failure.position)", "topic": "\(deadLetters.topic)", "error": "\(failure)"])
+        }
     }
 
     /// The transaction: lock the partitions' offsets, skip what is already

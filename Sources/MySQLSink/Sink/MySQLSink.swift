@@ -42,6 +42,10 @@ public final class MySQLSink: Sendable {
         self.deadLetterKafka = deadLetterKafka ?? kafka
         self.throughput = Throughput(name: config.name)
         self.logger = logger
+        for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
+        for topic in config.topics + [config.deadLetterTopic].compactMap({ $0 }) {
+            if let problem = TopicName.problem(topic) { logger.warning("\(problem); a real Kafka cluster will refuse it") }
+        }
     }
 
     /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).
@@ -59,7 +63,10 @@ public final class MySQLSink: Sendable {
     /// partition and offset, or when retries are exhausted.
     public func run() async throws {
         let producer = try deadLetterProducer()
-        let deadLetters = producer.map { DeadLetterQueue(topic: config.deadLetterTopic!, connectorName: config.name, producer: $0) }
+        let limit = DeadLetterQueue.maxRecordBytes(for: deadLetterKafka.with(config.producerProperties))
+        let deadLetters = producer.map {
+            DeadLetterQueue(topic: config.deadLetterTopic!, connectorName: config.name, producer: $0, maxRecordBytes: limit)
+        }
         let writer = MySQLRecordWriter(config: config, deadLetters: deadLetters, logger: logger)
         var consumer: KafkaConsumer?
         do {

@@ -75,6 +75,9 @@ public struct MySQLSinkConfig: Sendable {
     public var producerProperties: [String: String]
     /// The table that holds consumed offsets, in the connection's database.
     public var offsetsTable: String
+    /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
+    /// ``MySQLSink`` logs each once.
+    public var ignoredKeyNotices: [String] = []
 
     /// Settings with Kafka Connect's defaults for everything not given.
     public init(
@@ -138,6 +141,7 @@ public struct MySQLSinkConfig: Sendable {
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
         consumerProperties = config.withPrefix("consumer.override.")
         producerProperties = config.withPrefix("producer.override.")
+        ignoredKeyNotices = config.ignoredKeyNotices
         let timezone = config.string("db.timezone")
         guard ["UTC", "Z", "GMT", "Etc/UTC", "+00:00"].contains(timezone) else {
             throw PipelineError.config(key: "db.timezone", reason: "only UTC is supported; timestamps are written as UTC DATETIME values")

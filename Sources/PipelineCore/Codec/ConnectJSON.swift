@@ -147,8 +147,18 @@ enum ConnectJSON {
         }
         switch schema.name {
         case LogicalType.timestampName: return .timestamp(try integer(json, path: path))
-        case LogicalType.dateName: return .date(Int32(truncatingIfNeeded: try integer(json, path: path)))
-        case LogicalType.timeName: return .time(Int32(truncatingIfNeeded: try integer(json, path: path)))
+        case LogicalType.dateName:
+            let days = try integer(json, path: path)
+            // Never truncated: a wrapped value would be another, valid-looking date.
+            guard let date = Int32(exactly: days) else { throw CodecError(path: path, reason: "Date \(days) does not fit int32 days") }
+            return .date(date)
+        case LogicalType.timeName:
+            let ms = try integer(json, path: path)
+            // Connect's Time.toLogical rule: a time of day, 0 to 86400000 ms.
+            guard (0...86_400_000).contains(ms) else {
+                throw CodecError(path: path, reason: "Time \(ms) is not between 0 and 86400000 ms since midnight")
+            }
+            return .time(Int32(ms))
         case LogicalType.decimalName: return .decimal(try decimal(json, scale: schema.decimalScale ?? 0, path: path))
         default: break
         }

@@ -229,25 +229,40 @@ struct JSONParser {
         }
     }
 
+    /// The text of UTF-8 bytes; invalid UTF-8 is an error at `start`, as
+    /// Jackson (Connect's parser) rejects it, rather than U+FFFD replacements.
+    func text(_ utf8: some Collection<UInt8>, start: Int, ascii: Bool) throws(JSONParseError) -> String {
+        let s = String(decoding: utf8, as: UTF8.self)
+        // Decoding replaces each invalid sequence with U+FFFD, so the bytes
+        // differ exactly when the input was not valid UTF-8.
+        guard ascii || s.utf8.elementsEqual(utf8) else {
+            throw JSONParseError(offset: start, reason: "invalid UTF-8 in string")
+        }
+        return s
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
+        var ascii = true
         // Fast path: no escapes.
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<index], as: UTF8.self)
+                let s = try text(bytes[start..<index], start: start, ascii: ascii)
                 index += 1
                 return s
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("control character in string") }
+            if b >= 0x80 { ascii = false }
             index += 1
         }
         var out = Array(bytes[start..<index])
         while index < bytes.count {
             let b = bytes[index]
-            if b == UInt8(ascii: "\"") { index += 1; return String(decoding: out, as: UTF8.self) }
+            if b == UInt8(ascii: "\"") { index += 1; return try text(out, start: start, ascii: ascii) }
+            if b >= 0x80 { ascii = false }
             if b < 0x20 { throw error("control character in string") }
             if b != UInt8(ascii: "\\") { out.append(b); index += 1; continue }
             index += 1

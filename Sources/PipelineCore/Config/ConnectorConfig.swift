@@ -22,12 +22,20 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 public struct ConnectorConfig: Sendable, CustomStringConvertible {
     public let properties: [String: String]
     public let definition: ConfigDefinition
+    /// Connect keys that were given but have no effect (``IgnoredKey``), sorted;
+    /// they are not in ``properties``. Connectors log each once (``ignoredKeyNotices``).
+    public let ignoredKeys: [String]
 
     /// Validates `properties` against `definition` (plus the common Connect keys).
     public init(_ properties: [String: String], definition: ConfigDefinition, environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
         let definition = definition.withCommonKeys()
         var resolved: [String: String] = [:]
+        var ignored: [String] = []
         for (key, raw) in properties {
+            if definition.ignoredKey(matching: key) != nil {
+                ignored.append(key)
+                continue
+            }
             if definition.key(named: key) == nil && !definition.passthroughPrefixes.contains(where: { key.hasPrefix($0) }) {
                 let suggestion = ConnectorConfig.closest(to: key, among: definition.keys.map(\.name))
                 throw PipelineError.config(key: key, reason: "unknown or unsupported key" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
@@ -44,6 +52,14 @@ public struct ConnectorConfig: Sendable, CustomStringConvertible {
         }
         self.properties = resolved
         self.definition = definition
+        self.ignoredKeys = ignored.sorted()
+    }
+
+    /// One line per ignored key, naming it and why it has no effect.
+    public var ignoredKeyNotices: [String] {
+        ignoredKeys.map { key in
+            "ignoring '\(key)': \(definition.ignoredKey(matching: key)?.reason ?? "it has no effect here")"
+        }
     }
 
     /// The raw value of `key`, falling back to its default.
@@ -92,8 +108,14 @@ public struct ConnectorConfig: Sendable, CustomStringConvertible {
     static func check(_ value: String, against key: ConfigKey) throws(PipelineError) {
         let v = value.trimmingSpaces
         switch key.type {
-        case .int, .long:
-            guard Int64(v) != nil else { throw PipelineError.config(key: key.name, reason: "expected an integer, got '\(v)'") }
+        case .int:
+            // Connect's INT is 32 bits: a larger value is an error, not a wrap or clamp later.
+            guard let n = Int64(v) else { throw PipelineError.config(key: key.name, reason: "expected an integer, got '\(v)'") }
+            guard Int32(exactly: n) != nil else {
+                throw PipelineError.config(key: key.name, reason: "\(v) is out of range; an int key takes -2147483648 to 2147483647")
+            }
+        case .long:
+            guard Int64(v) != nil else { throw PipelineError.config(key: key.name, reason: "expected a 64-bit integer, got '\(v)'") }
         case .double:
             guard Double(v) != nil else { throw PipelineError.config(key: key.name, reason: "expected a number, got '\(v)'") }
         case .boolean:

@@ -10,7 +10,8 @@ import PipelineCore
 ///   it maps to **string** (exact text) under `none`/`precision_only`, and to double under `best_fit*`.
 ///   NaN and ±Infinity numerics are an error naming the column.
 /// - date → Date; time → Time (ms, microseconds truncated); timestamp and timestamptz → Timestamp (ms,
-///   floored; timestamp without zone read as UTC). ±infinity is an error naming the column.
+///   floored; timestamp without zone read as UTC; PostgreSQL's whole range fits). ±infinity is an error
+///   naming the column (``TableTask`` adds the row).
 /// - text, varchar, char(n) (padded as stored), name, uuid, json, jsonb, citext, enums → string
 /// - documented string mappings (PostgreSQL's text form): xml, inet, cidr, macaddr, macaddr8,
 ///   interval, money, timetz, bit, varbit, tsvector
@@ -106,7 +107,7 @@ struct ColumnReader: Sendable {
         case .decimal(let scale): parsed = DecimalValue(String(decoding: bytes, as: UTF8.self), scale: scale).map(Value.decimal)
         case .date: parsed = PGText.date(bytes).flatMap { Int32(exactly: $0) }.map(Value.date)
         case .time: parsed = PGText.timeMicros(bytes).map { .time(Int32($0 / 1000)) }
-        case .timestamp: parsed = PGText.timestampMicros(bytes).map { .timestamp(floorDivide($0, 1000)) }
+        case .timestamp: parsed = PGText.timestampMillis(bytes).map(Value.timestamp)
         case .bytes: parsed = PGText.bytea(bytes).map(Value.bytes)
         }
         guard let parsed else {

@@ -64,15 +64,23 @@ enum PGText {
         return micros
     }
 
-    /// `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]][ BC]` as microseconds since the
-    /// epoch (UTC). A zone offset, when present, is applied.
-    static func timestampMicros(_ bytes: Bytes) -> Int64? {
+    /// `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]][ BC]` as milliseconds since the
+    /// epoch (UTC), floored. A zone offset, when present, is applied.
+    ///
+    /// Milliseconds, not microseconds: PostgreSQL's range (4713 BC to 294276 AD)
+    /// does not fit Int64 microseconds since 1970, but fits Connect's Int64
+    /// milliseconds with room to spare. Nil (never a trap) for a value that
+    /// overflows even those.
+    static func timestampMillis(_ bytes: Bytes) -> Int64? {
         var p = Parser(bytes)
         guard let civil = p.civil(), p.skip(UInt8(ascii: " ")), let time = p.time() else { return nil }
         let offset = p.zoneOffsetSeconds() ?? 0
         let days = p.days(civil, bc: p.skipBC())
         guard p.atEnd else { return nil }
-        return days * 86_400_000_000 + time - offset * 1_000_000
+        // Time of day and offset are small: their difference cannot overflow.
+        let (dayMillis, overflow1) = days.multipliedReportingOverflow(by: 86_400_000)
+        let (millis, overflow2) = dayMillis.addingReportingOverflow(floorDivide(time - offset * 1_000_000, 1000))
+        return overflow1 || overflow2 ? nil : millis
     }
 
     /// bytea in hex output: `\x0a1b...`.

@@ -77,19 +77,22 @@ extension PostgresSource {
         var previous: SourceOffset?
         var total = 0
         var exhausted = false
+        /// A row that cannot be converted: what is above it is sent, then this is thrown.
+        var badRow: PostgresError?
         /// Positions of delivered messages not yet covered by `delivered` (timestamp mode).
         var uncovered: [Int32: Int64] = [:]
         var inFlight: (page: TableTask.Page, skipped: [Int: DeliveredRecords.Position], send: Task<[DeliveryReport], Error>)?
         do {
             while true {
                 var page = TableTask.Page()
-                if !exhausted && !Task.isCancelled {
+                if !exhausted && badRow == nil && !Task.isCancelled {
                     let snapshot = task, before = previous
                     page = try await client.withConnection { connection in
                         let result = try connection.query(fetch, operation: "read \(snapshot.label)")
                         return try snapshot.page(from: result, after: before, keyConverter: keyConverter, valueConverter: valueConverter)
                     }
                     exhausted = page.messages.count < config.batchMaxRows
+                    badRow = page.failure
                     previous = page.last ?? previous
                 }
                 if let (sent, skipped, send) = inFlight {
@@ -138,11 +141,12 @@ extension PostgresSource {
             throw error
         }
         // The whole range was read: everything up to its bound is delivered.
-        if exhausted && !Task.isCancelled, let upper {
+        if exhausted && badRow == nil && !Task.isCancelled, let upper {
             delivered = upper
             if task.recovery.covered != nil { Recovery.merge(&task.recovery.covered!, uncovered) }
         }
         try await storeOffset(&task, delivered)
+        if let badRow { throw badRow }
         return total
     }
 

@@ -12,6 +12,7 @@ extension PostgresSource {
             if let task = existing["query"] { return ["query": task] }
             var task = try TableTask(info: try await catalog.describe(query: query), config: config)
             task.offset = try await startingOffset(task)
+            warnIfIllegal(task.topic)
             return ["query": task]
         }
         var tasks: [String: TableTask] = [:]
@@ -27,6 +28,7 @@ extension PostgresSource {
                 } else {
                     task.offset = try await startingOffset(task)
                     logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")
+                    warnIfIllegal(task.topic)
                 }
                 tasks[key] = task
             } catch where !strict && !PostgresSource.isRetriable(error) {
@@ -35,6 +37,14 @@ extension PostgresSource {
         }
         for key in existing.keys where tasks[key] == nil { logger.warning("\(key) is gone; no longer polled") }
         return tasks
+    }
+
+    /// The topic is topic.prefix + table: a table name can make it one a
+    /// real Kafka cluster refuses (the embedded broker takes any name).
+    func warnIfIllegal(_ topic: String) {
+        if let problem = TopicName.problem(topic) {
+            logger.warning("\(problem); a real Kafka cluster will refuse it (topic.prefix + table name gives the topic)")
+        }
     }
 
     /// Discovery at the table poll interval, retried on connection faults.

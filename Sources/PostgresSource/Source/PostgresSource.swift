@@ -57,6 +57,7 @@ public final class PostgresSource: Sendable {
         self.events = events
         self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
         self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
+        for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
         if !config.connection.ignoredParameters.isEmpty {
             logger.warning("ignoring JDBC URL parameters without a libpq equivalent: \(config.connection.ignoredParameters.joined(separator: ", "))")
         }

@@ -43,6 +43,9 @@ public struct PostgresSourceConfig: Sendable {
     public var offsetFile: String?
     /// Rows read per fenced cycle before the source looks for newer rows again.
     public var maxRowsPerCycle: Int = 10_000
+    /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
+    /// ``PostgresSource`` logs each once.
+    public var ignoredKeyNotices: [String] = []
 
     public init(name: String, connection: ConnectionSettings, mode: PollingMode, topicPrefix: String) {
         self.name = name
@@ -91,6 +94,7 @@ public struct PostgresSourceConfig: Sendable {
         keySchemasEnabled = config.bool("key.converter.schemas.enable")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
         offsetFile = config.explicit("offset.storage.file.filename")
+        ignoredKeyNotices = config.ignoredKeyNotices
         try check(config)
     }
 

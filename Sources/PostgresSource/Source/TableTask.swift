@@ -108,6 +108,10 @@ struct TableTask: Sendable {
         var complete: SourceOffset?
         /// How many of `messages` (from the first) are covered by `complete`.
         var covered = 0
+        /// A row that cannot be converted, naming table, row and column: the
+        /// page ends before it, so the rows above it are still delivered and
+        /// the source stops at it (and stops there again after a restart).
+        var failure: PostgresError?
     }
 
     /// Converts a fetched page; `previous` is the last row of the page before.
@@ -119,18 +123,24 @@ struct TableTask: Sendable {
         page.messages.reserveCapacity(result.rowCount)
         let width = readers.count
         let label = self.label
-        for row in 0..<result.rowCount {
+        rows: for row in 0..<result.rowCount {
             var fields: [NamedValue] = []
             fields.reserveCapacity(width)
             for (column, reader) in readers.enumerated() {
-                fields.append(NamedValue(reader.name, try reader.value(result.bytes(row, column), table: label)))
+                do {
+                    fields.append(NamedValue(reader.name, try reader.value(result.bytes(row, column), table: label)))
+                } catch {
+                    page.failure = .conversion(table: label, column: reader.name, reason: "row \(rowIdentity(result, row)): \(error.reasonText)")
+                    break rows
+                }
             }
             do {
                 let key = try keySchema.map { try keys.encode(SchemaAndValue(schema: $0, value: .struct(keyIndexes.map { fields[$0] }))) }
                 let value = try values.encode(SchemaAndValue(schema: valueSchema, value: .struct(fields)))
                 page.messages.append(KafkaMessage(topic: topic, key: key, value: value))
             } catch {
-                throw PostgresError.conversion(table: label, column: "*", reason: "cannot encode row: \(error)")
+                page.failure = .conversion(table: label, column: "*", reason: "row \(rowIdentity(result, row)): cannot encode row: \(error)")
+                break rows
             }
             let position = SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
             if query.mode != .timestamp {
@@ -144,5 +154,26 @@ struct TableTask: Sendable {
             page.last = position
         }
         return page
+    }
+
+    /// Names a row for an error: its primary key, else its incrementing and
+    /// timestamp position, as PostgreSQL prints them (never a converted value).
+    func rowIdentity(_ result: PGResult, _ row: Int) -> String {
+        if !keyIndexes.isEmpty {
+            return keyIndexes.map { "\(readers[$0].name)=\(result.string(row, $0) ?? "NULL")" }.joined(separator: ", ")
+        }
+        let width = readers.count
+        var parts: [String] = []
+        if query.incrementing != nil, let value = result.string(row, width + 1) { parts.append("\(query.incrementing!)=\(value)") }
+        if query.timestamp != nil, let value = result.string(row, width) { parts.append("\(query.timestamp!)=\(value)") }
+        return parts.isEmpty ? "\(row + 1) of the page" : parts.joined(separator: ", ")
+    }
+}
+
+extension PostgresError {
+    /// The reason alone, for wrapping a conversion error with more context.
+    var reasonText: String {
+        if case .conversion(_, _, let reason) = self { return reason }
+        return description
     }
 }

@@ -123,7 +123,23 @@ public enum TimestampExtractor: Sendable, Equatable {
     /// Timestamp, or an ISO 8601 string field of the value.
     case recordField(String)
 
+    /// Record times a path can be computed for: about ±285 million years.
+    /// Joda-Time, which Confluent's partitioner uses, stops near ±292 million
+    /// years (Connect fails beyond); the margin keeps time-zone and bucket
+    /// arithmetic from overflowing.
+    static let supportedMilliseconds: ClosedRange<Int64> = -9_000_000_000_000_000...9_000_000_000_000_000
+
     func timestamp(for record: Record, now: Int64) throws(PipelineError) -> Int64 {
+        let time = try unchecked(record, now: now)
+        guard Self.supportedMilliseconds.contains(time) else {
+            throw PipelineError.badMessage(
+                position: FieldPartitioner.position(record),
+                reason: "record time \(time) ms is outside the range a time-based partition can be computed for (about ±285 million years)")
+        }
+        return time
+    }
+
+    private func unchecked(_ record: Record, now: Int64) throws(PipelineError) -> Int64 {
         switch self {
         case .wallclock:
             return now

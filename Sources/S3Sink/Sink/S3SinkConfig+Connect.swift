@@ -93,10 +93,18 @@ extension S3SinkConfig {
         toleratesErrors = config.string("errors.tolerance").lowercased() == "all"
         deadLetterTopic = config.explicit("errors.deadletterqueue.topic.name")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
+        // Confluent's ranges: a negative value is a mistake, not "no retries".
+        for (key, least) in [("s3.part.retries", Int64(0)), ("s3.retry.backoff.ms", 0), ("s3.compression.level", -1)] where config.int64(key) < least {
+            throw PipelineError.config(key: key, reason: "must be at least \(least), got \(config.int64(key))")
+        }
+        if config.int64("s3.compression.level") > 9 {
+            throw PipelineError.config(key: "s3.compression.level", reason: "must be between -1 and 9, got \(config.int64("s3.compression.level"))")
+        }
         retry = RetryPolicy(
             maxAttempts: config.int("s3.part.retries") + 1,
             initialDelay: .milliseconds(max(1, config.int64("s3.retry.backoff.ms"))), maxDelay: .seconds(10))
         partitioner = try Self.partitionerChoice(config)
+        ignoredKeyNotices = config.ignoredKeyNotices
         try validate()
     }
 

@@ -82,6 +82,9 @@ public struct S3SinkConfig: Sendable {
     public var valueSchemasEnabled: Bool
     /// `s3.part.retries` and `s3.retry.backoff.ms`.
     public var retry: RetryPolicy
+    /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
+    /// ``S3SinkConnector`` logs each once.
+    public var ignoredKeyNotices: [String] = []
 
     /// A configuration with Confluent's defaults for everything not given.
     public init(
@@ -119,6 +122,11 @@ public struct S3SinkConfig: Sendable {
         guard !bucket.isEmpty else { throw PipelineError.config(key: "s3.bucket.name", reason: "missing bucket name") }
         guard rotation.flushSize > 0 else {
             throw PipelineError.config(key: "flush.size", reason: "must be a positive number of records")
+        }
+        // A key is at most 1024 bytes: a wider pad could never name an object
+        // (and a huge one would exhaust memory building the name).
+        guard (0...1024).contains(naming.offsetPadWidth) else {
+            throw PipelineError.config(key: "filename.offset.zero.pad.width", reason: "must be between 0 and 1024, got \(naming.offsetPadWidth)")
         }
         guard partSize >= S3Client.minimumPartSize, partSize <= Int(Int32.max) else {
             throw PipelineError.config(key: "s3.part.size", reason: "must be between 5242880 and 2147483647 bytes")

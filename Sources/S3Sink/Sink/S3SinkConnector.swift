@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PipelineCore
 
 /// The S3 sink as a running service: a consumer-group member that archives
@@ -21,21 +22,29 @@ public final class S3SinkConnector: Sendable {
     private let client: S3Client
     private let progress = Locked(S3SinkStatistics())
     private let throughput: Throughput?
+    private let logger: Logger
 
     /// A sink for `config`, reading through `kafka`.
     ///
-    /// - Parameter throughput: counts every consumed record, for progress lines.
+    /// - Parameters:
+    ///   - throughput: counts every consumed record, for progress lines.
+    ///   - logger: notices (ignored keys) and one line per skipped or dead-lettered record.
     /// - Throws: `PipelineError.config` for inconsistent settings, or
     ///   `CredentialsError` when no credentials are configured or in the environment.
     public init(
         config: S3SinkConfig, kafka: KafkaConfiguration, throughput: Throughput? = nil,
-        environment: [String: String] = ProcessEnvironment.current
+        environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws {
         try config.validate()
         self.config = config
         self.kafka = kafka
         self.throughput = throughput
+        self.logger = logger
         self.client = try S3Client(configuration: config.clientConfiguration(environment: environment))
+        for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
+        for topic in config.topics + [config.deadLetterTopic].compactMap({ $0 }) {
+            if let problem = TopicName.problem(topic) { logger.warning("\(problem); a real Kafka cluster will refuse it") }
+        }
     }
 
     /// A sink from Confluent S3 sink connector properties (a connector
@@ -45,11 +54,11 @@ public final class S3SinkConnector: Sendable {
     ///   `CredentialsError` when no credentials are configured or in the environment.
     public convenience init(
         properties: [String: String], kafka: KafkaConfiguration, throughput: Throughput? = nil,
-        environment: [String: String] = ProcessEnvironment.current
+        environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws {
         try self.init(
             config: S3SinkConfig.parse(properties, environment: environment), kafka: kafka, throughput: throughput,
-            environment: environment)
+            environment: environment, logger: logger)
     }
 
     /// Counters as of the last processed batch.
@@ -74,13 +83,14 @@ public final class S3SinkConnector: Sendable {
         var deadLetters: S3SinkTask.DeadLetters? = nil
         if config.toleratesErrors, let topic = config.deadLetterTopic {
             let dlqProducer = try KafkaProducer(configuration: kafka)
-            let queue = DeadLetterQueue(topic: topic, connectorName: config.name, producer: dlqProducer)
+            let queue = DeadLetterQueue(
+                topic: topic, connectorName: config.name, producer: dlqProducer, maxRecordBytes: DeadLetterQueue.maxRecordBytes(for: kafka))
             deadLetters = { failures in try await queue.send(failures, stage: "VALUE_CONVERTER") }
             producer = dlqProducer
         }
         let task = try S3SinkTask(
             config: config, client: client, commit: { offsets in try await consumer.commit(offsets) },
-            deadLetters: deadLetters)
+            deadLetters: deadLetters, logger: logger)
 
         var failure: (any Error)? = nil
         do {

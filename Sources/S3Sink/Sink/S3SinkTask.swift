@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PipelineCore
 
 /// Progress counters of a running sink.
@@ -35,6 +36,7 @@ public final class S3SinkTask {
     private let commitOffsets: Committer
     private let deadLetters: DeadLetters?
     private let clock: @Sendable () -> Int64
+    private let logger: Logger
     private var writers: [TopicPartition: PartitionWriter] = [:]
     private let budget: BufferBudget
     /// A commit was refused by a group rebalance; messages are dropped until
@@ -46,11 +48,14 @@ public final class S3SinkTask {
     ///
     /// - Parameters:
     ///   - deadLetters: where bad records go with `errors.tolerance=all`;
-    ///     nil with tolerance drops them (counted as skipped).
+    ///     nil with tolerance skips them (counted as skipped). Either way each
+    ///     one is logged with its `topic-partition@offset`.
     ///   - clock: epoch milliseconds; for wall-clock rotation and partitioning.
+    ///   - logger: one warning per bad record skipped or dead-lettered.
     public init(
         config: S3SinkConfig, client: S3Client, commit: @escaping Committer, deadLetters: DeadLetters? = nil,
-        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
+        logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws(PipelineError) {
         try config.validate()
         self.config = config
@@ -72,6 +77,7 @@ public final class S3SinkTask {
         self.commitOffsets = commit
         self.deadLetters = deadLetters
         self.clock = clock
+        self.logger = logger
     }
 
     /// Counters since the task started.
@@ -157,12 +163,22 @@ public final class S3SinkTask {
         do {
             prepared = try prepare(message, now: now)
         } catch let error as PipelineError where config.toleratesErrors {
-            try await deadLetters?([(message: message, error: error)])
+            if let deadLetters {
+                try await deadLetters([(message: message, error: error)])
+                var metadata: Logger.Metadata = ["at": "\(message.position)", "error": "\(error)"]
+                if let topic = config.deadLetterTopic { metadata["topic"] = "\(topic)" }
+                logger.warning("bad record sent to the dead-letter topic (errors.tolerance=all)", metadata: metadata)
+            } else {
+                logger.warning(
+                    "bad record skipped (errors.tolerance=all, no dead-letter topic)",
+                    metadata: ["at": "\(message.position)", "error": "\(error)"])
+            }
             writer.skip(offset: message.offset)
             counters.withLock { $0.recordsSkipped += 1 }
             return
         }
         guard let prepared else {
+            logger.debug("null value ignored (behavior.on.null.values=ignore)", metadata: ["at": "\(message.position)"])
             writer.skip(offset: message.offset)
             counters.withLock { $0.recordsSkipped += 1 }
             return

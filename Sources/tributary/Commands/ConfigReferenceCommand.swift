@@ -32,6 +32,10 @@ struct ConfigReferenceCommand: ParsableCommand {
             if let valid = key.validValues { doc += " One of: " + valid.map { "`\($0)`" }.joined(separator: ", ") + "." }
             print("| `\(key.name)` | \(key.type.rawValue) | \(defaultText) | \(doc) |")
         }
+        if !definition.ignoredKeys.isEmpty {
+            print("\nAccepted and ignored, with a notice naming the key (`*` stands for any text):\n")
+            for ignored in definition.ignoredKeys { print("- `\(ignored.pattern)`: \(ignored.reason)") }
+        }
         if !definition.passthroughPrefixes.isEmpty {
             print("\nKeys starting with " + definition.passthroughPrefixes.map { "`\($0)`" }.joined(separator: ", ") + " pass through to the Kafka client (librdkafka).")
         }

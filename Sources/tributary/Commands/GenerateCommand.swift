@@ -22,12 +22,21 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Postgres URL, libpq or jdbc:postgresql:// (default: $TRIBUTARY_PG_URL).") var url: String?
     @OptionGroup var logging: LoggingOptions
 
+    /// Usage errors (exit 64) before anything connects.
+    func validate() throws {
+        guard rows >= 0 else { throw ValidationError("--rows must not be negative, got \(rows)") }
+        if let rate, !(rate > 0 && rate.isFinite) {
+            throw ValidationError("--rate must be a positive number of rows per second, got \(rate); leave it out for full speed")
+        }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard (0...1).contains(updates) else { throw ValidationError("--updates must be between 0 and 1") }
+    }
+
     func run() async throws {
         logging.bootstrap()
         guard let url = url ?? ProcessInfo.processInfo.environment["TRIBUTARY_PG_URL"] else {
             throw ValidationError("no Postgres: pass --url or set TRIBUTARY_PG_URL")
         }
-        guard (0...1).contains(updates) else { throw ValidationError("--updates must be between 0 and 1") }
         let client = PostgresClient(settings: try ConnectionSettings(url: url), name: "generate")
         try await client.connect()
         let writer = TableWriter(client: client, table: usersTable(TableName(table), seed: seed))

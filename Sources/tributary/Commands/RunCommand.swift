@@ -30,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "tributary.worker")
-        var settings = try worker.map(WorkerSettings.load) ?? WorkerSettings()
+        var settings = try worker.map { path in try ConnectorFiles.attributed(to: path) { try WorkerSettings.load(path: path) } } ?? WorkerSettings()
         if let servers = kafka.resolvedBootstrap { settings.bootstrapServers = servers }
         if let offsetFile { settings.offsetStorageFile = offsetFile }
 
@@ -49,11 +49,8 @@ struct RunCommand: AsyncParsableCommand {
             sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
         var connectors: [ConnectorInstance] = []
-        for path in connectorFiles {
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-            let fallback = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            let spec = try ConnectorSpec.parse(bytes, fallbackName: fallback)
-            connectors.append(try ConnectorFactory.make(spec, context: context))
+        for (path, spec) in try ConnectorFiles.specs(connectorFiles) {
+            connectors.append(try ConnectorFiles.attributed(to: path) { try ConnectorFactory.make(spec, context: context) })
         }
         try await runConnectors(connectors, logger: logger, progressInterval: progressInterval)
         withExtendedLifetime(embedded) {}

@@ -20,8 +20,9 @@ struct SingleConnectorOptions: ParsableArguments {
         logging.bootstrap()
         var spec = ConnectorSpec(name: defaultName, properties: [:])
         if let file {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            spec = try ConnectorSpec.parse(Array(data), fallbackName: defaultName)
+            spec = try ConnectorFiles.attributed(to: file) { () throws in
+                try ConnectorSpec.parse(try ConnectorFiles.read(file), fallbackName: defaultName)
+            }
         }
         for item in properties {
             guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, got '\(item)'") }
@@ -34,7 +35,9 @@ struct SingleConnectorOptions: ParsableArguments {
         let context = WorkerContext(
             kafka: try kafka.configuration(), producerProperties: [:], consumerProperties: [:],
             sharedOffsetStore: nil, logger: logger)
-        try await runConnectors([try ConnectorFactory.make(spec, context: context)], logger: logger, progressInterval: progressInterval)
+        let connector = try file.map { path in try ConnectorFiles.attributed(to: path) { try ConnectorFactory.make(spec, context: context) } }
+            ?? ConnectorFactory.make(spec, context: context)
+        try await runConnectors([connector], logger: logger, progressInterval: progressInterval)
     }
 }
 

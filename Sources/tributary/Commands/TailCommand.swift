@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PipelineCore
 
 /// `tributary tail TOPIC`: decoded records, as Kafdrop showed them.
@@ -25,7 +26,12 @@ struct TailCommand: AsyncParsableCommand {
             "auto.offset.reset": fromBeginning ? "earliest" : "latest",
             "session.timeout.ms": "6000",
         ])
-        let consumer = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic])
+        // Only warnings: tail's stdout is the records; the consumer's notices
+        // (assignments, one "no committed offset" line per partition of a
+        // group that never commits) are noise for a throwaway group.
+        var logger = Logger(label: "tributary.tail")
+        logger.logLevel = .warning
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
         let converter = JsonConverter(schemasEnabled: true)
         var printed = 0
         var lastRecord = Date()
@@ -35,7 +41,7 @@ struct TailCommand: AsyncParsableCommand {
             if batch.isEmpty, let idleTimeout, Date().timeIntervalSince(lastRecord) > idleTimeout { break }
             for message in batch where partition == nil || message.partition == partition {
                 lastRecord = Date()
-                print(render(message, converter: converter))
+                print(Self.escapingControlCharacters(render(message, converter: converter)))
                 printed += 1
                 if let max, printed >= max { break }
             }
@@ -48,6 +54,26 @@ struct TailCommand: AsyncParsableCommand {
         if payloadOnly { return value }
         let key = message.key.map { display($0, converter: converter) } ?? "null"
         return "\(message.position) key=\(key) \(value)"
+    }
+
+    /// `text` with every control character (C0, DEL, C1; newlines and tabs
+    /// too) written as `\u{XX}`: record bytes must not drive the terminal
+    /// (escape sequences) or break the one-record-per-line output.
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// The payload of a Connect envelope, or the raw text when it is not one.

@@ -33,7 +33,7 @@ enum ConnectorFactory {
             return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run)
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
-            let sink = try S3SinkConnector(properties: spec.properties, kafka: context.consumerConfiguration, throughput: throughput)
+            let sink = try S3SinkConnector(properties: spec.properties, kafka: context.consumerConfiguration, throughput: throughput, logger: logger)
             return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run)
         }
     }

@@ -25,13 +25,13 @@ struct WorkerSettings: Sendable {
 
     /// Reads a Java-properties worker file (`key=value`, `#` comments).
     static func load(path: String) throws -> WorkerSettings {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = String(decoding: try ConnectorFiles.read(path), as: UTF8.self)
         var properties: [String: String] = [:]
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("!") else { continue }
             guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                throw PipelineError.config(key: line, reason: "expected key=value in \(path)")
+                throw PipelineError.config(key: line, reason: "expected key=value")
             }
             properties[line[..<sep].trimmingCharacters(in: .whitespaces)] = line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)
         }
