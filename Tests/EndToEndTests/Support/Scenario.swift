@@ -15,6 +15,8 @@ struct Scenario: Sendable {
     /// The three connector files, derived from the seed's.
     let connectorFiles: [URL]
     let sourceName: String
+    /// The MySQL sink's connector name (its group is `connect-<name>`).
+    let mysqlSinkName: String
 
     /// The seed's connector configs, as shipped in Examples/connectors.
     static let seedFiles = ["postgres-source.json", "mysql-sink.json", "s3-sink.json"]
@@ -37,15 +39,17 @@ struct Scenario: Sendable {
             throw E2EFailure("no seed connector in \(folder.path) has a topic.prefix")
         }
         topic = prefix + table
-        var files: [URL] = [], sourceName = ""
+        var files: [URL] = [], sourceName = "", mysqlSinkName = ""
         for (file, seed) in zip(Self.seedFiles, seeds) {
             let connector = try Self.derive(seed, id: id, table: table, topic: topic, topicsDir: topicsDir, s3Overrides: s3Overrides)
             if connector.isSource { sourceName = connector.name }
+            if file == "mysql-sink.json" { mysqlSinkName = connector.name }
             let url = directory.appendingPathComponent(file)
             try Data(connector.json.serialized()).write(to: url)
             files.append(url)
         }
         self.sourceName = sourceName
+        self.mysqlSinkName = mysqlSinkName
         connectorFiles = files
     }
 
