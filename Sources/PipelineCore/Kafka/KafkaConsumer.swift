@@ -53,7 +53,14 @@ public final class KafkaConsumer: Sendable {
         let state = ConsumerState(hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
-        let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+        let rk: OpaquePointer
+        do {
+            rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+        } catch {
+            // A consumer that never polls must not hold producers back.
+            backlog.map { $0.limiter.unregister($0.id) }
+            throw error
+        }
         rd_kafka_poll_set_consumer(rk)
         state.rk = rk
         let list = PartitionList.make(topics.map { (TopicPartition($0, RD_KAFKA_PARTITION_UA), Int64(RD_KAFKA_OFFSET_INVALID)) })
