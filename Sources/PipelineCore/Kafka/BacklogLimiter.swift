@@ -95,6 +95,12 @@ public final class BacklogLimiter: Sendable {
         public var partition: TopicPartition
         public var records: Int64
         public var bytes: Int64
+
+        public init(partition: TopicPartition, records: Int64, bytes: Int64) {
+            self.partition = partition
+            self.records = records
+            self.bytes = bytes
+        }
     }
 
     public let limits: Limits
