@@ -41,6 +41,21 @@ final class TopicCreationTests: XCTestCase {
         await h.close()
     }
 
+    /// An empty table's topic exists before the first row, so sinks of the
+    /// same process can subscribe to it (a topic auto-created later would
+    /// reach them only at their next metadata refresh).
+    func testEmptyTableTopicIsCreatedBeforeTheFirstRecord() async throws {
+        let (cluster, table, h) = try await embeddedSetup(rows: 0)
+        defer { cluster.close() }
+        let source = PostgresSource(
+            config: try PostgresSourceConfig(properties: h.properties(["mode": "incrementing", "table.whitelist": table.table])),
+            producer: try KafkaProducer(configuration: cluster.configuration), kafka: cluster.configuration)
+        try await source.prepareTopics()
+        let partitions = try await partitionCount(h.topicPrefix + table.table, cluster)
+        XCTAssertEqual(partitions, EmbeddedKafka.defaultPartitions)
+        await h.close()
+    }
+
     func testConfiguredPartitionsWinOnTheEmbeddedBroker() async throws {
         let (cluster, table, h) = try await embeddedSetup(rows: 10)
         defer { cluster.close() }

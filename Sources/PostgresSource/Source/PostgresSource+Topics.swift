@@ -17,9 +17,9 @@ extension PostgresSource {
     /// does with KIP-158's `topic.creation.default.*`: with
     /// `topic.creation.default.partitions` when set; on the embedded broker
     /// (``KafkaConfiguration/embedded``) with enough partitions for the
-    /// table's backlog, as that broker keeps only a few MiB per partition;
-    /// otherwise not at all (the broker auto-creates it). An existing topic
-    /// keeps its partitions.
+    /// table's backlog, as that broker keeps only a few MiB per partition
+    /// (4 for an empty table); otherwise not at all (the broker auto-creates
+    /// it). An existing topic keeps its partitions.
     func ensureTopic(_ task: TableTask) async throws {
         guard let kafka, !ensuredTopics.value.contains(task.topic) else { return }
         let partitions: Int
@@ -28,7 +28,13 @@ extension PostgresSource {
             partitions = configured
             reason = "topic.creation.default.partitions"
         } else if kafka.embedded != nil {
-            guard let estimate = await backlogEstimate(task) else { return }
+            // Created even for an empty table: the sinks of this process
+            // subscribe before the first record, and would only see a topic
+            // auto-created later at their next metadata refresh (minutes).
+            guard let estimate = await backlogEstimate(task) else {
+                try await createTopic(task.topic, kafka: kafka, partitions: EmbeddedKafka.defaultPartitions, reason: "an empty table on the embedded broker")
+                return
+            }
             partitions = EmbeddedKafka.partitions(forBacklogBytes: estimate.bytes)
             reason = "a backlog of \(estimate.rowsCapped ? "at least " : "")\(estimate.rows) rows of about \(estimate.recordBytes) bytes "
                 + "(\(estimate.bytes / 1024 / 1024) MiB) on the embedded broker, which keeps about \(EmbeddedKafka.retainedBytesPerPartition / 1024 / 1024) MiB per partition"
@@ -41,14 +47,18 @@ extension PostgresSource {
         } else {
             return
         }
+        try await createTopic(task.topic, kafka: kafka, partitions: partitions, reason: reason)
+    }
+
+    private func createTopic(_ topic: String, kafka: KafkaConfiguration, partitions: Int, reason: String) async throws {
         let admin = try KafkaAdmin(configuration: kafka)
-        let actual = try await admin.createTopic(task.topic, partitions: partitions, replicationFactor: config.topicCreationReplicationFactor ?? -1)
+        let actual = try await admin.createTopic(topic, partitions: partitions, replicationFactor: config.topicCreationReplicationFactor ?? -1)
         if partitions > 0 && actual != partitions {
-            logger.notice("topic \(task.topic) already exists with \(actual) partitions; \(partitions) were wanted for \(reason)")
+            logger.notice("topic \(topic) already exists with \(actual) partitions; \(partitions) were wanted for \(reason)")
         } else {
-            logger.info("topic \(task.topic) has \(actual) partitions, for \(reason)")
+            logger.info("topic \(topic) has \(actual) partitions, for \(reason)")
         }
-        ensuredTopics.withLock { _ = $0.insert(task.topic) }
+        ensuredTopics.withLock { _ = $0.insert(topic) }
     }
 
     /// The rows of `task` and the size of their records, from a sample of
