@@ -12,7 +12,7 @@ import PipelineCore
 /// the connectors start together, as in Connect.
 enum StartOrder {
     /// How long sources wait for the sinks to join before starting anyway
-    /// (the limiter still protects the records; they would only wait longer).
+    /// (the limiter holds them back for every sink whose consumer started).
     static let joinTimeout: Duration = .seconds(60)
 
     static func arrange(_ connectors: [ConnectorInstance], logger: Logger) -> [ConnectorInstance] {
@@ -34,7 +34,7 @@ enum StartOrder {
                         if try await backlog.waitUntilJoined(consumers: sinks.count, timeout: joinTimeout) {
                             if !sinks.isEmpty { logger.info("\(connector.name): sinks \(sinks.joined(separator: ", ")) joined their groups; reading rows") }
                         } else {
-                            logger.warning("\(connector.name): sinks \(sinks.joined(separator: ", ")) did not all join within \(joinTimeout); reading rows anyway (the source waits for them before the broker would prune)")
+                            logger.warning("\(connector.name): sinks \(sinks.joined(separator: ", ")) did not all join within \(joinTimeout); reading rows anyway: the source waits for the sinks whose consumers started, and a later one fails, naming what was pruned before it joined")
                         }
                     } catch is CancellationError {
                         return  // stopped before reading anything
