@@ -72,7 +72,9 @@ final class EmbeddedRetentionTests: XCTestCase {
             }
         }
         // Not yet joined, the group counts as being at offset 0: the producer stops at the limit.
-        try await Task.sleep(for: .seconds(2))
+        let reachable = Date().addingTimeInterval(30)
+        while sent.value < batchesAllowed && Date() < reachable { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(500))
         XCTAssertEqual(sent.value, batchesAllowed, "the producer did not stop at the limit")
         let lag = try XCTUnwrap(cluster.backlog.worstLag(topic: "held"))
         XCTAssertLessThanOrEqual(lag.bytes, Int64(cluster.backlog.limits.bytesPerPartition))
