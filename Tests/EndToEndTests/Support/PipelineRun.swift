@@ -24,9 +24,9 @@ final class PipelineRun: @unchecked Sendable {
 
     /// Sets up the names, the Postgres table and the topic; starts nothing.
     /// With `embeddedBroker` the topic is left to the worker, which runs its own cluster.
-    init(label: String, s3Overrides: [String: String] = [:], embeddedBroker: Bool = false) async throws {
+    init(label: String, s3Overrides: [String: String] = [:], sourceOverrides: [String: String] = [:], embeddedBroker: Bool = false) async throws {
         environment = try E2EEnvironment.load()
-        scenario = try Scenario(environment: environment, label: label, s3Overrides: s3Overrides)
+        scenario = try Scenario(environment: environment, label: label, s3Overrides: s3Overrides, sourceOverrides: sourceOverrides)
         worker = WorkerProcess(scenario: scenario, environment: environment)
         postgres = PostgresTable(environment: environment, table: scenario.table)
         mysql = try MySQLReader(environment: environment, table: scenario.topic)
