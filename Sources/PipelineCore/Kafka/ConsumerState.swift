@@ -14,14 +14,19 @@ final class ConsumerState: @unchecked Sendable {
     /// Partitions revoked while `poll` was collecting a batch.
     private var revokedDuringPoll: Set<TopicPartition> = []
 
-    init(hooks: RebalanceHooks, resetPolicy: String, logger: Logger) {
+    /// Set on the embedded broker: where this consumer reports its positions.
+    let backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?
+
+    init(hooks: RebalanceHooks, resetPolicy: String, backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?, logger: Logger) {
         self.hooks = hooks
         self.resetPolicy = resetPolicy
+        self.backlog = backlog
         self.logger = logger
     }
 
     func destroy() {
         guard let rk else { return }
+        backlog.map { $0.limiter.unregister($0.id) }
         _ = rd_kafka_consumer_close(rk)
         rd_kafka_destroy(rk)
         self.rk = nil
@@ -38,6 +43,8 @@ final class ConsumerState: @unchecked Sendable {
             wait = 0
             let m = raw.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                // A failed assignment explains the fetch errors that follow it.
+                try throwPending()
                 try handleMessageError(raw)
                 continue
             }
@@ -46,6 +53,11 @@ final class ConsumerState: @unchecked Sendable {
         }
         dropRevokedMessages(&messages)
         try throwPending()
+        if let backlog, !messages.isEmpty {
+            var next: [TopicPartition: Int64] = [:]
+            for m in messages { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
+            backlog.limiter.consumed(backlog.id, next)
+        }
         return messages
     }
 
@@ -98,16 +110,19 @@ final class ConsumerState: @unchecked Sendable {
     /// Decides each newly assigned partition's start offset and assigns it.
     func onAssign(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let tps = PartitionList.entries(partitions).map(\.0)
+        var starts: [TopicPartition: Int64] = [:]
         do {
             let stored = try hooks.assigned(tps)
             let committed = try self.committed(tps.filter { stored[$0] == nil })
             for i in 0..<Int(partitions.pointee.cnt) {
                 let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
                 partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
+                starts[tp] = partitions.pointee.elems[i].offset
             }
         } catch {
             pendingError = error
         }
+        backlog.map { $0.limiter.assigned($0.id, starts) }
         let err: rd_kafka_resp_err_t
         if isCooperative {
             err = rd_kafka_error_code(rd_kafka_incremental_assign(rk, partitions))
@@ -140,7 +155,10 @@ final class ConsumerState: @unchecked Sendable {
     private func startOffset(_ tp: TopicPartition, resumeAt offset: Int64?) throws -> Int64 {
         guard let offset else {
             if !["latest", "largest", "end"].contains(resetPolicy), let low = try? watermarks(tp).low, low > 0 {
-                logger.notice("\(tp) has no committed offset and its log starts at \(low): earlier records were deleted before this group consumed them")
+                // The in-process cluster started with this process, so nothing
+                // below `low` can have been read by this group: it is lost.
+                if backlog != nil { throw PipelineError.recordsPruned(tp, committed: 0, logStart: low) }
+                logger.warning("\(tp) has no committed offset and its log starts at \(low): records 0..<\(low) were deleted before this group consumed them, or by retention")
             }
             switch resetPolicy {
             case "latest", "largest", "end": return Int64(RD_KAFKA_OFFSET_END)

@@ -5,9 +5,15 @@ import CRdKafka
 ///
 /// It is the default when no `bootstrap.servers` is given, and what tests use.
 /// Limits to respect: data is memory-only (a restart loses every topic), each
-/// partition keeps about 5 MiB before pruning old data, and aborted
-/// transactions stay visible. Faults (broker down/up, latency, request
+/// partition keeps ``retainedBytesPerPartition`` before pruning old data, and
+/// aborted transactions stay visible. Faults (broker down/up, latency, request
 /// errors) can be injected, which tests use to prove delivery guarantees.
+///
+/// Clients made from ``configuration`` know they talk to this in-process
+/// cluster: producers wait while this process's consumers lag close to what
+/// the cluster keeps (``backlog``), consumers fail rather than start past
+/// pruned records, and ``KafkaAdmin/createTopic(_:partitions:replicationFactor:config:)``
+/// creates topics with the partition count asked for.
 public final class EmbeddedKafka: @unchecked Sendable {
     private let handle: OpaquePointer
     private let cluster: OpaquePointer
@@ -16,6 +22,40 @@ public final class EmbeddedKafka: @unchecked Sendable {
     public let bootstrapServers: String
     /// Broker ids, 1...N.
     public let brokerIDs: [Int32]
+    /// Holds this process's producers back while its consumers lag close to
+    /// what each partition keeps (see ``BacklogLimiter``).
+    public let backlog = BacklogLimiter(limits: .embedded)
+
+    /// What one partition keeps before the oldest record batches are deleted:
+    /// librdkafka's mock cluster keeps 5 MiB of record batches (measured in
+    /// batch bytes on the wire, overhead included), or 100,000 batches,
+    /// whichever is reached first (`rd_kafka_mock_partition_t.max_size`, `max_cnt`).
+    public static let retainedBytesPerPartition = 5 * 1024 * 1024
+    /// The batch-count side of the same limit.
+    public static let retainedBatchesPerPartition = 100_000
+    /// The most partitions ``partitions(forBacklogBytes:)`` picks: more would
+    /// only let the source run further ahead of the sinks (``backlog`` holds it
+    /// back beyond that), and each costs up to 5 MiB of memory.
+    public static let maximumEstimatedPartitions = 64
+    /// What auto-created topics get.
+    public static let defaultPartitions = 4
+
+    /// Settings for clients of this cluster (they carry the cluster itself, see above).
+    public var configuration: KafkaConfiguration {
+        var configuration = KafkaConfiguration(bootstrapServers: bootstrapServers)
+        configuration.embedded = self
+        return configuration
+    }
+
+    /// The partition count that spreads a backlog of `bytes` so each
+    /// partition's share stays at a quarter of what it keeps (keys do not
+    /// spread evenly, and `bytes` is an estimate): at least
+    /// ``defaultPartitions``, at most ``maximumEstimatedPartitions``.
+    public static func partitions(forBacklogBytes bytes: Int64) -> Int {
+        let share = Int64(retainedBytesPerPartition / 4)
+        let needed = (max(0, bytes) + share - 1) / share
+        return Int(min(Int64(maximumEstimatedPartitions), max(Int64(defaultPartitions), needed)))
+    }
 
     /// Starts a cluster of `brokers` brokers.
     public init(brokers: Int = 3) throws {

@@ -19,9 +19,13 @@ public final class KafkaAdmin: Sendable {
         public var partitions: [PartitionInfo]
     }
 
+    /// The in-process cluster, whose topics are created through its own API.
+    private let embedded: EmbeddedKafka?
+
     public init(configuration: KafkaConfiguration) throws {
         let conf = try configuration.makeNativeConfig(defaults: [:])
         client = Client(rk: try makeKafkaHandle(RD_KAFKA_PRODUCER, conf))
+        embedded = configuration.embedded
     }
 
     deinit {
@@ -32,14 +36,21 @@ public final class KafkaAdmin: Sendable {
 
     /// Creates `name` with `partitions` partitions; an existing topic is fine.
     ///
-    /// Brokers without the CreateTopics API (the embedded mock cluster) get the
-    /// topic auto-created by a metadata request instead, with the broker's
-    /// default partition count; the count actually created is returned.
+    /// Brokers without the CreateTopics API (the mock cluster in another
+    /// process, `tributary broker`) get the topic auto-created by a metadata
+    /// request instead, with the broker's default partition count; the
+    /// in-process cluster (``KafkaConfiguration/embedded``) creates it through
+    /// its own API. The count the topic actually has is returned (an existing
+    /// topic keeps its own).
     @discardableResult
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = -1, config: [String: String] = [:]) async throws -> Int {
-        let client = self.client
+        let client = self.client, embedded = self.embedded
         return try await worker.run {
             let rk = client.rk
+            if let embedded {
+                try embedded.createTopic(name, partitions: partitions, replicationFactor: max(1, replicationFactor))
+                return try AdminCalls.autoCreate(rk, name: name)
+            }
             if !client.lacksCreateTopics {
                 if try AdminCalls.createTopics(rk, name: name, partitions: partitions, replicationFactor: replicationFactor, config: config) {
                     return partitions

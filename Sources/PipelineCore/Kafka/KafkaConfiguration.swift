@@ -7,6 +7,14 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
     public var bootstrapServers: String
     /// librdkafka properties (see its CONFIGURATION.md), e.g. `security.protocol`.
     public var properties: [String: String]
+    /// The in-process cluster `bootstrapServers` points at, when it is one
+    /// (see ``EmbeddedKafka/configuration``). Its records live only as long
+    /// as this process and are pruned beyond a few MiB per partition, so
+    /// clients guard against that: producers wait for this process's
+    /// consumers to keep up (``BacklogLimiter``), and a consumer group
+    /// without a committed offset fails when a partition's log no longer
+    /// starts at 0 instead of silently starting later.
+    public var embedded: EmbeddedKafka?
 
     public init(bootstrapServers: String, properties: [String: String] = [:]) {
         self.bootstrapServers = bootstrapServers

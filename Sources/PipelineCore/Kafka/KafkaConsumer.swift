@@ -12,6 +12,10 @@ import Logging
 /// (or sink-stored) offset below the partition's log start means records
 /// were deleted before anyone consumed them, and `poll` throws
 /// ``PipelineError/recordsPruned(_:committed:logStart:)`` instead of skipping ahead.
+/// On the embedded broker (``KafkaConfiguration/embedded``) a partition
+/// without a committed offset whose log no longer starts at 0 fails the
+/// same way: the cluster lives in this process, so the missing records were
+/// pruned before this group could read them.
 public final class KafkaConsumer: Sendable {
     private let worker: BlockingWorker
     private let state: ConsumerState
@@ -43,16 +47,27 @@ public final class KafkaConsumer: Sendable {
         properties["group.id"] = groupID
         let conf = try KafkaConfiguration(bootstrapServers: configuration.bootstrapServers, properties: properties)
             .makeNativeConfig(defaults: [:])
-        let state = ConsumerState(hooks: hooks, resetPolicy: policy, logger: logger)
+        let backlog = configuration.embedded.map { cluster in
+            (limiter: cluster.backlog, id: cluster.backlog.register(group: groupID, topics: topics))
+        }
+        let state = ConsumerState(hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
-        let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+        let rk: OpaquePointer
+        do {
+            rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
+        } catch {
+            // A consumer that never polls must not hold producers back.
+            backlog.map { $0.limiter.unregister($0.id) }
+            throw error
+        }
         rd_kafka_poll_set_consumer(rk)
         state.rk = rk
         let list = PartitionList.make(topics.map { (TopicPartition($0, RD_KAFKA_PARTITION_UA), Int64(RD_KAFKA_OFFSET_INVALID)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            state.backlog.map { $0.limiter.unregister($0.id) }
             rd_kafka_destroy(rk)
             throw kafkaError("subscribe to \(topics.joined(separator: ","))", err)
         }

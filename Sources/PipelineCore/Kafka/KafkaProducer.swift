@@ -17,6 +17,8 @@ public struct DeliveryReport: Sendable, Hashable {
 public final class KafkaProducer: Sendable {
     private let handle: Handle
     private let logger: Logger
+    /// Set on the embedded broker: sends wait while in-process consumers lag.
+    private let backlog: BacklogLimiter?
 
     /// Settings applied unless the configuration overrides them.
     public static let defaultProperties: [String: String] = [
@@ -31,6 +33,7 @@ public final class KafkaProducer: Sendable {
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tributary.producer")) throws {
         self.logger = logger
+        self.backlog = configuration.embedded?.backlog
         let conf = try configuration.makeNativeConfig(defaults: KafkaProducer.defaultProperties)
         let state = ProducerState()
         rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
@@ -46,9 +49,16 @@ public final class KafkaProducer: Sendable {
     /// Sends `messages` and returns once the broker acknowledged all of them,
     /// with each message's partition and offset in the same order.
     /// Throws the first delivery error (after librdkafka's own retries).
+    /// On the embedded broker, waits first while this process's consumers of
+    /// the topic lag close to what the broker keeps (see ``BacklogLimiter``).
     public func send(_ messages: [KafkaMessage]) async throws -> [DeliveryReport] {
         if let fatal = handle.state.fatalError.value { throw fatal }
         guard !messages.isEmpty else { return [] }
+        guard let backlog else { return try await produceAll(messages) }
+        return try await backlog.limiting(messages) { try await produceAll(messages) }
+    }
+
+    private func produceAll(_ messages: [KafkaMessage]) async throws -> [DeliveryReport] {
         let batch = DeliveryBatch(count: messages.count)
         var index = 0
         while index < messages.count {

@@ -7,8 +7,10 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case badMessage(position: String, reason: String)
     /// A Kafka client call failed.
     case kafka(operation: String, code: Int32, reason: String, retriable: Bool)
-    /// The consumer's position lies below the partition's log start: records
-    /// were deleted (retention, or the mock broker's pruning) before being consumed.
+    /// The consumer's position (`committed`, or 0 when the group has none on
+    /// the embedded broker) lies below the partition's log start: records
+    /// `committed..<logStart` were deleted (retention, or the mock broker's
+    /// pruning) before being consumed. The description says how to recover.
     case recordsPruned(TopicPartition, committed: Int64, logStart: Int64)
     /// Any other failure, with a description.
     case other(String)
@@ -22,7 +24,10 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .kafka(let operation, let code, let reason, _):
             return "Kafka \(operation) failed (\(code)): \(reason)"
         case .recordsPruned(let tp, let committed, let logStart):
-            return "records pruned before they were consumed: \(tp) resumes at offset \(committed) but the log starts at \(logStart); \(logStart - committed) records are gone"
+            return "records pruned before they were consumed: \(tp) offsets \(committed)..<\(logStart) (\(logStart - committed) records) were deleted "
+                + "(by retention, or by the embedded broker, which keeps about 5 MiB per partition) before this group read them. "
+                + "To recover, send them again from the source (stop the worker, delete the source's offset file or reset its offsets, and re-snapshot the table), "
+                + "and give the topic room: more partitions (topic.creation.default.partitions), longer retention, or a real Kafka cluster (--bootstrap-servers)"
         case .other(let text):
             return text
         }

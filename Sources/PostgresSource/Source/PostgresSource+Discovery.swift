@@ -12,6 +12,7 @@ extension PostgresSource {
             if let task = existing["query"] { return ["query": task] }
             var task = try TableTask(info: try await catalog.describe(query: query), config: config)
             task.offset = try await startingOffset(task)
+            try await ensureTopic(task)
             warnIfIllegal(task.topic)
             return ["query": task]
         }
@@ -27,6 +28,7 @@ extension PostgresSource {
                     task.recovery = old.recovery
                 } else {
                     task.offset = try await startingOffset(task)
+                    try await ensureTopic(task)
                     logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")
                     warnIfIllegal(task.topic)
                 }

@@ -31,6 +31,8 @@ public final class PostgresSource: Sendable {
     let events: @Sendable (SourceEvent) -> Void
     let keyConverter: JsonConverter
     let valueConverter: JsonConverter
+    /// Topics this source made sure of (see ``ensureTopic(_:)``).
+    let ensuredTopics = Locked<Set<String>>([])
     static let cursor = "\"tributary_source_cursor\""
 
     /// - Parameters:
@@ -60,6 +62,9 @@ public final class PostgresSource: Sendable {
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
         if !config.connection.ignoredParameters.isEmpty {
             logger.warning("ignoring JDBC URL parameters without a libpq equivalent: \(config.connection.ignoredParameters.joined(separator: ", "))")
+        }
+        if !config.topicCreationGroups.isEmpty {
+            logger.notice("topic.creation.groups is ignored: every topic is created with the topic.creation.default.* settings")
         }
         if kafka == nil && config.mode != .bulk {
             logger.notice("no Kafka configuration given: rows delivered but not yet recorded when the process dies are sent again after a restart")

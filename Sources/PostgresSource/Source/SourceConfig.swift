@@ -46,6 +46,15 @@ public struct PostgresSourceConfig: Sendable {
     /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
     /// ``PostgresSource`` logs each once.
     public var ignoredKeyNotices: [String] = []
+    /// `topic.creation.default.partitions` (KIP-158): topics that do not exist
+    /// yet are created with this many partitions; nil (or -1 in the config)
+    /// leaves the count to the broker, except on the embedded broker, where
+    /// the source picks one from the table's size.
+    public var topicCreationPartitions: Int?
+    /// `topic.creation.default.replication.factor` (KIP-158); nil: the broker's default.
+    public var topicCreationReplicationFactor: Int?
+    /// `topic.creation.groups`: accepted, and ignored with a notice.
+    public var topicCreationGroups: [String] = []
 
     public init(name: String, connection: ConnectionSettings, mode: PollingMode, topicPrefix: String) {
         self.name = name
@@ -95,6 +104,9 @@ public struct PostgresSourceConfig: Sendable {
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
         offsetFile = config.explicit("offset.storage.file.filename")
         ignoredKeyNotices = config.ignoredKeyNotices
+        topicCreationPartitions = config.explicit("topic.creation.default.partitions").map { _ in config.int("topic.creation.default.partitions") }.flatMap { $0 == -1 ? nil : $0 }
+        topicCreationReplicationFactor = config.explicit("topic.creation.default.replication.factor").map { _ in config.int("topic.creation.default.replication.factor") }.flatMap { $0 == -1 ? nil : $0 }
+        topicCreationGroups = config.list("topic.creation.groups")
         try check(config)
     }
 
@@ -126,6 +138,9 @@ public struct PostgresSourceConfig: Sendable {
         }
         if !["ALWAYS"].contains(config.string("quote.sql.identifiers").uppercased()) {
             throw PipelineError.config(key: "quote.sql.identifiers", reason: "identifiers are always quoted; only ALWAYS is supported")
+        }
+        for (key, value) in [("topic.creation.default.partitions", topicCreationPartitions), ("topic.creation.default.replication.factor", topicCreationReplicationFactor)] {
+            if let value, value < 1 { throw PipelineError.config(key: key, reason: "must be at least 1, or -1 for the broker's default; got \(value)") }
         }
         for type in tableTypes where !["TABLE", "VIEW", "PARTITIONED TABLE"].contains(type) {
             throw PipelineError.config(key: "table.types", reason: "unsupported table type '\(type)'; use TABLE, VIEW or PARTITIONED TABLE")
@@ -166,5 +181,11 @@ public struct PostgresSourceConfig: Sendable {
         ConfigKey("db.timezone", .string, default: "UTC", doc: "Time zone of timestamp columns without one; only UTC."),
         ConfigKey("quote.sql.identifiers", .string, default: "ALWAYS", doc: "Identifiers are always quoted."),
         ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Offset file (Connect standalone's worker key)."),
+        ConfigKey("topic.creation.default.partitions", .int, default: "-1",
+                  doc: "Partitions of topics the source creates (KIP-158); -1: the broker's default, or on the embedded broker a count picked from the table's size."),
+        ConfigKey("topic.creation.default.replication.factor", .int, default: "-1",
+                  doc: "Replication factor of topics the source creates (KIP-158); -1: the broker's default."),
+        ConfigKey("topic.creation.groups", .list, default: "",
+                  doc: "Accepted and ignored: every topic is created with the topic.creation.default.* settings."),
     ])
 }

@@ -41,10 +41,12 @@ struct RunCommand: AsyncParsableCommand {
             settings.bootstrapServers = cluster.bootstrapServers
             embedded = cluster
         }
+        var cluster = KafkaConfiguration(
+            bootstrapServers: settings.bootstrapServers!,
+            properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag })
+        cluster.embedded = embedded  // its clients keep records until this process's sinks read them
         let context = WorkerContext(
-            kafka: KafkaConfiguration(
-                bootstrapServers: settings.bootstrapServers!,
-                properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag }),
+            kafka: cluster,
             producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
             sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
@@ -65,7 +67,7 @@ func runConnectors(_ connectors: [ConnectorInstance], logger: Logger, progressIn
 /// The connectors (and a progress logger) as one service group that shuts
 /// down gracefully on SIGTERM/SIGINT.
 func makeServiceGroup(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) -> ServiceGroup {
-    var services: [any Service] = connectors.map { connector in
+    var services: [any Service] = StartOrder.arrange(connectors, logger: logger).map { connector in
         StageService(name: connector.name, run: connector.run)
     }
     if progressInterval > 0 {

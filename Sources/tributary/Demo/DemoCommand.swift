@@ -43,7 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
             servers = cluster.bootstrapServers
             embedded = cluster
         }
-        let kafka = KafkaConfiguration(bootstrapServers: servers)
+        var kafka = KafkaConfiguration(bootstrapServers: servers)
+        kafka.embedded = embedded  // its clients keep records until the demo's sinks read them
         let postgres = try env.postgres()
         try await postgres.connect()
         let mysql = try env.mysql()

@@ -61,7 +61,7 @@ struct DemoSummary {
         say("")
         say("Summary")
         say("  Postgres  \(counts.postgres) rows written (\(Int(generateRate)) rows/s)")
-        say("  Kafka     \(counts.kafka) records in the topic")
+        say("  Kafka     \(counts.kafka) records written to the topic")
         say("  MySQL     \(counts.mysql) rows, \(counts.mysqlDistinct) distinct  \(mark(counts.mysql == rows && counts.mysqlDistinct == rows))")
         say("  S3        \(counts.s3Records) records, \(counts.s3Distinct) distinct, in \(counts.s3Objects) objects  \(mark(counts.s3Records == rows && counts.s3Distinct == rows))")
         say("  end to end: \(rows) rows in \(seconds(total)) (\(Int(Double(rows) / max(total, 0.001))) rows/s)")

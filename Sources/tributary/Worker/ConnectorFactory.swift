@@ -22,19 +22,22 @@ enum ConnectorFactory {
                 events: { event in
                     if case .delivered(_, _, let rows, _) = event { throughput.add(rows) }
                 })
-            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput) {
-                try await source.run()
-                await producer.close()
-            }
+            return ConnectorInstance(
+                name: spec.name, kind: kind, throughput: throughput,
+                run: {
+                    try await source.run()
+                    await producer.close()
+                },
+                prepare: source.prepareTopics, embedded: context.kafka.embedded)
         case .mysqlSink:
             let sink = try MySQLSink(
                 properties: spec.properties, kafka: context.consumerConfiguration,
                 deadLetterKafka: context.producerConfiguration, logger: logger)
-            return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run)
+            return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run, embedded: context.kafka.embedded)
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
             let sink = try S3SinkConnector(properties: spec.properties, kafka: context.consumerConfiguration, throughput: throughput, logger: logger)
-            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run)
+            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run, embedded: context.kafka.embedded)
         }
     }
 }

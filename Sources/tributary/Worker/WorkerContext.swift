@@ -26,6 +26,10 @@ struct ConnectorInstance: Sendable {
     /// Records handled, for progress lines.
     var throughput: Throughput
     var run: @Sendable () async throws -> Void
+    /// Work to do before any connector of the worker runs (a source creates its topics).
+    var prepare: (@Sendable () async throws -> Void)? = nil
+    /// The in-process cluster the connector uses, when it is one (see ``StartOrder``).
+    var embedded: EmbeddedKafka? = nil
 }
 
 /// The connector classes this worker runs, by their Kafka Connect class names.

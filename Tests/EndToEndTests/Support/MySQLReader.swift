@@ -30,6 +30,22 @@ struct MySQLReader: Sendable {
         }
     }
 
+    /// The next offset per partition of `topic` the sink stored for `group`
+    /// (with its rows, in one transaction): after a graceful stop of a
+    /// caught-up sink, the topic's high watermarks.
+    func storedOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        let rows = try await connection.query(
+            "SELECT `kafka_partition`, `next_offset` FROM `__tributary_offsets` WHERE `group_id` = ? AND `topic` = ?", [.text(group), .text(topic)])
+        var out: [Int32: Int64] = [:]
+        for row in rows {
+            guard row.count == 2, let partition = row[0].flatMap({ Int32($0) }), let next = row[1].flatMap({ Int64($0) }) else {
+                throw E2EFailure("unexpected offsets row for \(group): \(row)")
+            }
+            out[partition] = next
+        }
+        return out
+    }
+
     /// The single value of a one-row, one-column result, as an integer.
     private static func integer(_ rows: [[String?]]) -> Int? {
         guard let row = rows.first, let text = row.first ?? nil else { return nil }

@@ -11,9 +11,14 @@ struct PostgresTable: Sendable {
     /// It must exist before the worker starts: the source checks its
     /// whitelist at startup.
     func create(in directory: URL) async throws {
+        try await generate(rows: 0, in: directory)
+    }
+
+    /// Appends `rows` users with `tributary generate` (COPY; fast).
+    func generate(rows: Int, in directory: URL) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
-        process.arguments = ["generate", "--rows", "0", "--table", table, "--url", environment.postgresURL]
+        process.arguments = ["generate", "--rows", String(rows), "--table", table, "--url", environment.postgresURL]
         process.currentDirectoryURL = directory
         let output = Pipe()
         process.standardOutput = output
@@ -22,7 +27,7 @@ struct PostgresTable: Sendable {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationReason == .exit && process.terminationStatus == 0 else {
-            throw E2EFailure("tributary generate --rows 0 --table \(table) failed (\(process.terminationStatus)): \(text)")
+            throw E2EFailure("tributary generate --rows \(rows) --table \(table) failed (\(process.terminationStatus)): \(text)")
         }
     }
 

@@ -15,13 +15,15 @@ struct Scenario: Sendable {
     /// The three connector files, derived from the seed's.
     let connectorFiles: [URL]
     let sourceName: String
+    /// The MySQL sink's connector name (its group is `connect-<name>`).
+    let mysqlSinkName: String
 
     /// The seed's connector configs, as shipped in Examples/connectors.
     static let seedFiles = ["postgres-source.json", "mysql-sink.json", "s3-sink.json"]
 
-    /// `s3Overrides` replaces seed values of the S3 sink (tests that must
+    /// `s3Overrides` (`sourceOverrides`) replaces seed values of the S3 sink (the source) (tests that must
     /// say why they differ from the seed).
-    init(environment: E2EEnvironment, label: String, s3Overrides: [String: String] = [:]) throws {
+    init(environment: E2EEnvironment, label: String, s3Overrides: [String: String] = [:], sourceOverrides: [String: String] = [:]) throws {
         // Upper case: Postgres keeps quoted identifiers as written and
         // MariaDB table names are case-sensitive here, like the seed's USERS.
         id = String(UInt64.random(in: 0...UInt64.max) & 0xFF_FFFF_FFFF, radix: 36).uppercased()
@@ -37,15 +39,18 @@ struct Scenario: Sendable {
             throw E2EFailure("no seed connector in \(folder.path) has a topic.prefix")
         }
         topic = prefix + table
-        var files: [URL] = [], sourceName = ""
+        var files: [URL] = [], sourceName = "", mysqlSinkName = ""
         for (file, seed) in zip(Self.seedFiles, seeds) {
-            let connector = try Self.derive(seed, id: id, table: table, topic: topic, topicsDir: topicsDir, s3Overrides: s3Overrides)
+            let connector = try Self.derive(
+                seed, id: id, table: table, topic: topic, topicsDir: topicsDir, s3Overrides: s3Overrides, sourceOverrides: sourceOverrides)
             if connector.isSource { sourceName = connector.name }
+            if file == "mysql-sink.json" { mysqlSinkName = connector.name }
             let url = directory.appendingPathComponent(file)
             try Data(connector.json.serialized()).write(to: url)
             files.append(url)
         }
         self.sourceName = sourceName
+        self.mysqlSinkName = mysqlSinkName
         connectorFiles = files
     }
 
@@ -54,7 +59,8 @@ struct Scenario: Sendable {
     /// Every other key and value stays as the seed has it (flush.size 5,
     /// rotate.schedule.interval.ms 6000, insert mode, `${env:…}` references).
     static func derive(
-        _ seed: JSON, id: String, table: String, topic: String, topicsDir: String, s3Overrides: [String: String]
+        _ seed: JSON, id: String, table: String, topic: String, topicsDir: String, s3Overrides: [String: String],
+        sourceOverrides: [String: String] = [:]
     ) throws -> (json: JSON, name: String, isSource: Bool) {
         guard case .string(let seedName)? = seed["name"], case .object(var config)? = seed["config"],
             let className = seed["config"]?["connector.class"]?.stringValue
@@ -70,6 +76,7 @@ struct Scenario: Sendable {
         let isSource = className.hasSuffix("JdbcSourceConnector")
         if isSource {
             set("table.whitelist", table)
+            for (key, value) in sourceOverrides.sorted(by: { $0.key < $1.key }) { set(key, value) }
         } else {
             set("topics", topic)
         }

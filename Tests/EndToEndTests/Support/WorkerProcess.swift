@@ -23,16 +23,23 @@ final class WorkerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     }
 
-    /// Starts a worker; one at a time.
-    func start() throws {
+    /// Starts a worker; one at a time. With `embeddedBroker`, no broker is
+    /// named (nor TRIBUTARY_BOOTSTRAP passed on): the worker starts the
+    /// embedded cluster in its own process, as a user without Kafka gets it.
+    func start(embeddedBroker: Bool = false) throws {
         precondition(process == nil, "a worker is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
-        // The broker is named explicitly: without it the worker would start an
-        // embedded cluster of its own and the test would watch the wrong one.
-        process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + [
-            "--bootstrap-servers", environment.bootstrapServers, "--progress-interval", "5",
-        ]
+        if embeddedBroker {
+            process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + ["--progress-interval", "5"]
+            process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "TRIBUTARY_BOOTSTRAP" }
+        } else {
+            // The broker is named explicitly: without it the worker would start an
+            // embedded cluster of its own and the test would watch the wrong one.
+            process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + [
+                "--bootstrap-servers", environment.bootstrapServers, "--progress-interval", "5",
+            ]
+        }
         process.currentDirectoryURL = scenario.directory
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
@@ -101,6 +108,11 @@ final class WorkerProcess: @unchecked Sendable {
     private static func ending(of process: Process) -> Ending {
         process.terminationReason == .uncaughtSignal
             ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
+    }
+
+    /// The worker's whole log.
+    func log() -> String {
+        (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
     /// The last lines of the worker's log, for failure messages.
