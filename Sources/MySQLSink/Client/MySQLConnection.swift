@@ -41,6 +41,8 @@ public final class MySQLConnection: Sendable {
     private let worker: BlockingWorker
     private let box: SessionBox
     private let logger: Logger
+    /// Whether a connection was ever opened (see `ensureConnected`).
+    private let everConnected = Locked(false)
 
     /// A connection that opens on first use, with its own thread.
     public init(options: MySQLConnectionOptions, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger = Logger(label: "tributary.mysql")) {
@@ -138,21 +140,29 @@ public final class MySQLConnection: Sendable {
     }
 
     /// Connects if there is no open connection, retrying connection failures
-    /// (not authentication or unknown-database errors) with backoff.
+    /// (not authentication or unknown-database errors) with ``Backoff/outage``
+    /// capped by the policy's `maxBackoff`. Until the first connection
+    /// succeeds, `attempts` bounds the tries, so a wrong host fails fast at
+    /// startup; once connected, a lost server (a restart, a failover) is
+    /// waited for however long it is away.
     private func ensureConnected() async throws {
         let box = box
-        var attempt = 1
+        let everConnected = self.everConnected
+        var retry = RetryLoop(
+            waitingFor: "MySQL at \(options.host):\(options.port)", logger: logger,
+            backoff: .outage(cappedAt: reconnectPolicy.maxBackoff))
         while true {
             do {
                 try await worker.run {
                     if !box.session.isConnected { try box.session.connect() }
                 }
+                everConnected.withLock { $0 = true }
+                retry.succeeded()
                 return
-            } catch let error as MySQLError where error.kind == .connectionLost && attempt < reconnectPolicy.attempts {
-                let delay = reconnectPolicy.backoff(after: attempt)
-                logger.warning("cannot reach MySQL, retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
-                try await Task.sleep(for: delay)
-                attempt += 1
+            } catch let error as MySQLError
+                where error.kind == .connectionLost && (everConnected.value || retry.attempts + 1 < reconnectPolicy.attempts)
+            {
+                try await retry.failed(error)
             }
         }
     }

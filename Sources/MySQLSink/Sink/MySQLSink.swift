@@ -122,27 +122,25 @@ public final class MySQLSink: Sendable {
             return resume
         })
         let topics = config.topicsRegex.map { [Self.anchoredRegex($0)] } ?? config.topics
+        // Cooperative rebalancing keeps the partitions a member retains
+        // flowing while others move; exactly-once does not depend on it, as
+        // every newly assigned partition seeks to its offset stored in MySQL.
+        let configuration = KafkaConfiguration(
+            bootstrapServers: kafka.bootstrapServers,
+            properties: ["partition.assignment.strategy": "cooperative-sticky"])
+            .with(kafka.with(config.consumerProperties).properties)
         return try KafkaConsumer(
-            configuration: kafka.with(config.consumerProperties), groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
+            configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks,
+            staticMember: KafkaConsumer.staticMemberID(groupID: config.groupID), logger: logger)
     }
 
     /// Offsets stored in MySQL for the connector's group, read over a
     /// connection of its own (blocking; call it off the cooperative pool).
     static func storedOffsets(_ config: MySQLSinkConfig) throws -> [TopicPartition: Int64] {
+        // One try: the consumer retries the whole assignment while MySQL is away.
         let session = MySQLSession(options: config.connection)
         defer { session.disconnect() }
-        var attempt = 1
-        while true {
-            do {
-                try session.connect()
-                break
-            } catch {
-                guard error.kind == .connectionLost, attempt < config.reconnect.attempts else { throw error }
-                let delay = config.reconnect.backoff(after: attempt)
-                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) * 1e-18)
-                attempt += 1
-            }
-        }
+        try session.connect()
         return try OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID).load(session)
     }
 

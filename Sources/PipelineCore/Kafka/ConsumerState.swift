@@ -5,6 +5,7 @@ import Logging
 /// rebalance callback, which librdkafka calls on that same thread).
 final class ConsumerState: @unchecked Sendable {
     var rk: OpaquePointer?
+    let groupID: String
     let hooks: RebalanceHooks
     let resetPolicy: String
     let logger: Logger
@@ -14,7 +15,8 @@ final class ConsumerState: @unchecked Sendable {
     /// Partitions revoked while `poll` was collecting a batch.
     private var revokedDuringPoll: Set<TopicPartition> = []
 
-    init(hooks: RebalanceHooks, resetPolicy: String, logger: Logger) {
+    init(groupID: String, hooks: RebalanceHooks, resetPolicy: String, logger: Logger) {
+        self.groupID = groupID
         self.hooks = hooks
         self.resetPolicy = resetPolicy
         self.logger = logger
@@ -96,17 +98,30 @@ final class ConsumerState: @unchecked Sendable {
     }
 
     /// Decides each newly assigned partition's start offset and assigns it.
+    ///
+    /// A coordinator, broker or sink database that is away (the hook, the
+    /// committed offsets and the watermarks all need them) is waited out here:
+    /// failing would end the run over an outage. This blocks the consumer's
+    /// own thread, which has nothing else to do until the partitions start.
     func onAssign(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let tps = PartitionList.entries(partitions).map(\.0)
-        do {
-            let stored = try hooks.assigned(tps)
-            let committed = try self.committed(tps.filter { stored[$0] == nil })
-            for i in 0..<Int(partitions.pointee.cnt) {
-                let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
-                partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
+        var retry = RetryLoop(waitingFor: "starting \(tps.map(\.description).joined(separator: ", ")) for group \(groupID)", logger: logger)
+        while true {
+            do {
+                let stored = try hooks.assigned(tps)
+                let committed = try self.committed(tps.filter { stored[$0] == nil })
+                for i in 0..<Int(partitions.pointee.cnt) {
+                    let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
+                    partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
+                }
+                retry.succeeded()
+                break
+            } catch let error where Retry.isRetriable(error) {
+                retry.failedBlocking(error)
+            } catch {
+                pendingError = error
+                break
             }
-        } catch {
-            pendingError = error
         }
         let err: rd_kafka_resp_err_t
         if isCooperative {

@@ -28,12 +28,19 @@ public final class KafkaConsumer: Sendable {
     ]
 
     /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).
+    ///
+    /// - Parameter staticMember: a `group.instance.id` (KIP-345) to join with
+    ///   unless the configuration sets one: a member restarted under the same
+    ///   id gets its partitions back at once, without a rebalance or waiting
+    ///   for the old session to time out. Connectors pass
+    ///   ``staticMemberID(groupID:task:)``; nil joins as a dynamic member.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String], hooks: RebalanceHooks = RebalanceHooks(),
-        logger: Logger = Logger(label: "tributary.consumer")
+        staticMember: String? = nil, logger: Logger = Logger(label: "tributary.consumer")
     ) throws {
         self.groupID = groupID
         var properties = KafkaConsumer.defaultProperties.merging(configuration.properties) { _, user in user }
+        if let staticMember, properties["group.instance.id"] == nil { properties["group.instance.id"] = staticMember }
         let policy = properties["auto.offset.reset"] ?? "earliest"
         guard ["earliest", "smallest", "beginning", "latest", "largest", "end", "error", "none"].contains(policy) else {
             throw PipelineError.config(key: "auto.offset.reset", reason: "'\(policy)' is not earliest, latest or error")
@@ -43,7 +50,7 @@ public final class KafkaConsumer: Sendable {
         properties["group.id"] = groupID
         let conf = try KafkaConfiguration(bootstrapServers: configuration.bootstrapServers, properties: properties)
             .makeNativeConfig(defaults: [:])
-        let state = ConsumerState(hooks: hooks, resetPolicy: policy, logger: logger)
+        let state = ConsumerState(groupID: groupID, hooks: hooks, resetPolicy: policy, logger: logger)
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
         let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, conf)
@@ -58,6 +65,15 @@ public final class KafkaConsumer: Sendable {
         }
         self.state = state
         self.worker = BlockingWorker(name: "kafka-consumer-\(groupID)")
+    }
+
+    /// The `group.instance.id` a connector's task joins its group with:
+    /// stable across restarts, so a restarted sink owns its partitions again
+    /// within seconds. Two processes running the same connector need their
+    /// own ids (`consumer.override.group.instance.id`): the broker fences the
+    /// older of two members with one id.
+    public static func staticMemberID(groupID: String, task: Int = 0) -> String {
+        "\(groupID)-\(task)"
     }
 
     deinit {
