@@ -130,8 +130,7 @@ public final class MySQLSink: Sendable {
             properties: ["partition.assignment.strategy": "cooperative-sticky"])
             .with(kafka.with(config.consumerProperties).properties)
         return try KafkaConsumer(
-            configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks,
-            staticMember: KafkaConsumer.staticMemberID(groupID: config.groupID), logger: logger)
+            configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
     }
 
     /// Offsets stored in MySQL for the connector's group, read over a

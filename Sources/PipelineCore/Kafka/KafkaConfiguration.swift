@@ -20,6 +20,22 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// This configuration for a consumer that joins `groupID` as a static
+    /// member (KIP-345), `group.instance.id=<groupID>-<task>`, unless it
+    /// already names an id.
+    ///
+    /// The id is stable across restarts, so a member restarted after a crash
+    /// gets its partitions back at once, without a rebalance and without
+    /// waiting for the old session to time out. A static member does not
+    /// leave the group when it closes: after a graceful stop its partitions
+    /// wait `session.timeout.ms` for it before moving to another member. Two
+    /// members running at once need different ids (the broker fences the
+    /// older one), e.g. through `consumer.override.group.instance.id`.
+    public func staticMember(of groupID: String, task: Int = 0) -> KafkaConfiguration {
+        guard properties["group.instance.id"] == nil else { return self }
+        return with(["group.instance.id": "\(groupID)-\(task)"])
+    }
+
     public var description: String {
         let shown = properties.keys.sorted().map { key in
             "\(key)=\(ConfigKey.looksSecret(key) ? "[hidden]" : properties[key]!)"

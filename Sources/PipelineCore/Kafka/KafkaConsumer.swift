@@ -28,19 +28,14 @@ public final class KafkaConsumer: Sendable {
     ]
 
     /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).
-    ///
-    /// - Parameter staticMember: a `group.instance.id` (KIP-345) to join with
-    ///   unless the configuration sets one: a member restarted under the same
-    ///   id gets its partitions back at once, without a rebalance or waiting
-    ///   for the old session to time out. Connectors pass
-    ///   ``staticMemberID(groupID:task:)``; nil joins as a dynamic member.
+    /// With `group.instance.id` in the configuration (see
+    /// ``KafkaConfiguration/staticMember(of:task:)``) it joins as a static member.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String], hooks: RebalanceHooks = RebalanceHooks(),
-        staticMember: String? = nil, logger: Logger = Logger(label: "tributary.consumer")
+        logger: Logger = Logger(label: "tributary.consumer")
     ) throws {
         self.groupID = groupID
         var properties = KafkaConsumer.defaultProperties.merging(configuration.properties) { _, user in user }
-        if let staticMember, properties["group.instance.id"] == nil { properties["group.instance.id"] = staticMember }
         let policy = properties["auto.offset.reset"] ?? "earliest"
         guard ["earliest", "smallest", "beginning", "latest", "largest", "end", "error", "none"].contains(policy) else {
             throw PipelineError.config(key: "auto.offset.reset", reason: "'\(policy)' is not earliest, latest or error")
@@ -65,15 +60,6 @@ public final class KafkaConsumer: Sendable {
         }
         self.state = state
         self.worker = BlockingWorker(name: "kafka-consumer-\(groupID)")
-    }
-
-    /// The `group.instance.id` a connector's task joins its group with:
-    /// stable across restarts, so a restarted sink owns its partitions again
-    /// within seconds. Two processes running the same connector need their
-    /// own ids (`consumer.override.group.instance.id`): the broker fences the
-    /// older of two members with one id.
-    public static func staticMemberID(groupID: String, task: Int = 0) -> String {
-        "\(groupID)-\(task)"
     }
 
     deinit {

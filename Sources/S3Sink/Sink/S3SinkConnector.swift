@@ -79,8 +79,7 @@ public final class S3SinkConnector: Sendable {
         let consumer = try KafkaConsumer(
             configuration: kafka, groupID: config.groupID,
             topics: config.topics,
-            hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }),
-            staticMember: KafkaConsumer.staticMemberID(groupID: config.groupID))
+            hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }))
         var producer: KafkaProducer? = nil
         var deadLetters: S3SinkTask.DeadLetters? = nil
         if config.toleratesErrors, let topic = config.deadLetterTopic {
