@@ -64,7 +64,7 @@ public final class MySQLSink: Sendable {
         var consumer: KafkaConsumer?
         do {
             try await writer.prepare()
-            let active = try makeConsumer()
+            let active = try await makeConsumer()
             consumer = active
             try await consume(active, writer: writer)
         } catch {
@@ -109,7 +109,7 @@ public final class MySQLSink: Sendable {
         return try KafkaProducer(configuration: deadLetterKafka.with(config.producerProperties), logger: logger)
     }
 
-    private func makeConsumer() throws -> KafkaConsumer {
+    private func makeConsumer() async throws -> KafkaConsumer {
         let config = self.config
         let logger = self.logger
         let hooks = RebalanceHooks(assigned: { partitions in
@@ -125,10 +125,11 @@ public final class MySQLSink: Sendable {
         // Cooperative rebalancing keeps the partitions a member retains
         // flowing while others move; exactly-once does not depend on it, as
         // every newly assigned partition seeks to its offset stored in MySQL.
-        let configuration = KafkaConfiguration(
+        let configuration = await KafkaConfiguration(
             bootstrapServers: kafka.bootstrapServers,
             properties: ["partition.assignment.strategy": "cooperative-sticky"])
             .with(kafka.with(config.consumerProperties).properties)
+            .forGroupMember()
         return try KafkaConsumer(
             configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
     }

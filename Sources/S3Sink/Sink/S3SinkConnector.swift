@@ -77,7 +77,7 @@ public final class S3SinkConnector: Sendable {
         }
         let revoked = Locked<[TopicPartition]>([])
         let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: config.groupID,
+            configuration: await kafka.forGroupMember(), groupID: config.groupID,
             topics: config.topics,
             hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }))
         var producer: KafkaProducer? = nil
