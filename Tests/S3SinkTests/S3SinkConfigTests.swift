@@ -73,7 +73,10 @@ final class S3SinkConfigTests: XCTestCase {
         XCTAssertEqual(config.nullValues, .ignore)
         XCTAssertTrue(config.toleratesErrors)
         XCTAssertEqual(config.deadLetterTopic, "dlq")
-        XCTAssertEqual(config.retry.maxAttempts, 6)
+        // An outage never stops the sink: s3.part.retries no longer bounds retries.
+        XCTAssertEqual(config.retry.maxAttempts, .max)
+        XCTAssertEqual(config.retry.initialDelay, .milliseconds(50))
+        XCTAssertEqual(config.stallTimeout, .seconds(30))
     }
 
     func testPresetsAndFieldPartitioner() throws {
