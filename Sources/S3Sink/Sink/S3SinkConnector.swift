@@ -32,6 +32,16 @@ public final class S3SinkConnector: Sendable {
         environment: [String: String] = ProcessEnvironment.current
     ) throws {
         try config.validate()
+        // Eager rebalancing: a commit refused by a rebalance drops every open
+        // file and waits for every partition to be revoked and to resume at
+        // its committed offset (``S3SinkTask``). Under the cooperative
+        // protocol retained partitions are never revoked, so the records
+        // dropped meanwhile would be skipped.
+        if let strategy = kafka.properties["partition.assignment.strategy"], strategy.contains("cooperative") {
+            throw PipelineError.config(
+                key: "partition.assignment.strategy",
+                reason: "'\(strategy)': the S3 sink needs an eager strategy (range, roundrobin) for exactly-once")
+        }
         self.config = config
         self.kafka = kafka
         self.throughput = throughput
@@ -65,16 +75,6 @@ public final class S3SinkConnector: Sendable {
     /// uploaded: their records are read again from the committed offsets.
     public func run() async throws {
         try await checkBucket()
-        // Eager rebalancing: a commit refused by a rebalance drops every open
-        // file and waits for every partition to be revoked and to resume at
-        // its committed offset (``S3SinkTask``). Under the cooperative
-        // protocol retained partitions are never revoked, so the records
-        // dropped meanwhile would be skipped.
-        if let strategy = kafka.properties["partition.assignment.strategy"], strategy.contains("cooperative") {
-            throw PipelineError.config(
-                key: "partition.assignment.strategy",
-                reason: "'\(strategy)': the S3 sink needs an eager strategy (range, roundrobin) for exactly-once")
-        }
         let revoked = Locked<[TopicPartition]>([])
         let consumer = try KafkaConsumer(
             configuration: await kafka.forGroupMember(), groupID: config.groupID,
