@@ -43,3 +43,42 @@ final class StaticMembershipTests: XCTestCase {
         XCTAssertEqual(messages.count, 40)
     }
 }
+
+/// The MySQL sink joins with `cooperative-sticky`: on the embedded broker a
+/// second member takes over half the partitions while the first keeps the
+/// rest without a full revoke.
+final class CooperativeRebalanceTests: XCTestCase {
+    func testASecondMemberTakesHalfWhileTheFirstKeepsItsOwn() async throws {
+        let kafka = try TestEnvironment.kafka().with(TestEnvironment.consumerProperties)
+            .with(["partition.assignment.strategy": "cooperative-sticky"])
+        let topic = TestEnvironment.unique("cooperative")
+        let producer = try KafkaProducer(configuration: kafka)
+        _ = try await producer.send(numberedMessages(topic: topic, count: 40))
+        await producer.close()
+        let group = TestEnvironment.unique("cooperative-group")
+        let revoked = Locked<[[TopicPartition]]>([])
+        let first = try KafkaConsumer(
+            configuration: kafka, groupID: group, topics: [topic],
+            hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0.append(partitions) } }))
+        _ = try await first.drain(count: 40, within: 20)
+        let all = try await first.assignment()
+        XCTAssertEqual(all.count, 4)
+
+        let second = try KafkaConsumer(configuration: kafka, groupID: group, topics: [topic])
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            _ = try await first.poll(maxMessages: 100, timeout: .milliseconds(100))
+            _ = try await second.poll(maxMessages: 100, timeout: .milliseconds(100))
+            let (a, b) = (try await first.assignment(), try await second.assignment())
+            if a.count == 2 && b.count == 2 { break }
+        }
+        let (a, b) = (try await first.assignment(), try await second.assignment())
+        await second.close()
+        await first.close()
+        XCTAssertEqual(a.count, 2)
+        XCTAssertEqual(b.count, 2)
+        XCTAssertEqual(Set(a).intersection(b), [])
+        // Incremental: the first member gave up only what moved.
+        XCTAssertEqual(revoked.value.first?.count, 2, "revokes: \(revoked.value)")
+    }
+}

@@ -2,10 +2,13 @@ import Logging
 import PipelineCore
 
 /// How hard to try (re)connecting: Connect JDBC's `connection.attempts` and
-/// `connection.backoff.ms`, with the wait doubling from `initialBackoff` up to
-/// `maxBackoff`.
+/// `connection.backoff.ms`. `attempts` bounds only the first connection (a
+/// wrong host fails fast at startup); a server lost later is waited for as
+/// long as it is away. The wait doubles from `initialBackoff` up to
+/// `maxBackoff`, and never beyond ``Backoff/outage``'s 2 s, so work resumes
+/// soon after the server is back.
 public struct ReconnectPolicy: Sendable {
-    /// Attempts per connect (at least 1).
+    /// Attempts of the first connect (at least 1).
     public var attempts: Int
     public var initialBackoff: Duration
     public var maxBackoff: Duration
@@ -17,11 +20,12 @@ public struct ReconnectPolicy: Sendable {
         self.maxBackoff = maxBackoff
     }
 
-    /// The wait before attempt `attempt + 1` (attempt counts from 1).
-    public func backoff(after attempt: Int) -> Duration {
-        var delay = initialBackoff
-        for _ in 1..<max(1, attempt) where delay < maxBackoff { delay = delay * 2 }
-        return min(delay, maxBackoff)
+    /// The backoff between connection attempts.
+    var backoff: Backoff {
+        var backoff = Backoff.outage(cappedAt: maxBackoff)
+        let (seconds, attoseconds) = initialBackoff.components
+        backoff.initialMilliseconds = max(1, min(backoff.maximumMilliseconds, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)))
+        return backoff
     }
 }
 
@@ -150,7 +154,7 @@ public final class MySQLConnection: Sendable {
         let everConnected = self.everConnected
         var retry = RetryLoop(
             waitingFor: "MySQL at \(options.host):\(options.port)", logger: logger,
-            backoff: .outage(cappedAt: reconnectPolicy.maxBackoff))
+            backoff: reconnectPolicy.backoff)
         while true {
             do {
                 try await worker.run {

@@ -131,7 +131,8 @@ final class ConsumerState: @unchecked Sendable {
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { pendingError = kafkaError("assign partitions", err) }
         assigned.withLock { $0.formUnion(tps) }
-        logger.info("assigned \(tps.map(\.description).joined(separator: ", "))")
+        // Cooperative rebalances also report empty increments: nothing to say.
+        if !tps.isEmpty { logger.info("assigned \(tps.map(\.description).joined(separator: ", "))") }
     }
 
     func onRevoke(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
