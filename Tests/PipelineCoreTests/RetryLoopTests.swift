@@ -1,6 +1,8 @@
+import CRdKafka
 import Logging
-import PipelineCore
 import XCTest
+
+@testable import PipelineCore
 
 /// The one retry policy: capped backoff, retriable decisions, rate-limited logs.
 final class RetryLoopTests: XCTestCase {
@@ -38,10 +40,17 @@ final class RetryLoopTests: XCTestCase {
         XCTAssertEqual(calls.value, 3)
     }
 
+    /// The fatal exit: a commit failing with -180 (Waiting for
+    /// coordinator) was not retriable.
     func testCoordinatorAndTransportErrorsArePassingFaults() {
-        // -180 WAIT_COORD, -185 TIMED_OUT, -195 TRANSPORT, 15 COORDINATOR_NOT_AVAILABLE, 16 NOT_COORDINATOR, 7 REQUEST_TIMED_OUT
-        for code: Int32 in [-180, -185, -195, 15, 16, 7] {
-            XCTAssertTrue(Retry.isRetriable(PipelineError.kafka(operation: "o", code: code, reason: "", retriable: true)))
+        // -180 WAIT_COORD, -185 TIMED_OUT, -195 TRANSPORT, -187 ALL_BROKERS_DOWN,
+        // 15 COORDINATOR_NOT_AVAILABLE, 16 NOT_COORDINATOR, 7 REQUEST_TIMED_OUT, 14 COORDINATOR_LOAD_IN_PROGRESS
+        for code: Int32 in [-180, -185, -195, -187, 15, 16, 7, 14] {
+            XCTAssertTrue(Retry.isRetriable(kafkaError("commit offsets for group", rd_kafka_resp_err_t(rawValue: code))), "\(code)")
+        }
+        // Fenced or unknown member, bad config: not a passing fault.
+        for code: Int32 in [25, 82, -186] {
+            XCTAssertFalse(Retry.isRetriable(kafkaError("commit offsets for group", rd_kafka_resp_err_t(rawValue: code))), "\(code)")
         }
         XCTAssertFalse(Retry.isRetriable(PipelineError.other("no")))
         XCTAssertFalse(Retry.isRetriable(CancellationError()))
