@@ -66,4 +66,69 @@ final class MySQLOutageTests: XCTestCase {
         guard !exists.isEmpty else { return 0 }
         return Int(try await check.query("SELECT COUNT(*) FROM \(SQLIdentifier.quote(table))")[0][0] ?? "0") ?? 0
     }
+
+    /// The group coordinator down for longer than the session timeout: rows
+    /// keep flowing while it is away (the advisory Kafka commit is not
+    /// waited for), the run survives the rebalance when it is back, and
+    /// every record lands exactly once.
+    func testCoordinatorOutageDoesNotHoldUpWritesAndIsWaitedOut() async throws {
+        let env = try MySQLTestEnvironment.load()
+        let cluster = try EmbeddedKafka(brokers: 3)
+        defer { cluster.close() }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let (database, options) = try await env.freshDatabase(name)
+        let total = 20_000
+        let topic = KafkaTestEnvironment.unique("coordinator")
+        try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
+        let schema = Schema.struct("users", [Field("id", .int64), Field("name", Schema.string.asOptional)])
+        let producer = try KafkaProducer(configuration: kafka)
+        _ = try await producer.send((1...Int64(total)).map { id in
+            var message = Fixtures.message(topic: topic, offset: 0, value: SchemaAndValue(schema: schema, value: .struct([
+                NamedValue("id", .int(id)), NamedValue("name", .string("user \(id)")),
+            ])))
+            message.partition = Int32(id % 4)
+            message.offset = -1
+            return message
+        })
+        await producer.close()
+        let name = KafkaTestEnvironment.unique("coordinator-sink")
+        let coordinator = cluster.brokerIDs[0]
+        try cluster.setGroupCoordinator("connect-\(name)", broker: coordinator)
+        let sink = try MySQLSink(properties: [
+            "name": name, "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": topic,
+            "connection.url": "jdbc:mysql://\(options.host):\(options.port)/\(database)",
+            "connection.user": options.user, "connection.password": options.password.value,
+            "insert.mode": "insert", "auto.create": "true", "batch.size": "20",
+            "consumer.override.session.timeout.ms": "6000",
+        ], kafka: kafka)
+        let failure = Locked<String?>(nil)
+        let running = Task {
+            do { try await sink.run() } catch {
+                failure.withLock { $0 = "\(error)" }
+                throw error
+            }
+        }
+        let check = MySQLConnection(options: options)
+        try await eventually("first rows", within: 60) { try await rows(check, topic) > 200 }
+
+        try cluster.setBrokerDown(coordinator)
+        let atDown = try await rows(check, topic)
+        try await Task.sleep(for: .seconds(4))  // within the session: the member still fetches
+        let written = try await rows(check, topic) - atDown
+        try await Task.sleep(for: .seconds(11))
+        try cluster.setBrokerUp(coordinator)
+        XCTAssertNil(failure.value, "the sink gave up during the coordinator outage")
+        XCTAssertGreaterThan(written, 500, "writes waited for the coordinator")
+
+        try await eventually("all \(total) rows", within: 90) {
+            try await rows(check, topic) >= total || failure.value != nil
+        }
+        XCTAssertNil(failure.value)
+        running.cancel()
+        try await running.value
+        let counts = try await check.query("SELECT COUNT(*), COUNT(DISTINCT id) FROM \(SQLIdentifier.quote(topic))")
+        XCTAssertEqual(counts, [["\(total)", "\(total)"]], "lost or doubled rows")
+        await check.close()
+        await env.dropDatabase(database)
+    }
 }

@@ -86,7 +86,9 @@ public final class MySQLSink: Sendable {
             total += result.written
             throughput.add(messages.count)
             do {
-                try await consumer.commit(result.nextOffsets)
+                // Not waited for: while the group coordinator is away a
+                // synchronous commit would hold every batch for seconds.
+                try await consumer.commit(result.nextOffsets, waitForBroker: false)
             } catch {
                 // Advisory only: MySQL holds the offsets that count.
                 logger.warning("Kafka offset commit failed; offsets are safe in MySQL", metadata: ["error": "\(error)"])

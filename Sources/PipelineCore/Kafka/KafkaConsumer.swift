@@ -78,15 +78,19 @@ public final class KafkaConsumer: Sendable {
         return try await worker.run { try state.poll(maxMessages: maxMessages, timeoutMs: timeoutMs) }
     }
 
-    /// Commits `offsets` (each the next offset to read, i.e. last processed + 1) synchronously.
-    public func commit(_ offsets: [TopicPartition: Int64]) async throws {
+    /// Commits `offsets` (each the next offset to read, i.e. last processed + 1),
+    /// synchronously unless `waitForBroker` is false: then the commit is
+    /// only sent (for sinks whose destination holds the offsets that count,
+    /// where a coordinator outage must not hold up the work; closing the
+    /// consumer still waits for commits in flight).
+    public func commit(_ offsets: [TopicPartition: Int64], waitForBroker: Bool = true) async throws {
         guard !offsets.isEmpty else { return }
         let state = self.state
         try await worker.run {
             guard let rk = state.rk else { throw PipelineError.other("consumer is closed") }
             let list = PartitionList.make(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_commit(rk, list, 0)
+            let err = rd_kafka_commit(rk, list, waitForBroker ? 0 : 1)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("commit offsets for group", err) }
             for (tp, _, perr) in PartitionList.entries(list) where perr != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw kafkaError("commit offset for \(tp)", perr)
