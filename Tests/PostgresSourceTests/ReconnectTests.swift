@@ -30,4 +30,35 @@ final class ReconnectTests: XCTestCase {
         XCTAssertEqual(missing.sorted(), [], "at least once, nothing lost")
         await h.close()
     }
+
+    /// The server restarted (down 10 s) mid-backlog: the source waits it
+    /// out, resumes within seconds of its return, and loses nothing.
+    func testSourceWaitsOutAServerRestart() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("restart")
+        let quoted = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 3000) g")
+        let task = h.start(try h.source([
+            "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
+            "poll.interval.ms": "100",
+        ]))
+        try await h.eventually("some rows") { h.delivered() >= 50 }
+        try await PostgresServer.restart(down: .seconds(10))
+        let back = Date()
+        let before = h.delivered()
+        try await h.eventually("rows again after the restart", within: 30) { h.delivered() > before }
+        XCTAssertLessThan(Date().timeIntervalSince(back), 5, "slow to resume after PostgreSQL came back")
+        _ = try await h.pg.retrying("insert", policy: .forever) { _ in
+            try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(3001, 3100) g")
+        }
+        try await h.eventually("every row") {
+            h.events.value.contains { if case .delivered(_, _, _, let offset) = $0 { offset?.incrementing == 3100 } else { false } }
+        }
+        try await h.stop(task)
+        let records = try await h.consume(h.topicPrefix + table, count: 3100)
+        let missing = Set(1...3100).subtracting(records.compactMap { $0.int("id") })
+        XCTAssertEqual(missing.sorted(), [], "nothing lost")
+        await h.close()
+    }
 }

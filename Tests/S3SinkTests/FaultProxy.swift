@@ -38,6 +38,8 @@ final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var plan: [Fault?]
+    /// The fault every request gets once the plan has run out (nil: pass through).
+    private var standing: Fault?
     private var stopped = false
     private var served = 0
     private var faulted = 0
@@ -80,6 +82,14 @@ final class FaultProxy: @unchecked Sendable {
         thread.start()
     }
 
+    /// From now on (after the plan), every request gets `fault`: an outage
+    /// that lasts until it is set back to nil.
+    func setStandingFault(_ fault: Fault?) {
+        lock.lock()
+        standing = fault
+        lock.unlock()
+    }
+
     /// Stops accepting; the thread ends within a poll interval.
     func stop() {
         lock.lock()
@@ -113,7 +123,7 @@ final class FaultProxy: @unchecked Sendable {
         }
         lock.lock()
         served += 1
-        let fault = plan.isEmpty ? nil : plan.removeFirst()
+        let fault = plan.isEmpty ? standing : plan.removeFirst()
         if fault != nil { faulted += 1 }
         lock.unlock()
 

@@ -73,7 +73,10 @@ final class S3SinkConfigTests: XCTestCase {
         XCTAssertEqual(config.nullValues, .ignore)
         XCTAssertTrue(config.toleratesErrors)
         XCTAssertEqual(config.deadLetterTopic, "dlq")
-        XCTAssertEqual(config.retry.maxAttempts, 6)
+        // An outage never stops the sink: s3.part.retries no longer bounds retries.
+        XCTAssertEqual(config.retry.maxAttempts, .max)
+        XCTAssertEqual(config.retry.initialDelay, .milliseconds(50))
+        XCTAssertEqual(config.stallTimeout, .seconds(30))
     }
 
     func testPresetsAndFieldPartitioner() throws {
@@ -135,5 +138,21 @@ final class S3SinkExampleConnectorTests: XCTestCase {
         XCTAssertEqual(config.rotation.flushSize, 5)
         XCTAssertEqual(config.rotation.scheduleIntervalMilliseconds, 6000)
         XCTAssertEqual(config.groupID, "connect-\(spec.name)")
+    }
+
+    /// The S3 sink's exactly-once relies on eager rebalancing (every partition
+    /// revoked, resumed at its committed offset): cooperative is refused.
+    func testCooperativeRebalancingIsRefused() throws {
+        let config = S3SinkConfig(topics: ["t"], bucket: "b", flushSize: 1)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:9092")
+        XCTAssertThrowsError(try S3SinkConnector(
+            config: config, kafka: kafka.with(["partition.assignment.strategy": "cooperative-sticky"]), environment: environment)
+        ) { error in
+            guard case PipelineError.config(let key, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "partition.assignment.strategy")
+        }
+        XCTAssertNoThrow(try S3SinkConnector(
+            config: config, kafka: kafka.with(["partition.assignment.strategy": "range"]), environment: environment))
     }
 }

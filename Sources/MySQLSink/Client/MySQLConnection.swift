@@ -2,10 +2,13 @@ import Logging
 import PipelineCore
 
 /// How hard to try (re)connecting: Connect JDBC's `connection.attempts` and
-/// `connection.backoff.ms`, with the wait doubling from `initialBackoff` up to
-/// `maxBackoff`.
+/// `connection.backoff.ms`. `attempts` bounds only the first connection (a
+/// wrong host fails fast at startup); a server lost later is waited for as
+/// long as it is away. The wait doubles from `initialBackoff` up to
+/// `maxBackoff`, and never beyond ``Backoff/outage``'s 2 s, so work resumes
+/// soon after the server is back.
 public struct ReconnectPolicy: Sendable {
-    /// Attempts per connect (at least 1).
+    /// Attempts of the first connect (at least 1).
     public var attempts: Int
     public var initialBackoff: Duration
     public var maxBackoff: Duration
@@ -17,11 +20,12 @@ public struct ReconnectPolicy: Sendable {
         self.maxBackoff = maxBackoff
     }
 
-    /// The wait before attempt `attempt + 1` (attempt counts from 1).
-    public func backoff(after attempt: Int) -> Duration {
-        var delay = initialBackoff
-        for _ in 1..<max(1, attempt) where delay < maxBackoff { delay = delay * 2 }
-        return min(delay, maxBackoff)
+    /// The backoff between connection attempts.
+    var backoff: Backoff {
+        var backoff = Backoff.outage(cappedAt: maxBackoff)
+        let (seconds, attoseconds) = initialBackoff.components
+        backoff.initialMilliseconds = max(1, min(backoff.maximumMilliseconds, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)))
+        return backoff
     }
 }
 
@@ -41,6 +45,8 @@ public final class MySQLConnection: Sendable {
     private let worker: BlockingWorker
     private let box: SessionBox
     private let logger: Logger
+    /// Whether a connection was ever opened (see `ensureConnected`).
+    private let everConnected = Locked(false)
 
     /// A connection that opens on first use, with its own thread.
     public init(options: MySQLConnectionOptions, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger = Logger(label: "tributary.mysql")) {
@@ -138,21 +144,29 @@ public final class MySQLConnection: Sendable {
     }
 
     /// Connects if there is no open connection, retrying connection failures
-    /// (not authentication or unknown-database errors) with backoff.
+    /// (not authentication or unknown-database errors) with ``Backoff/outage``
+    /// capped by the policy's `maxBackoff`. Until the first connection
+    /// succeeds, `attempts` bounds the tries, so a wrong host fails fast at
+    /// startup; once connected, a lost server (a restart, a failover) is
+    /// waited for however long it is away.
     private func ensureConnected() async throws {
         let box = box
-        var attempt = 1
+        let everConnected = self.everConnected
+        var retry = RetryLoop(
+            waitingFor: "MySQL at \(options.host):\(options.port)", logger: logger,
+            backoff: reconnectPolicy.backoff)
         while true {
             do {
                 try await worker.run {
                     if !box.session.isConnected { try box.session.connect() }
                 }
+                everConnected.withLock { $0 = true }
+                retry.succeeded()
                 return
-            } catch let error as MySQLError where error.kind == .connectionLost && attempt < reconnectPolicy.attempts {
-                let delay = reconnectPolicy.backoff(after: attempt)
-                logger.warning("cannot reach MySQL, retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
-                try await Task.sleep(for: delay)
-                attempt += 1
+            } catch let error as MySQLError
+                where error.kind == .connectionLost && (everConnected.value || retry.attempts + 1 < reconnectPolicy.attempts)
+            {
+                try await retry.failed(error)
             }
         }
     }

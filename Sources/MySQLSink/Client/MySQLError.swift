@@ -1,11 +1,12 @@
 import CMySQL
+import PipelineCore
 
 /// A failure reported by the server or by Connector/C.
 ///
 /// `context` names what was being done ("connecting to tributary@127.0.0.1:3306/db",
 /// "INSERT INTO `db`.`users` ..."); it never contains a value or a password,
 /// because values are always bound parameters.
-public struct MySQLError: Error, Sendable, CustomStringConvertible {
+public struct MySQLError: RetriableError, Sendable, CustomStringConvertible {
     /// The server error number (1xxx, 4xxx) or client error (2xxx, `CR_*`).
     public var code: UInt32
     /// The five-character SQLSTATE, e.g. `23000`.

@@ -106,6 +106,9 @@ public actor MySQLRecordWriter {
         }
         var reported = 0
         var attempt = 0
+        var retry = RetryLoop(
+            waitingFor: "writing a batch to MySQL", logger: logger,
+            backoff: .outage(cappedAt: config.retryBackoff))
         while true {
             do {
                 let live = try await ensureTables(rows, failures: &failures)
@@ -119,15 +122,18 @@ public actor MySQLRecordWriter {
                 // and write the rest again.
                 failures += poison.failures
             } catch let error where Self.isRetriable(error) {
-                attempt += 1
-                guard attempt <= config.maxRetries else {
-                    logger.error("giving up on a batch", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
-                    throw error
+                // An outage (connection lost, server restarting, broker down)
+                // is waited out however long it lasts; `max.retries` bounds
+                // only errors the database itself raises again and again.
+                if !Self.isOutage(error) {
+                    attempt += 1
+                    guard attempt <= config.maxRetries else {
+                        logger.error("giving up on a batch", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
+                        throw error
+                    }
                 }
-                let delay = Self.backoff(attempt: attempt, cap: config.retryBackoff)
-                logger.warning("batch failed, retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
                 await catalog.invalidate()
-                try await Task.sleep(for: delay)
+                try await retry.failed(error)
             }
         }
     }
@@ -253,17 +259,14 @@ public actor MySQLRecordWriter {
     }
 
     static func isRetriable(_ error: Error) -> Bool {
-        switch error {
-        case is MySQLError: return true  // connection, deadlock, or e.g. a table dropped underneath: try again
-        case let error as PipelineError: return error.isRetriable
-        default: return false
-        }
+        // Any MySQL error: connection, deadlock, or e.g. a table dropped underneath: try again.
+        error is MySQLError || Retry.isRetriable(error)
     }
 
-    /// 100 ms doubling per attempt, capped at `retry.backoff.ms`.
-    static func backoff(attempt: Int, cap: Duration) -> Duration {
-        let delay = Duration.milliseconds(100) * (1 << min(max(attempt - 1, 0), 20))
-        return min(delay, cap)
+    /// A service that is away rather than an error of the batch.
+    static func isOutage(_ error: Error) -> Bool {
+        if let error = error as? MySQLError { return error.kind == .connectionLost }
+        return Retry.isRetriable(error)
     }
 }
 

@@ -71,7 +71,7 @@ public final class MySQLSink: Sendable {
         var consumer: KafkaConsumer?
         do {
             try await writer.prepare()
-            let active = try makeConsumer()
+            let active = try await makeConsumer()
             consumer = active
             try await consume(active, writer: writer)
         } catch {
@@ -93,7 +93,9 @@ public final class MySQLSink: Sendable {
             total += result.written
             throughput.add(messages.count)
             do {
-                try await consumer.commit(result.nextOffsets)
+                // Not waited for: while the group coordinator is away a
+                // synchronous commit would hold every batch for seconds.
+                try await consumer.commit(result.nextOffsets, waitForBroker: false)
             } catch {
                 // Advisory only: MySQL holds the offsets that count.
                 logger.warning("Kafka offset commit failed; offsets are safe in MySQL", metadata: ["error": "\(error)"])
@@ -116,7 +118,7 @@ public final class MySQLSink: Sendable {
         return try KafkaProducer(configuration: deadLetterKafka.with(config.producerProperties), logger: logger)
     }
 
-    private func makeConsumer() throws -> KafkaConsumer {
+    private func makeConsumer() async throws -> KafkaConsumer {
         let config = self.config
         let logger = self.logger
         let hooks = RebalanceHooks(assigned: { partitions in
@@ -129,27 +131,25 @@ public final class MySQLSink: Sendable {
             return resume
         })
         let topics = config.topicsRegex.map { [Self.anchoredRegex($0)] } ?? config.topics
+        // Cooperative rebalancing keeps the partitions a member retains
+        // flowing while others move; exactly-once does not depend on it, as
+        // every newly assigned partition seeks to its offset stored in MySQL.
+        let configuration = await KafkaConfiguration(
+            bootstrapServers: kafka.bootstrapServers,
+            properties: ["partition.assignment.strategy": "cooperative-sticky"])
+            .with(kafka.with(config.consumerProperties).properties)
+            .forGroupMember()
         return try KafkaConsumer(
-            configuration: kafka.with(config.consumerProperties), groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
+            configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
     }
 
     /// Offsets stored in MySQL for the connector's group, read over a
     /// connection of its own (blocking; call it off the cooperative pool).
     static func storedOffsets(_ config: MySQLSinkConfig) throws -> [TopicPartition: Int64] {
+        // One try: the consumer retries the whole assignment while MySQL is away.
         let session = MySQLSession(options: config.connection)
         defer { session.disconnect() }
-        var attempt = 1
-        while true {
-            do {
-                try session.connect()
-                break
-            } catch {
-                guard error.kind == .connectionLost, attempt < config.reconnect.attempts else { throw error }
-                let delay = config.reconnect.backoff(after: attempt)
-                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) * 1e-18)
-                attempt += 1
-            }
-        }
+        try session.connect()
         return try OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID).load(session)
     }
 

@@ -5,6 +5,7 @@ import Logging
 /// rebalance callback, which librdkafka calls on that same thread).
 final class ConsumerState: @unchecked Sendable {
     var rk: OpaquePointer?
+    let groupID: String
     let hooks: RebalanceHooks
     let resetPolicy: String
     let logger: Logger
@@ -17,7 +18,8 @@ final class ConsumerState: @unchecked Sendable {
     /// Set on the embedded broker: where this consumer reports its positions.
     let backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?
 
-    init(hooks: RebalanceHooks, resetPolicy: String, backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?, logger: Logger) {
+    init(groupID: String, hooks: RebalanceHooks, resetPolicy: String, backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?, logger: Logger) {
+        self.groupID = groupID
         self.hooks = hooks
         self.resetPolicy = resetPolicy
         self.backlog = backlog
@@ -108,19 +110,32 @@ final class ConsumerState: @unchecked Sendable {
     }
 
     /// Decides each newly assigned partition's start offset and assigns it.
+    ///
+    /// A coordinator, broker or sink database that is away (the hook, the
+    /// committed offsets and the watermarks all need them) is waited out here:
+    /// failing would end the run over an outage. This blocks the consumer's
+    /// own thread, which has nothing else to do until the partitions start.
     func onAssign(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let tps = PartitionList.entries(partitions).map(\.0)
         var starts: [TopicPartition: Int64] = [:]
-        do {
-            let stored = try hooks.assigned(tps)
-            let committed = try self.committed(tps.filter { stored[$0] == nil })
-            for i in 0..<Int(partitions.pointee.cnt) {
-                let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
-                partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
-                starts[tp] = partitions.pointee.elems[i].offset
+        var retry = RetryLoop(waitingFor: "starting \(tps.map(\.description).joined(separator: ", ")) for group \(groupID)", logger: logger)
+        while true {
+            do {
+                let stored = try hooks.assigned(tps)
+                let committed = try self.committed(tps.filter { stored[$0] == nil })
+                for i in 0..<Int(partitions.pointee.cnt) {
+                    let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
+                    partitions.pointee.elems[i].offset = try startOffset(tp, resumeAt: stored[tp] ?? committed[tp])
+                    starts[tp] = partitions.pointee.elems[i].offset
+                }
+                retry.succeeded()
+                break
+            } catch let error where Retry.isRetriable(error) {
+                retry.failedBlocking(error)
+            } catch {
+                pendingError = error
+                break
             }
-        } catch {
-            pendingError = error
         }
         backlog.map { $0.limiter.assigned($0.id, starts) }
         let err: rd_kafka_resp_err_t
@@ -131,7 +146,8 @@ final class ConsumerState: @unchecked Sendable {
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { pendingError = kafkaError("assign partitions", err) }
         assigned.withLock { $0.formUnion(tps) }
-        logger.info("assigned \(tps.map(\.description).joined(separator: ", "))")
+        // Cooperative rebalances also report empty increments: nothing to say.
+        if !tps.isEmpty { logger.info("assigned \(tps.map(\.description).joined(separator: ", "))") }
     }
 
     func onRevoke(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {

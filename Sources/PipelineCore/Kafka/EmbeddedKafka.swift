@@ -102,6 +102,12 @@ public final class EmbeddedKafka: @unchecked Sendable {
         try check(rd_kafka_mock_broker_set_up(cluster, id), "set broker \(id) up")
     }
 
+    /// Makes broker `id` the coordinator of consumer group `group`, so a
+    /// test can take the coordinator alone down.
+    public func setGroupCoordinator(_ group: String, broker id: Int32) throws {
+        try check(rd_kafka_mock_coordinator_set(cluster, "group", group, id), "set the coordinator of \(group)")
+    }
+
     /// Adds `milliseconds` of round-trip latency to broker `id`.
     public func setRoundTripTime(broker id: Int32, milliseconds: Int) throws {
         try check(rd_kafka_mock_broker_set_rtt(cluster, id, Int32(milliseconds)), "set rtt of broker \(id)")

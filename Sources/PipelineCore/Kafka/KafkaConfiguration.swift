@@ -28,6 +28,22 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// This configuration for a consumer that joins `groupID` as a static
+    /// member (KIP-345), `group.instance.id=<groupID>-<task>`, unless it
+    /// already names an id.
+    ///
+    /// The id is stable across restarts, so a member restarted after a crash
+    /// gets its partitions back at once, without a rebalance and without
+    /// waiting for the old session to time out. A static member does not
+    /// leave the group when it closes: after a graceful stop its partitions
+    /// wait `session.timeout.ms` for it before moving to another member. Two
+    /// members running at once need different ids (the broker fences the
+    /// older one), e.g. through `consumer.override.group.instance.id`.
+    public func staticMember(of groupID: String, task: Int = 0) -> KafkaConfiguration {
+        guard properties["group.instance.id"] == nil else { return self }
+        return with(["group.instance.id": "\(groupID)-\(task)"])
+    }
+
     public var description: String {
         let shown = properties.keys.sorted().map { key in
             "\(key)=\(ConfigKey.looksSecret(key) ? "[hidden]" : properties[key]!)"
@@ -77,13 +93,20 @@ func kafkaErrorText(_ code: rd_kafka_resp_err_t) -> String {
 
 /// A PipelineError for a failed librdkafka call.
 func kafkaError(_ operation: String, _ code: rd_kafka_resp_err_t, detail: String? = nil) -> PipelineError {
-    let retriable = code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__TIMED_OUT
-        || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
-        || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE
-        || code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS || code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
-        || code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE || code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
-    return .kafka(operation: operation, code: code.rawValue, reason: detail ?? kafkaErrorText(code), retriable: retriable)
+    .kafka(operation: operation, code: code.rawValue, reason: detail ?? kafkaErrorText(code), retriable: passingKafkaErrors.contains(code.rawValue))
 }
+
+/// Errors of a broker or coordinator that is down, moving or slow: an outage
+/// of any length is waited out, never fatal.
+let passingKafkaErrors: Set<Int32> = Set([
+    RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+    RD_KAFKA_RESP_ERR__WAIT_COORD, RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE, RD_KAFKA_RESP_ERR__RESOLVE,
+    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+    RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+    RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
+    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+].map(\.rawValue))
 
 /// Creates a librdkafka handle, turning its error buffer into a PipelineError.
 func makeKafkaHandle(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws(PipelineError) -> OpaquePointer {

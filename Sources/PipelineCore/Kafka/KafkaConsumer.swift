@@ -32,6 +32,8 @@ public final class KafkaConsumer: Sendable {
     ]
 
     /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).
+    /// With `group.instance.id` in the configuration (see
+    /// ``KafkaConfiguration/staticMember(of:task:)``) it joins as a static member.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String], hooks: RebalanceHooks = RebalanceHooks(),
         logger: Logger = Logger(label: "tributary.consumer")
@@ -50,7 +52,7 @@ public final class KafkaConsumer: Sendable {
         let backlog = configuration.embedded.map { cluster in
             (limiter: cluster.backlog, id: cluster.backlog.register(group: groupID, topics: topics))
         }
-        let state = ConsumerState(hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
+        let state = ConsumerState(groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
         let rk: OpaquePointer
@@ -91,15 +93,19 @@ public final class KafkaConsumer: Sendable {
         return try await worker.run { try state.poll(maxMessages: maxMessages, timeoutMs: timeoutMs) }
     }
 
-    /// Commits `offsets` (each the next offset to read, i.e. last processed + 1) synchronously.
-    public func commit(_ offsets: [TopicPartition: Int64]) async throws {
+    /// Commits `offsets` (each the next offset to read, i.e. last processed + 1),
+    /// synchronously unless `waitForBroker` is false: then the commit is
+    /// only sent (for sinks whose destination holds the offsets that count,
+    /// where a coordinator outage must not hold up the work; closing the
+    /// consumer still waits for commits in flight).
+    public func commit(_ offsets: [TopicPartition: Int64], waitForBroker: Bool = true) async throws {
         guard !offsets.isEmpty else { return }
         let state = self.state
         try await worker.run {
             guard let rk = state.rk else { throw PipelineError.other("consumer is closed") }
             let list = PartitionList.make(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_commit(rk, list, 0)
+            let err = rd_kafka_commit(rk, list, waitForBroker ? 0 : 1)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("commit offsets for group", err) }
             for (tp, _, perr) in PartitionList.entries(list) where perr != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw kafkaError("commit offset for \(tp)", perr)

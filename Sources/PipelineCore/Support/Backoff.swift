@@ -10,6 +10,19 @@ public struct Backoff: Sendable {
         self.maximumMilliseconds = maximumMilliseconds
     }
 
+    /// The policy every stage waits out an outage with: 100 ms doubling up to
+    /// 2 s, so work flows again within about 2 s of the service's return.
+    public static let outage = Backoff(initialMilliseconds: 100, maximumMilliseconds: 2_000)
+
+    /// ``outage`` with a lower cap when a connector's own backoff key
+    /// (e.g. `retry.backoff.ms`) asks for one; never above 2 s, so a longer
+    /// configured cap does not delay the recovery after an outage.
+    public static func outage(cappedAt cap: Duration) -> Backoff {
+        let (seconds, attoseconds) = cap.components
+        let milliseconds = max(1, Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        return Backoff(initialMilliseconds: min(100, milliseconds), maximumMilliseconds: min(2_000, milliseconds))
+    }
+
     /// The next delay in milliseconds: random in [cap/2, cap] where cap doubles each attempt.
     public mutating func nextDelayMilliseconds() -> Int {
         let exponent = min(attempt, 20)

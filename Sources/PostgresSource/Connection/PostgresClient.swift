@@ -65,16 +65,16 @@ public final class PostgresClient: Sendable {
     public func retrying<T: Sendable>(
         _ operation: String, policy: RetryPolicy, _ body: @escaping @Sendable (Int) async throws -> T
     ) async throws -> T {
-        var backoff = policy.backoff
+        var retry = RetryLoop(waitingFor: "PostgreSQL (\(operation))", logger: logger, backoff: policy.backoff)
         while true {
             do {
                 _ = try await withConnection { _ in () }
-                return try await body(backoff.attempt)
+                let result = try await body(retry.attempts)
+                retry.succeeded()
+                return result
             } catch let error as PostgresError where error.isRetriable {
-                guard policy.attempts.map({ backoff.attempt + 1 < $0 }) ?? true else { throw error }
-                let delay = backoff.nextDelayMilliseconds()
-                logger.warning("\(operation) failed, retrying in \(delay) ms (attempt \(backoff.attempt + 1)): \(error)")
-                try await Task.sleep(for: .milliseconds(delay))
+                guard policy.attempts.map({ retry.attempts + 1 < $0 }) ?? true else { throw error }
+                try await retry.failed(error)
             }
         }
     }
@@ -108,8 +108,11 @@ public struct RetryPolicy: Sendable {
 
     /// Connect's defaults: 3 attempts, 10 s apart at most.
     public static let connect = RetryPolicy(attempts: 3, initialDelayMilliseconds: 500, maximumDelayMilliseconds: 10_000)
-    /// For a running stage: keep trying, at most 10 s apart.
-    public static let forever = RetryPolicy(attempts: nil, initialDelayMilliseconds: 100, maximumDelayMilliseconds: 10_000)
+    /// For a running stage: keep trying, at most 2 s apart (``Backoff/outage``),
+    /// so work resumes within about 2 s of the server's return.
+    public static let forever = RetryPolicy(
+        attempts: nil, initialDelayMilliseconds: Backoff.outage.initialMilliseconds,
+        maximumDelayMilliseconds: Backoff.outage.maximumMilliseconds)
 
     /// Capped exponential backoff with jitter, so many clients do not reconnect in lockstep.
     var backoff: Backoff {

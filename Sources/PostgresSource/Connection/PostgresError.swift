@@ -1,6 +1,7 @@
+import PipelineCore
 /// Failures of the Postgres stage. Messages name the server, table, column or
 /// statement at fault and never contain a password.
-public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum PostgresError: RetriableError, Sendable, Equatable, CustomStringConvertible {
     /// Could not connect to `target` (`host:port/db as user`).
     case connect(target: String, reason: String)
     /// The connection broke during `operation`; retried with backoff.

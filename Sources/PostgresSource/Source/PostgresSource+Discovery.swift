@@ -50,14 +50,15 @@ extension PostgresSource {
     }
 
     /// Discovery at the table poll interval, retried on connection faults.
-    func retryingDiscovery(keeping tasks: [String: TableTask], backoff: inout Backoff, reported: inout Set<String>) async throws -> [String: TableTask] {
+    func retryingDiscovery(keeping tasks: [String: TableTask], reported: inout Set<String>) async throws -> [String: TableTask] {
+        var retry = RetryLoop(waitingFor: "PostgreSQL (listing tables)", logger: logger, backoff: outageBackoff)
         while true {
             do {
-                return try await discover(keeping: tasks, strict: false, reported: &reported)
+                let found = try await discover(keeping: tasks, strict: false, reported: &reported)
+                retry.succeeded()
+                return found
             } catch let error where PostgresSource.isRetriable(error) {
-                let delay = backoff.nextDelayMilliseconds()
-                logger.warning("listing tables failed: \(error); retrying in \(delay) ms")
-                try await Task.sleep(for: .milliseconds(delay))
+                try await retry.failed(error)
             }
         }
     }

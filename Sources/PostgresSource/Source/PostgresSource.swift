@@ -93,10 +93,10 @@ public final class PostgresSource: Sendable {
         var reported: Set<String> = []
         var tasks = try await discover(keeping: [:], strict: true, reported: &reported)
         var nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
-        var backoff = Backoff(initialMilliseconds: 100, maximumMilliseconds: max(1_000, config.connectionBackoffMilliseconds))
+        var retry = RetryLoop(waitingFor: "PostgreSQL and Kafka", logger: logger, backoff: outageBackoff)
         while !Task.isCancelled {
             if clock.now >= nextDiscovery {
-                tasks = try await retryingDiscovery(keeping: tasks, backoff: &backoff, reported: &reported)
+                tasks = try await retryingDiscovery(keeping: tasks, reported: &reported)
                 nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
             }
             var wake = nextDiscovery
@@ -104,11 +104,12 @@ public final class PostgresSource: Sendable {
                 guard !Task.isCancelled, var task = tasks[key] else { break }
                 do {
                     try await step(&task, clock: clock)
-                    backoff.reset()
+                    retry.succeeded()
                 } catch let error where PostgresSource.isRetriable(error) {
-                    let delay = backoff.nextDelayMilliseconds()
-                    logger.warning("\(task.label): \(error); retrying in \(delay) ms")
-                    task.phase = .idle(due: clock.now + .milliseconds(delay))
+                    // An outage of either side is waited out; the range is read
+                    // and sent again from the stored offset.
+                    let delay = retry.delayAfterFailure(PipelineError.other("\(task.label): \(error)"))
+                    task.phase = .idle(due: clock.now + delay)
                 } catch is CancellationError {
                     break  // graceful stop: the batch in hand was abandoned before its offset was stored
                 } catch PostgresError.statement(_, let state, _) where state == "42P01" || state == "42703" {
@@ -172,10 +173,12 @@ public final class PostgresSource: Sendable {
         task.phase = .idle(due: more ? clock.now : clock.now + .milliseconds(config.pollIntervalMilliseconds))
     }
 
+    /// How outages are waited out while running: ``Backoff/outage``, capped
+    /// lower if `connection.backoff.ms` is below 2 s.
+    var outageBackoff: Backoff { .outage(cappedAt: .milliseconds(max(1, config.connectionBackoffMilliseconds))) }
+
     static func isRetriable(_ error: Error) -> Bool {
-        if let error = error as? PostgresError { return error.isRetriable }
-        if case PipelineError.kafka(_, _, _, let retriable) = error { return retriable }
-        return false
+        Retry.isRetriable(error)
     }
 }
 

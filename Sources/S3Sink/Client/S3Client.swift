@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PipelineCore
 
 /// An S3 client over libcurl.
@@ -42,6 +43,8 @@ public final class S3Client: Sendable {
         self.connection = CurlConnection()
     }
 
+    static let logger = Logger(label: "tributary.s3")
+
     deinit { worker.shutdown() }
 
     /// Stops the client's thread once queued requests are done; later calls fail.
@@ -77,7 +80,9 @@ public final class S3Client: Sendable {
         let body = call.body
         let connection = self.connection
         var payloadHash: String? = nil
-        var backoff = configuration.retry.makeBackoff()
+        var retry = RetryLoop(
+            waitingFor: "S3 \(call.operation) s3://\(call.bucket)/\(call.key ?? "")", logger: Self.logger,
+            backoff: configuration.retry.makeBackoff())
         var attempt = 0
         while true {
             attempt += 1
@@ -111,6 +116,7 @@ public final class S3Client: Sendable {
             case .success(let response):
                 if response.isSuccess {
                     guard call.errorMayHideInSuccess, let hidden = embeddedError(response, call, attempt) else {
+                        retry.succeeded()
                         return response
                     }
                     error = hidden
@@ -124,7 +130,9 @@ public final class S3Client: Sendable {
             }
             guard error.isRetriable, attempt < configuration.retry.maxAttempts else { throw error }
             do {
-                try await backoff.wait()
+                // Logged (rate-limited): an endpoint that stalls or answers
+                // 503 is visible while it is retried, not only when it gives up.
+                try await retry.failed(error)
             } catch {
                 throw failure(call, kind: .transport, code: "Cancelled", message: "cancelled while retrying",
                               attempts: attempt, retriable: false)

@@ -1,9 +1,11 @@
+import PipelineCore
+
 /// An S3 request that failed, after any retries.
 ///
 /// Names the operation, bucket and key, with S3's own error `Code` and
 /// `Message` when the service answered, or libcurl's reason when it did
 /// not. Never contains credentials: request headers are not kept.
-public struct S3Error: Error, Sendable, CustomStringConvertible {
+public struct S3Error: RetriableError, Sendable, CustomStringConvertible {
     /// What went wrong, broadly.
     public enum Kind: Sendable, Equatable {
         /// S3 answered with an error status (see ``code``, ``message``, ``httpStatus``).

@@ -1,3 +1,4 @@
+import Logging
 import PipelineCore
 
 /// The open files of one Kafka partition and its rotation state.
@@ -78,24 +79,29 @@ final class PartitionWriter {
         files = [:]
         rotation.reset(now: now)
         guard let offset = pendingCommit else { return nil }
-        // A commit refused for a passing reason (coordinator moving, broker
-        // briefly down) is retried: moving on without it would leave two
-        // uncommitted batches, which a rebuild could no longer replace exactly.
-        var backoff = Backoff(initialMilliseconds: 100, maximumMilliseconds: 2000)
-        var attempt = 1
+        // A commit refused for a passing reason (coordinator moving or down,
+        // broker unreachable) is retried for as long as the outage lasts:
+        // moving on without it would leave two uncommitted batches, which a
+        // rebuild could no longer replace exactly, and giving up would end
+        // the run over an outage.
+        var retry = RetryLoop(waitingFor: "committing \(topicPartition)@\(offset) after upload", logger: Self.logger)
         while true {
             do {
                 try await commit([topicPartition: offset])
+                retry.succeeded()
                 return offset
             } catch PipelineError.kafka(_, let code, _, _) where GroupRebalance.codes.contains(code) {
-                // Only the consumer's next poll can finish a rebalance.
+                // The group moved on (a rebalance, or this member was fenced
+                // while the coordinator was away): only the consumer's next
+                // poll can finish the rebalance.
                 throw GroupRebalance(topicPartition: topicPartition)
-            } catch PipelineError.kafka(_, _, _, let retriable) where retriable && attempt < 6 {
-                attempt += 1
-                try await backoff.wait()
+            } catch let error where Retry.isRetriable(error) {
+                try await retry.failed(error)
             }
         }
     }
+
+    static let logger = Logger(label: "tributary.s3-sink")
 
     /// Throws away the open files (aborting multipart uploads); the records
     /// in them will be consumed again from the last committed offset.

@@ -31,8 +31,9 @@ extension S3SinkConfig {
         ConfigKey("s3.compression.type", .string, default: "none", doc: "none or gzip.", validValues: ["none", "gzip"]),
         ConfigKey("s3.compression.level", .int, default: "-1", doc: "Accepted; gzip here has one level."),
         ConfigKey("s3.part.size", .int, default: "26214400", doc: "Multipart part size; bounds a file's memory."),
-        ConfigKey("s3.part.retries", .int, default: "3", doc: "Retries of a failed S3 request."),
-        ConfigKey("s3.retry.backoff.ms", .long, default: "200", doc: "First retry delay; doubles up to 10 s."),
+        ConfigKey("s3.part.retries", .int, default: "3", doc: "Accepted; transient S3 failures are retried until S3 is back (an outage never stops the sink)."),
+        ConfigKey("s3.retry.backoff.ms", .long, default: "200", doc: "First retry delay; doubles up to 2 s."),
+        ConfigKey("s3.stall.timeout.ms", .long, default: "30000", doc: "A request that moves no data for this long is aborted and retried."),
         ConfigKey("partitioner.class", .class, default: partitionerPackage + "DefaultPartitioner", doc: "How objects are grouped.",
                   validValues: ["DefaultPartitioner", "FieldPartitioner", "TimeBasedPartitioner", "HourlyPartitioner", "DailyPartitioner"]
                     .map { partitionerPackage + $0 }),
@@ -100,9 +101,8 @@ extension S3SinkConfig {
         if config.int64("s3.compression.level") > 9 {
             throw PipelineError.config(key: "s3.compression.level", reason: "must be between -1 and 9, got \(config.int64("s3.compression.level"))")
         }
-        retry = RetryPolicy(
-            maxAttempts: config.int("s3.part.retries") + 1,
-            initialDelay: .milliseconds(max(1, config.int64("s3.retry.backoff.ms"))), maxDelay: .seconds(10))
+        retry = Self.outageRetry(initialDelay: .milliseconds(max(1, config.int64("s3.retry.backoff.ms"))))
+        stallTimeout = .milliseconds(max(1_000, config.int64("s3.stall.timeout.ms")))
         partitioner = try Self.partitionerChoice(config)
         ignoredKeyNotices = config.ignoredKeyNotices
         try validate()

@@ -80,11 +80,18 @@ public struct S3SinkConfig: Sendable {
     public var deadLetterTopic: String?
     /// `value.converter.schemas.enable` (JsonConverter envelopes on the topic).
     public var valueSchemasEnabled: Bool
-    /// `s3.part.retries` and `s3.retry.backoff.ms`.
+    /// How S3 requests are retried: transient failures (5xx, throttling,
+    /// timeouts, connection refused) without limit, so an S3 outage of any
+    /// length is waited out, from `s3.retry.backoff.ms` doubling up to 2 s.
+    /// `s3.part.retries` is accepted: Confluent's sink fails once it runs out.
     public var retry: RetryPolicy
     /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
     /// ``S3SinkConnector`` logs each once.
     public var ignoredKeyNotices: [String] = []
+    /// `s3.stall.timeout.ms`: a request that moves no data for this long
+    /// (an endpoint that accepted the connection but never answers) is
+    /// aborted and retried.
+    public var stallTimeout: Duration
 
     /// A configuration with Confluent's defaults for everything not given.
     public init(
@@ -110,7 +117,15 @@ public struct S3SinkConfig: Sendable {
         toleratesErrors = false
         deadLetterTopic = nil
         valueSchemasEnabled = true
-        retry = RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(200), maxDelay: .seconds(10))
+        retry = Self.outageRetry(initialDelay: .milliseconds(200))
+        stallTimeout = .seconds(30)
+    }
+
+    /// Retries without limit, capped at ``Backoff/outage``'s 2 s.
+    static func outageRetry(initialDelay: Duration) -> RetryPolicy {
+        RetryPolicy(
+            maxAttempts: .max, initialDelay: initialDelay,
+            maxDelay: .milliseconds(Backoff.outage.maximumMilliseconds))
     }
 
     /// The consumer group, named as Kafka Connect names a sink's group.
@@ -157,7 +172,8 @@ public struct S3SinkConfig: Sendable {
     ) throws -> S3ClientConfiguration {
         S3ClientConfiguration(
             region: region, credentials: try credentials ?? Credentials.fromEnvironment(environment),
-            endpoint: endpoint, addressing: pathStyleAccess ? .pathStyle : .virtualHosted, retry: retry)
+            endpoint: endpoint, addressing: pathStyleAccess ? .pathStyle : .virtualHosted, retry: retry,
+            stallTimeout: stallTimeout)
     }
 
     /// The file name extension, compression included: `.json.gz`.

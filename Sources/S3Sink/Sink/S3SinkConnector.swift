@@ -36,6 +36,16 @@ public final class S3SinkConnector: Sendable {
         environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws {
         try config.validate()
+        // Eager rebalancing: a commit refused by a rebalance drops every open
+        // file and waits for every partition to be revoked and to resume at
+        // its committed offset (``S3SinkTask``). Under the cooperative
+        // protocol retained partitions are never revoked, so the records
+        // dropped meanwhile would be skipped.
+        if let strategy = kafka.properties["partition.assignment.strategy"], strategy.contains("cooperative") {
+            throw PipelineError.config(
+                key: "partition.assignment.strategy",
+                reason: "'\(strategy)': the S3 sink needs an eager strategy (range, roundrobin) for exactly-once")
+        }
         self.config = config
         self.kafka = kafka
         self.throughput = throughput
@@ -76,7 +86,7 @@ public final class S3SinkConnector: Sendable {
         try await checkBucket()
         let revoked = Locked<[TopicPartition]>([])
         let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: config.groupID,
+            configuration: await kafka.forGroupMember(), groupID: config.groupID,
             topics: config.topics,
             hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }))
         var producer: KafkaProducer? = nil

@@ -7,6 +7,14 @@ import S3Sink
 /// Builds connectors from Kafka Connect configs; this is the only place that
 /// knows every stage, and it only composes them.
 enum ConnectorFactory {
+    /// A sink's consumer settings: a worker runs each connector once, so its
+    /// one task joins as a static member and, restarted after a crash, owns
+    /// its partitions again at once. The worker's `consumer.group.instance.id`
+    /// or the connector's `consumer.override.group.instance.id` win.
+    static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext) -> KafkaConfiguration {
+        context.consumerConfiguration.staticMember(of: WorkerContext.sinkGroupID(connector: spec.name))
+    }
+
     static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> ConnectorInstance {
         let kind = try ConnectorKind(className: spec.properties["connector.class"] ?? "")
         let logger = Logger(label: "tributary.\(spec.name)")
@@ -31,12 +39,12 @@ enum ConnectorFactory {
                 prepare: source.prepareTopics, embedded: context.kafka.embedded)
         case .mysqlSink:
             let sink = try MySQLSink(
-                properties: spec.properties, kafka: context.consumerConfiguration,
+                properties: spec.properties, kafka: staticMember(spec, context),
                 deadLetterKafka: context.producerConfiguration, logger: logger)
             return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run, embedded: context.kafka.embedded)
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
-            let sink = try S3SinkConnector(properties: spec.properties, kafka: context.consumerConfiguration, throughput: throughput, logger: logger)
+            let sink = try S3SinkConnector(properties: spec.properties, kafka: staticMember(spec, context), throughput: throughput, logger: logger)
             return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run, embedded: context.kafka.embedded)
         }
     }

@@ -1,0 +1,35 @@
+import CRdKafka
+
+extension KafkaConfiguration {
+    /// The `session.timeout.ms` a group member gets on the embedded broker
+    /// when the configuration sets none. librdkafka 2.0's mock cluster
+    /// ignores `group.instance.id`, so a member restarted after a crash
+    /// waits for the old member's session to time out; a short session
+    /// shortens that wait. Below about 3 s joins hang on the mock.
+    public static let embeddedBrokerSessionTimeoutMilliseconds = 4_000
+
+    /// This configuration for a consumer-group member of the cluster it names:
+    /// on the embedded broker (librdkafka's mock cluster, whose cluster id
+    /// starts with `mockCluster`) without a `session.timeout.ms` of its own,
+    /// ``embeddedBrokerSessionTimeoutMilliseconds``; unchanged elsewhere.
+    ///
+    /// Asks the cluster for its id once, on a thread of its own; an
+    /// unreachable cluster counts as a real one.
+    public func forGroupMember() async -> KafkaConfiguration {
+        guard properties["session.timeout.ms"] == nil else { return self }
+        let probe = KafkaConfiguration(
+            bootstrapServers: bootstrapServers,
+            properties: properties.filter { !$0.key.hasPrefix("group.") })
+        let worker = BlockingWorker(name: "kafka-cluster-id")
+        defer { worker.shutdown() }
+        let clusterID = try? await worker.run { () throws -> String? in
+            let rk = try makeKafkaHandle(RD_KAFKA_PRODUCER, try probe.makeNativeConfig(defaults: [:]))
+            defer { rd_kafka_destroy(rk) }
+            guard let id = rd_kafka_clusterid(rk, 3_000) else { return nil }
+            defer { rd_kafka_mem_free(rk, id) }
+            return String(cString: id)
+        }
+        guard let clusterID, clusterID.hasPrefix("mockCluster") else { return self }
+        return with(["session.timeout.ms": String(Self.embeddedBrokerSessionTimeoutMilliseconds)])
+    }
+}

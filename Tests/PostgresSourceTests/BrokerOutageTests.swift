@@ -1,0 +1,55 @@
+import Foundation
+import PipelineCore
+import XCTest
+
+@testable import PostgresSource
+
+/// Every broker of the embedded cluster down for 10 s while the source sends:
+/// the sends wait the outage out, the run goes on, nothing is lost or doubled.
+final class BrokerOutageTests: XCTestCase {
+    func testSourceWaitsOutEveryBrokerDown() async throws {
+        guard let control = ProcessInfo.processInfo.environment["TRIBUTARY_BROKER_CONTROL"], !control.isEmpty else {
+            XCTFail("TRIBUTARY_BROKER_CONTROL is not set; source the env file scripts/services.sh writes")
+            return
+        }
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("broker_down")
+        let quoted = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 4000) g")
+        let task = h.start(try h.source([
+            "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
+            "poll.interval.ms": "100",
+        ]))
+        try await h.eventually("some rows") { h.delivered() >= 50 }
+        do {
+            try brokers("down", control: control)
+            XCTAssertLessThan(h.delivered(), 4_000, "the outage came too late to be mid-stream")
+            try await Task.sleep(for: .seconds(10))
+        } catch {
+            try? brokers("up", control: control)
+            throw error
+        }
+        try brokers("up", control: control)
+        XCTAssertNil(h.failure.value, "the source stopped during the outage")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(4001, 4100) g")
+        try await h.eventually("every row") {
+            h.events.value.contains { if case .delivered(_, _, _, let offset) = $0 { offset?.incrementing == 4100 } else { false } }
+        }
+        try await h.stop(task)
+        let ids = try await h.consume(h.topicPrefix + table, count: 4100).compactMap { $0.int("id") }
+        XCTAssertEqual(ids.count, 4100, "lost or doubled records")
+        XCTAssertEqual(Set(ids), Set(1...4100))
+        await h.close()
+    }
+
+    /// `down`/`up` for brokers 1-3 through the broker's control FIFO (scripts/services.sh).
+    private func brokers(_ command: String, control: String) throws {
+        guard let fifo = FileHandle(forWritingAtPath: control) else {
+            throw PipelineError.other("cannot open the broker control FIFO \(control)")
+        }
+        // One short write per command: atomic on a FIFO.
+        for id in 1...3 { fifo.write(Data("\(command) \(id)\n".utf8)) }
+        try fifo.close()
+    }
+}
