@@ -13,8 +13,9 @@ final class SinkRecoveryTests: XCTestCase {
     /// On main this took about 19 s on the embedded broker (10 s session,
     /// and the mock's rejoin waits for the dead member to expire). Now a
     /// worker joins as a static member (for real Kafka), and on the embedded
-    /// broker, which ignores `group.instance.id`, with a 4 s session.
-    static let ownershipBound: Double = 10
+    /// broker, which ignores `group.instance.id`, with a 4 s session: 3.5 to
+    /// 7.3 s measured; the bound leaves room for a loaded CI machine.
+    static let ownershipBound: Double = 12
 
     func testS3SinkKilledAndRestartedOwnsItsPartitionsWithinSecondsExactlyOnce() async throws {
         let environment = try E2EEnvironment.load()

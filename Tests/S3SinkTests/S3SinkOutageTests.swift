@@ -99,17 +99,20 @@ extension S3SinkOutageTests {
         try cluster.createTopic(topic, partitions: 2)
         let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
         let perPartition: Int64 = 300
+        let beforeOutage: Int64 = 100
         let producer = try KafkaProducer(configuration: kafka)
-        var messages: [KafkaMessage] = []
-        for partition in Int32(0)..<2 {
-            messages += SinkFixtures.messages(topic: topic, partition: partition, offsets: 0..<perPartition).map { message in
-                var copy = message
-                copy.offset = -1
-                return copy
+        func produce(_ offsets: Range<Int64>) async throws {
+            var messages: [KafkaMessage] = []
+            for partition in Int32(0)..<2 {
+                messages += SinkFixtures.messages(topic: topic, partition: partition, offsets: offsets).map { message in
+                    var copy = message
+                    copy.offset = -1
+                    return copy
+                }
             }
+            _ = try await producer.send(messages)
         }
-        _ = try await producer.send(messages)
-        await producer.close()
+        try await produce(0..<beforeOutage)
 
         var config = env.sinkConfig(topic: topic, flushSize: 10)
         config.name = "s3-down-\(UUID().uuidString.prefix(8))"
@@ -119,12 +122,15 @@ extension S3SinkOutageTests {
         config.stallTimeout = stallTimeout
         let sink = try S3SinkConnector(config: config, kafka: kafka.with(["session.timeout.ms": "6000"]))
         let running = SinkRun { try await sink.run() }
-        try await waitUntil(within: 60, "first commits") {
+        try await waitUntil(within: 60, "the records before the outage") {
             try running.checkAlive()
-            return sink.statistics.commits >= 3
+            return sink.statistics.commits >= Int(2 * beforeOutage / 10)
         }
 
+        // The rest arrives while S3 is down: the sink must upload during the outage.
         proxy.setStandingFault(fault)
+        try await produce(beforeOutage..<perPartition)
+        await producer.close()
         try await Task.sleep(for: outage)
         try running.checkAlive()
         let during = sink.statistics.commits

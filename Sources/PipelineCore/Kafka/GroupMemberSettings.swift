@@ -23,7 +23,8 @@ extension KafkaConfiguration {
         let worker = BlockingWorker(name: "kafka-cluster-id")
         defer { worker.shutdown() }
         let clusterID = try? await worker.run { () throws -> String? in
-            let rk = try makeKafkaHandle(RD_KAFKA_PRODUCER, try probe.makeNativeConfig(defaults: [:]))
+            // A consumer handle (without a group): the settings are a consumer's.
+            let rk = try makeKafkaHandle(RD_KAFKA_CONSUMER, try probe.makeNativeConfig(defaults: [:]))
             defer { rd_kafka_destroy(rk) }
             guard let id = rd_kafka_clusterid(rk, 3_000) else { return nil }
             defer { rd_kafka_mem_free(rk, id) }
