@@ -185,6 +185,13 @@ final class CompiledCodecTests: XCTestCase {
         XCTAssertEqual(SchemaInterner.shared.intern(json: ArraySlice(spaced))?.id, a.id, "another text of the same schema")
         XCTAssertNotEqual(SchemaInterner.shared.intern(Self.schema.asOptional).id, a.id)
         XCTAssertNil(SchemaInterner.shared.intern(json: ArraySlice(Array(#"{"type":"nope"}"#.utf8))))
+        // A known schema text is matched in place; what follows it must still be `,"payload":`.
+        let text = String(decoding: a.json, as: UTF8.self)
+        let good = Array((#"{"schema":"# + text + #","payload":{"id":1}}"#).utf8)
+        XCTAssertEqual(JsonConverter().locatePayload(good)?.range, (good.count - 9)..<(good.count - 1))
+        XCTAssertEqual(JsonConverter().locatePayload(good)?.schema?.id, a.id)
+        XCTAssertNil(JsonConverter().locatePayload(Array((#"{"schema":"# + text + #","payloadx":{}}"#).utf8)))
+        XCTAssertNil(JsonConverter().locatePayload(Array((#"{"schema":"# + text + #","payload":}"#).utf8)))
     }
 }
 

@@ -73,6 +73,7 @@ extension JsonConverter {
     /// The payload itself is not checked.
     public func locatePayload(_ bytes: [UInt8]) -> PayloadLocation? {
         guard schemasEnabled else { return PayloadLocation(schema: nil, range: 0..<bytes.count) }
+        if let known = SchemaInterner.shared.knownEnvelope(bytes) { return known }
         guard let parts = EnvelopeSplitter.split(bytes), let schema = SchemaInterner.shared.intern(json: bytes[parts.schema]) else { return nil }
         return PayloadLocation(schema: schema, range: parts.payload)
     }

@@ -75,6 +75,26 @@ public final class SchemaInterner: Sendable {
         return interned
     }
 
+    /// The payload of a compact envelope whose schema text is one seen
+    /// before: compared with memcmp in place, sparing the byte-by-byte scan
+    /// for the end of the schema (the largest codec cost left in a sink).
+    /// The same ranges as ``EnvelopeSplitter/split(_:)``: a known text is one
+    /// whole JSON object, so the scan would end exactly where it does.
+    func knownEnvelope(_ bytes: [UInt8]) -> PayloadLocation? {
+        let head = EnvelopeSplitter.head.count - 1, middle = EnvelopeSplitter.middle
+        guard bytes.count > head + middle.count + 1, bytes.last == UInt8(ascii: "}"), bytes.starts(with: EnvelopeSplitter.head) else { return nil }
+        return state.withLock { state in
+            for entry in state.byText {
+                let end = head + entry.text.count
+                guard end + middle.count < bytes.count - 1, SchemaInterner.same(entry.text, bytes[head..<end]),
+                    bytes[end..<(end + middle.count)].elementsEqual(middle)
+                else { continue }
+                return PayloadLocation(schema: entry.schema, range: (end + middle.count)..<(bytes.count - 1))
+            }
+            return nil
+        }
+    }
+
     static func same(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count, !a.isEmpty else { return a.count == b.count }
         return a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PipelineCore
 
 /// How records become bytes in an object (`format.class`).
@@ -52,7 +57,10 @@ public enum RecordFormat: Sendable, Equatable {
     /// Whether a payload can go into a JSON-lines object as received: not
     /// `null` (a schema default may stand for it) and on one line.
     static func isVerbatim(_ payload: ArraySlice<UInt8>) -> Bool {
-        !payload.contains(0x0A) && !payload.contains(0x0D) && !payload.elementsEqual("null".utf8)
+        payload.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return true }
+            return memchr(base, 0x0A, raw.count) == nil && memchr(base, 0x0D, raw.count) == nil
+        } && !payload.elementsEqual("null".utf8)
     }
 }
 

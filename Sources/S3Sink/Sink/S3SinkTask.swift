@@ -264,7 +264,7 @@ public final class S3SinkTask {
             }
             return ObjectWriter(
                 client: client, bucket: config.bucket, key: key, startOffset: startOffset, budget: budget,
-                contentType: contentType, compression: config.compression)
+                contentType: contentType, compression: config.compression, compressionLevel: config.compressionLevel)
         }
     }
 
