@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CMySQL", pkgConfig: "mysqlclient", providers: [.apt(["default-libmysqlclient-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Stages.
         .target(
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "DataGen"),
         .target(name: "PostgresSource", dependencies: ["PipelineCore", "CLibPQ"]),
         .target(name: "MySQLSink", dependencies: ["PipelineCore", "CMySQL"]),
-        .target(name: "S3Sink", dependencies: ["PipelineCore", "CCurl", "CCrypto"]),
+        .target(name: "S3Sink", dependencies: ["PipelineCore", "CCurl", "CCrypto", "CZlib"]),
 
         // The thin command-line front end.
         .executableTarget(

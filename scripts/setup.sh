@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   postgresql libpq-dev
   mariadb-server default-libmysqlclient-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev zlib1g-dev
   librdkafka-dev kcat
   pkg-config
 )

@@ -7,7 +7,7 @@ import XCTest
 final class GzipTests: XCTestCase {
     func testRoundTripsThroughSystemGzip() throws {
         let lines = (0..<3000).map { "{\"id\":\($0),\"name\":\"user \($0 % 97)\",\"email\":\"u\($0)@example.com\"}\n" }
-        var writer = GzipWriter()
+        let writer = GzipWriter()
         var compressed: [UInt8] = []
         var plain: [UInt8] = []
         for line in lines {
@@ -27,6 +27,19 @@ final class GzipTests: XCTestCase {
         XCTAssertEqual(try gunzip(GzipWriter.compress(random)), random)
         let runs = [UInt8](repeating: 65, count: 70_000) + Array("abcabcabcabc".utf8)
         XCTAssertEqual(try gunzip(GzipWriter.compress(runs)), runs)
+    }
+
+    func testCompressionLevelIsHonoured() throws {
+        let data = Array((0..<5000).map { "{\"id\":\($0),\"name\":\"user \($0 % 97)\"}\n" }.joined().utf8)
+        let fast = GzipWriter.compress(data, level: 1), small = GzipWriter.compress(data, level: 9), stored = GzipWriter.compress(data, level: 0)
+        for compressed in [fast, small, stored] { XCTAssertEqual(try gunzip(compressed), data) }
+        XCTAssertLessThan(small.count, fast.count)
+        XCTAssertGreaterThan(stored.count, data.count)
+        let config = try S3SinkConfig.parse([
+            "name": "n", "topics": "t", "s3.bucket.name": "b", "s3.region": "r", "flush.size": "1",
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "s3.compression.level": "9",
+        ])
+        XCTAssertEqual(config.compressionLevel, 9)
     }
 
     func testOutputIsDeterministic() {

@@ -44,6 +44,14 @@ public actor MySQLRecordWriter {
     private let logger: Logger
     /// Destination table per topic.
     private var tables: [String: Result<TableRef, SchemaError>] = [:]
+    /// Columns per topic, key and value schema, and operation.
+    private var plans: [PlanKey: Result<RowPlan, SchemaError>] = [:]
+    /// Plan ids are never reused, so rows of different plans never look alike.
+    private var nextPlanID = 1
+    private let keyConverter: JsonConverter
+    private let valueConverter: JsonConverter
+    /// The key schema of `key.converter=StringConverter`.
+    private static let stringKey = SchemaInterner.shared.intern(Schema.string.asOptional)
     /// Partitions whose offset row exists in MySQL.
     private var knownPartitions: Set<TopicPartition> = []
     private var prepared = false
@@ -55,6 +63,8 @@ public actor MySQLRecordWriter {
         self.catalog = TableCatalog(connection: connection, autoCreate: config.autoCreate, autoEvolve: config.autoEvolve, logger: logger)
         self.offsets = OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID)
         self.extractor = RowExtractor(config: config)
+        self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
+        self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
         self.writer = BatchWriter(mode: config.insertMode)
         self.deadLetters = deadLetters
         self.logger = logger
@@ -99,7 +109,7 @@ public actor MySQLRecordWriter {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             byPosition[RecordPosition(message.topicPartition, message.offset)] = message
             do {
-                rows.append(try extractor.row(for: try decode(message), table: table(for: message.topic)))
+                rows.append(try row(for: message))
             } catch {
                 failures.append(error)
             }
@@ -140,14 +150,78 @@ public actor MySQLRecordWriter {
 
     // MARK: - Steps
 
+    /// The row of one message. Key and value are read straight from their
+    /// bytes into MySQL values (``SQLFields``); a message that fast path does
+    /// not take goes through the full decoder, which names what is wrong.
+    private func row(for message: KafkaMessage) throws(RecordFailure) -> SinkRow {
+        var key = SQLFields(), value = SQLFields()
+        var keySchema: InternedSchema?, valueSchema: InternedSchema?
+        var fast = true
+        if let bytes = message.key {
+            if config.keyIsString {
+                keySchema = Self.stringKey
+                key.string(0, String(decoding: bytes, as: UTF8.self))
+            } else if let location = keyConverter.read(bytes, into: &key) {
+                keySchema = location.schema
+            } else {
+                fast = false
+            }
+        }
+        if fast, let bytes = message.value, let location = valueConverter.read(bytes, into: &value) {
+            valueSchema = location.schema
+        } else {
+            fast = false
+        }
+        if !fast {
+            let record = try decode(message)
+            keySchema = record.key?.schema.map(SchemaInterner.shared.intern)
+            valueSchema = record.value?.schema.map(SchemaInterner.shared.intern)
+            key = keySchema.map { SQLFields(record.key!.value, schema: $0.schema) } ?? SQLFields()
+            value = valueSchema.map { SQLFields(record.value!.value, schema: $0.schema) } ?? SQLFields()
+            if record.value == nil { return try row(message, keySchema, nil, isDelete: true, key, value) }
+        }
+        return try row(message, keySchema, valueSchema, isDelete: false, key, value)
+    }
+
+    private func row(
+        _ message: KafkaMessage, _ keySchema: InternedSchema?, _ valueSchema: InternedSchema?, isDelete: Bool,
+        _ key: SQLFields, _ value: SQLFields
+    ) throws(RecordFailure) -> SinkRow {
+        do {
+            return try plan(topic: message.topic, key: keySchema, value: valueSchema, isDelete: isDelete).get()
+                .row(message.topicPartition, offset: message.offset, key: key, value: value)
+        } catch {
+            throw RecordFailure(topicPartition: message.topicPartition, offset: message.offset, error: error, stage: "TASK_PUT")
+        }
+    }
+
+    private func plan(topic: String, key: InternedSchema?, value: InternedSchema?, isDelete: Bool) -> Result<RowPlan, SchemaError> {
+        let planKey = PlanKey(topic: topic, key: key?.id ?? 0, value: value?.id ?? 0, isDelete: isDelete)
+        if let known = plans[planKey] { return known }
+        let extractor = self.extractor
+        let id = nextPlanID
+        nextPlanID += 1
+        // Only pathological input has this many schemas: start over.
+        if plans.count >= 1024 { plans.removeAll() }
+        let plan = table(for: topic).flatMap { table in
+            Result { () throws(SchemaError) in
+                try extractor.plan(table: table, key: key?.schema, value: value?.schema, isDelete: isDelete, id: id)
+            }
+        }
+        plans[planKey] = plan
+        return plan
+    }
+
+    /// The full decoder, for what the fast path does not take; its errors
+    /// name the record and Connect's stage.
     private func decode(_ message: KafkaMessage) throws(RecordFailure) -> Record {
         let key: SchemaAndValue?
         let value: SchemaAndValue?
         do {
             if config.keyIsString {
-                key = message.key.map { SchemaAndValue(schema: Schema.string.asOptional, value: .string(String(decoding: $0, as: UTF8.self))) }
+                key = message.key.map { SchemaAndValue(schema: Self.stringKey.schema, value: .string(String(decoding: $0, as: UTF8.self))) }
             } else {
-                key = try JsonConverter(schemasEnabled: config.keySchemasEnabled).decode(message.key)
+                key = try keyConverter.decode(message.key)
             }
         } catch {
             throw RecordFailure(
@@ -155,7 +229,7 @@ public actor MySQLRecordWriter {
                 error: PipelineError.badMessage(position: message.position, reason: "key: \(error)"), stage: "KEY_CONVERTER")
         }
         do {
-            value = try JsonConverter(schemasEnabled: config.valueSchemasEnabled).decode(message.value)
+            value = try valueConverter.decode(message.value)
         } catch {
             throw RecordFailure(
                 topicPartition: message.topicPartition, offset: message.offset,
@@ -171,13 +245,14 @@ public actor MySQLRecordWriter {
     /// dropped (there is nothing to delete). Returns the rows to write.
     private func ensureTables(_ rows: [SinkRow], failures: inout [RecordFailure]) async throws -> [SinkRow] {
         var failed = Set(failures.map { RecordPosition($0.topicPartition, $0.offset) })
-        var outcome: [ShapeKey: Result<Bool, SchemaError>] = [:]
+        // By plan: rows of one plan have the same table, columns and operation.
+        var outcome: [Int: Result<Bool, SchemaError>] = [:]
         var live: [SinkRow] = []
         for row in rows where !failed.contains(RecordPosition(row.topicPartition, row.offset)) {
-            let key = ShapeKey(table: row.table, columns: row.columns, isDelete: row.operation == .delete)
+            let key = row.shape
             if outcome[key] == nil {
                 do {
-                    if key.isDelete {
+                    if row.operation == .delete {
                         outcome[key] = .success(try await catalog.ensureForDelete(row.table, keys: row.columns))
                     } else {
                         try await catalog.ensure(row.table, columns: row.columns)
@@ -284,9 +359,11 @@ struct RecordPosition: Hashable, Sendable {
     }
 }
 
-/// A table with the columns one group of rows needs.
-private struct ShapeKey: Hashable {
-    let table: TableRef
-    let columns: [ColumnSpec]
+/// What a ``RowPlan`` is made for.
+private struct PlanKey: Hashable {
+    let topic: String
+    /// ``InternedSchema`` ids, 0 for none.
+    let key: Int
+    let value: Int
     let isDelete: Bool
 }

@@ -110,8 +110,32 @@ extension JSON {
     static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { writeEscaped($0, to: &out) }
+    }
+
+    /// A string given as UTF-8 bytes, exactly as `writeString(String(decoding: bytes, as: UTF8.self))`:
+    /// invalid sequences become U+FFFD (only text with non-ASCII bytes pays for the check).
+    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            writeEscaped(bytes, to: &out)
+        } else {
+            writeString(String(decoding: bytes, as: UTF8.self), to: &out)
+        }
+    }
+
+    /// Quotes valid UTF-8, escaping as Jackson does; unescaped runs are copied whole.
+    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
+        var runStart = 0
+        for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            runStart = i + 1
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
             case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
@@ -120,11 +144,10 @@ extension JSON {
             case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
             case 0x08: out.append(contentsOf: [92, UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [92, UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]])
-            default: out.append(byte)
+            default: out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]])
             }
         }
+        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -8,11 +8,6 @@
 public struct JsonConverter: Sendable {
     /// `schemas.enable`.
     public var schemasEnabled: Bool
-    /// Every message of a topic repeats the same schema, and parsing it was
-    /// most of a sink's decoding work: schemas are decoded once per distinct
-    /// text. The cache is shared by all converters (text → schema is a pure
-    /// function), so a converter stays free to create per record.
-    private static let schemaCache = SchemaCache()
 
     public init(schemasEnabled: Bool = true) {
         self.schemasEnabled = schemasEnabled
@@ -61,38 +56,70 @@ public struct JsonConverter: Sendable {
     }
 }
 
+/// Where a message's payload is, found without parsing the whole message.
+public struct PayloadLocation: Sendable {
+    /// The payload's schema; nil without schemas.
+    public var schema: InternedSchema?
+    /// The payload's bytes within the message.
+    public var range: Range<Int>
+}
+
 extension JsonConverter {
-    /// The fast path for envelopes laid out as Connect writes them
-    /// (`{"schema":{…},"payload":…}`, compact): the schema comes from the
-    /// cache and only the payload is parsed. Anything unusual, including any
-    /// error, returns nil so the full decoder runs and reports it.
-    func decodeCompactEnvelope(_ bytes: [UInt8]) -> SchemaAndValue?? {
-        guard let parts = EnvelopeSplitter.split(bytes), let schema = JsonConverter.schemaCache.schema(for: bytes[parts.schema]),
-            let payload = try? JSON.parse(bytes[parts.payload])
-        else { return nil }
-        if case .null = payload, schema.optional || schema.defaultValue == nil { return .some(nil) }
-        guard let value = try? ConnectJSON.value(from: payload, schema: schema, path: "payload") else { return nil }
-        return .some(SchemaAndValue(schema: schema, value: value))
+    /// The payload of `bytes` and its schema: for an envelope laid out as
+    /// Connect writes it (`{"schema":{…},"payload":…}`, compact) the schema is
+    /// interned once per distinct text and only located here, not parsed;
+    /// without schemas the payload is the whole message. Nil for any other
+    /// layout or an invalid schema (``decode(_:)`` handles and explains those).
+    /// The payload itself is not checked.
+    public func locatePayload(_ bytes: [UInt8]) -> PayloadLocation? {
+        guard schemasEnabled else { return PayloadLocation(schema: nil, range: 0..<bytes.count) }
+        if let known = SchemaInterner.shared.knownEnvelope(bytes) { return known }
+        guard let parts = EnvelopeSplitter.split(bytes), let schema = SchemaInterner.shared.intern(json: bytes[parts.schema]) else { return nil }
+        return PayloadLocation(schema: schema, range: parts.payload)
+    }
+
+    /// Reads the payload of `bytes` straight into `visitor`, field by field,
+    /// with no JSON tree or ``Value``; returns where it was, or nil when this
+    /// fast path does not take the message (an unusual layout or schema, a
+    /// null payload, any error: `visitor` may then have seen some fields).
+    /// On nil, run ``decode(_:)``, which accepts the same messages and names
+    /// what is wrong; no error text is built here.
+    public func read<V: PayloadVisitor>(_ bytes: [UInt8], into visitor: inout V) -> PayloadLocation? {
+        guard let location = locatePayload(bytes), let reader = location.schema?.reader else { return nil }
+        let read = bytes.withUnsafeBufferPointer { all in
+            reader.read(UnsafeBufferPointer(rebasing: all[location.range]), into: &visitor)
+        }
+        return read ? location : nil
+    }
+
+    /// The fast path of ``decode(_:)``: a compact envelope read by its
+    /// schema's ``PayloadReader``. Nil when that path does not take it.
+    func decodeCompactEnvelope(_ bytes: [UInt8]) -> SchemaAndValue? {
+        var builder = ValueBuilder()
+        guard let location = read(bytes, into: &builder), let schema = location.schema else { return nil }
+        guard schema.schema.type == .struct else { return SchemaAndValue(schema: schema.schema, value: builder.values.first ?? .null) }
+        let fields = schema.schema.fields
+        var named: [NamedValue] = []
+        named.reserveCapacity(fields.count)
+        for (field, value) in zip(fields, builder.values) { named.append(NamedValue(field.name, value)) }
+        return SchemaAndValue(schema: schema.schema, value: .struct(named))
     }
 }
 
-/// Decoded schemas by their exact JSON text.
-final class SchemaCache: Sendable {
-    private let entries = Locked<[[UInt8]: Schema]>([:])
-    /// Distinct schemas kept; a topic has one or a few, so this only bounds pathological input.
-    static let capacity = 64
+/// Collects a payload's fields as ``Value``s, in field order.
+struct ValueBuilder: PayloadVisitor {
+    var values: [Value] = []
 
-    /// The schema for `text`, or nil when it is not a valid Connect schema.
-    func schema(for text: ArraySlice<UInt8>) -> Schema? {
-        let key = Array(text)
-        if let hit = entries.withLock({ $0[key] }) { return hit }
-        guard let json = try? JSON.parse(key), let schema = try? ConnectJSON.schema(from: json, path: "schema") else { return nil }
-        entries.withLock { entries in
-            if entries.count >= SchemaCache.capacity { entries.removeAll() }
-            entries[key] = schema
-        }
-        return schema
-    }
+    mutating func null(_ field: Int) { values.append(.null) }
+    mutating func int(_ field: Int, _ value: Int64) { values.append(.int(value)) }
+    mutating func double(_ field: Int, _ value: Double) { values.append(.double(value)) }
+    mutating func bool(_ field: Int, _ value: Bool) { values.append(.bool(value)) }
+    mutating func string(_ field: Int, _ value: String) { values.append(.string(value)) }
+    mutating func bytes(_ field: Int, _ value: [UInt8]) { values.append(.bytes(value)) }
+    mutating func timestamp(_ field: Int, _ milliseconds: Int64) { values.append(.timestamp(milliseconds)) }
+    mutating func date(_ field: Int, _ days: Int32) { values.append(.date(days)) }
+    mutating func time(_ field: Int, _ milliseconds: Int32) { values.append(.time(milliseconds)) }
+    mutating func decimal(_ field: Int, _ value: DecimalValue) { values.append(.decimal(value)) }
 }
 
 /// Finds the schema and payload of a compact Connect envelope without parsing it.

@@ -95,25 +95,50 @@ struct ColumnReader: Sendable {
         return (.decimal(scale: scale), LogicalType.decimal(scale: scale, precision: precision))
     }
 
-    /// The value of one cell; `bytes` nil is NULL.
-    func value(_ bytes: PGText.Bytes?, table: String) throws(PostgresError) -> Value {
-        guard let bytes else { return .null }
-        let parsed: Value?
+    /// Writes one cell (`bytes` nil is NULL) as the next field of `writer`,
+    /// straight from libpq's text. False when the text cannot be read as the
+    /// column's type (``conversionError(_:table:)`` then says why); a NULL
+    /// in a required field throws the converter's error.
+    func write(_ bytes: PGText.Bytes?, to writer: inout EnvelopeWriter) throws(CodecError) -> Bool {
+        guard let bytes else {
+            try writer.writeNull()
+            return true
+        }
         switch kind {
-        case .integer: parsed = PGText.int(bytes).map(Value.int)
-        case .float: parsed = PGText.double(bytes).map(Value.double)
-        case .boolean: parsed = PGText.bool(bytes).map(Value.bool)
-        case .text: parsed = .string(String(decoding: bytes, as: UTF8.self))
-        case .decimal(let scale): parsed = DecimalValue(String(decoding: bytes, as: UTF8.self), scale: scale).map(Value.decimal)
-        case .date: parsed = PGText.date(bytes).flatMap { Int32(exactly: $0) }.map(Value.date)
-        case .time: parsed = PGText.timeMicros(bytes).map { .time(Int32($0 / 1000)) }
-        case .timestamp: parsed = PGText.timestampMillis(bytes).map(Value.timestamp)
-        case .bytes: parsed = PGText.bytea(bytes).map(Value.bytes)
+        case .integer:
+            guard let v = PGText.int(bytes) else { return false }
+            writer.write(v)
+        case .float:
+            guard let v = PGText.double(bytes) else { return false }
+            writer.write(v)
+        case .boolean:
+            guard let v = PGText.bool(bytes) else { return false }
+            writer.write(v)
+        case .text:
+            writer.writeString(utf8: bytes)
+        case .decimal(let scale):
+            guard let d = DecimalValue(String(decoding: bytes, as: UTF8.self), scale: scale) else { return false }
+            writer.writeBase64(d.unscaled)
+        case .date:
+            guard let days = PGText.date(bytes), Int32(exactly: days) != nil else { return false }
+            writer.write(days)
+        case .time:
+            guard let micros = PGText.timeMicros(bytes) else { return false }
+            writer.write(Int64(Int32(micros / 1000)))
+        case .timestamp:
+            guard let ms = PGText.timestampMillis(bytes) else { return false }
+            writer.write(ms)
+        case .bytes:
+            guard let b = PGText.bytea(bytes) else { return false }
+            writer.writeBase64(b)
         }
-        guard let parsed else {
-            throw PostgresError.conversion(table: table, column: name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(schema.name ?? schema.type.rawValue)")
-        }
-        return parsed
+        return true
+    }
+
+    /// Why `bytes` could not be written (built only when that happens).
+    func conversionError(_ bytes: PGText.Bytes?, table: String) -> PostgresError {
+        let text = bytes.map { String(decoding: $0.prefix(64), as: UTF8.self) } ?? "NULL"
+        return .conversion(table: table, column: name, reason: "cannot read '\(text)' as \(schema.name ?? schema.type.rawValue)")
     }
 }
 

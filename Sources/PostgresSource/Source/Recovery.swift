@@ -18,7 +18,7 @@ import PipelineCore
 ///
 /// Why byte equality is enough: a row read twice without changing encodes to
 /// the same bytes (one schema, fields in schema order, see
-/// ``EnvelopeEncoder``); a row that changed meanwhile encodes differently and
+/// ``EnvelopeWriter``); a row that changed meanwhile encodes differently and
 /// is sent, so a newer version is never lost. No Kafka transactions are
 /// involved (the embedded broker does not honour aborts).
 ///

@@ -17,8 +17,11 @@ struct TableTask: Sendable {
     let readers: [ColumnReader]
     /// Indexes into `readers` of the primary key columns.
     let keyIndexes: [Int]
-    let valueSchema: Schema
-    let keySchema: Schema?
+    let valueSchema: InternedSchema
+    let keySchema: InternedSchema?
+    /// Per value field, the column it is read from: the first of that name,
+    /// as the converter matched struct fields by name.
+    let valueColumns: [Int]
     let query: TableQuery
     let scope: CommitFence.Scope
     /// Everything at or below this has been delivered (and stored).
@@ -82,8 +85,9 @@ struct TableTask: Sendable {
         }
         self.readers = readers
         keyIndexes = info.primaryKey.compactMap { key in info.columns.firstIndex { $0.name == key } }
-        valueSchema = .struct(info.name?.table, readers.map { Field($0.name, $0.schema) })
-        keySchema = keyIndexes.isEmpty ? nil : .struct(nil, keyIndexes.map { Field(readers[$0].name, readers[$0].schema) })
+        valueSchema = SchemaInterner.shared.intern(.struct(info.name?.table, readers.map { Field($0.name, $0.schema) }))
+        keySchema = keyIndexes.isEmpty ? nil : SchemaInterner.shared.intern(.struct(nil, keyIndexes.map { Field(readers[$0].name, readers[$0].schema) }))
+        valueColumns = readers.map { reader in readers.firstIndex { $0.name == reader.name }! }
         topic = config.topicPrefix + (info.name?.table ?? "")
         partition = config.name + "/" + (info.name.map { "\($0.schema ?? "public").\($0.table)" } ?? "query")
         let timestampExpression = timestamps.isEmpty ? nil
@@ -115,29 +119,33 @@ struct TableTask: Sendable {
     }
 
     /// Converts a fetched page; `previous` is the last row of the page before.
-    /// Runs on the connection's thread: cells are read in place.
+    /// Runs on the connection's thread: cells are read in place and written
+    /// straight into envelope bytes (``EnvelopeWriter``).
     func page(from result: PGResult, after previous: SourceOffset?, keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> Page {
         var page = Page()
         var before = previous
-        var keys = EnvelopeEncoder(keyConverter), values = EnvelopeEncoder(valueConverter)
+        var values = EnvelopeWriter(valueSchema, schemasEnabled: valueConverter.schemasEnabled)
+        var keys = keySchema.map { EnvelopeWriter($0, schemasEnabled: keyConverter.schemasEnabled) }
         page.messages.reserveCapacity(result.rowCount)
         let width = readers.count
-        let label = self.label
         rows: for row in 0..<result.rowCount {
-            var fields: [NamedValue] = []
-            fields.reserveCapacity(width)
-            for (column, reader) in readers.enumerated() {
-                do {
-                    fields.append(NamedValue(reader.name, try reader.value(result.bytes(row, column), table: label)))
-                } catch {
-                    page.failure = .conversion(table: label, column: reader.name, reason: "row \(rowIdentity(result, row)): \(error.reasonText)")
-                    break rows
-                }
-            }
             do {
-                let key = try keySchema.map { try keys.encode(SchemaAndValue(schema: $0, value: .struct(keyIndexes.map { fields[$0] }))) }
-                let value = try values.encode(SchemaAndValue(schema: valueSchema, value: .struct(fields)))
-                page.messages.append(KafkaMessage(topic: topic, key: key, value: value))
+                for column in valueColumns {
+                    let cell = result.bytes(row, column)
+                    guard try readers[column].write(cell, to: &values) else {
+                        page.failure = failure(readers[column].conversionError(cell, table: label), result, row)
+                        break rows
+                    }
+                }
+                var key: [UInt8]?
+                if keys != nil {
+                    for column in keyIndexes {
+                        // Already read once for the value: cannot fail now.
+                        _ = try readers[column].write(result.bytes(row, column), to: &keys!)
+                    }
+                    key = keys!.finish()
+                }
+                page.messages.append(KafkaMessage(topic: topic, key: key, value: values.finish()))
             } catch {
                 page.failure = .conversion(table: label, column: "*", reason: "row \(rowIdentity(result, row)): cannot encode row: \(error)")
                 break rows
@@ -156,6 +164,12 @@ struct TableTask: Sendable {
         return page
     }
 
+    /// A conversion error with the row it happened in.
+    private func failure(_ error: PostgresError, _ result: PGResult, _ row: Int) -> PostgresError {
+        guard case .conversion(let table, let column, let reason) = error else { return error }
+        return .conversion(table: table, column: column, reason: "row \(rowIdentity(result, row)): \(reason)")
+    }
+
     /// Names a row for an error: its primary key, else its incrementing and
     /// timestamp position, as PostgreSQL prints them (never a converted value).
     func rowIdentity(_ result: PGResult, _ row: Int) -> String {
@@ -170,10 +184,3 @@ struct TableTask: Sendable {
     }
 }
 
-extension PostgresError {
-    /// The reason alone, for wrapping a conversion error with more context.
-    var reasonText: String {
-        if case .conversion(_, _, let reason) = self { return reason }
-        return description
-    }
-}

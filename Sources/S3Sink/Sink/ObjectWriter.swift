@@ -23,7 +23,7 @@ final class ObjectWriter {
 
     init(
         client: S3Client, bucket: String, key: String, startOffset: Int64, budget: BufferBudget, contentType: String,
-        compression: CompressionType
+        compression: CompressionType, compressionLevel: Int32
     ) {
         self.client = client
         self.bucket = bucket
@@ -32,7 +32,7 @@ final class ObjectWriter {
         self.budget = budget
         budget.openFiles += 1
         self.contentType = contentType
-        self.gzip = compression == .gzip ? GzipWriter() : nil
+        self.gzip = compression == .gzip ? GzipWriter(level: compressionLevel) : nil
     }
 
     /// Appends one record's bytes; uploads a part when enough is buffered.

@@ -1,9 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PipelineCore
 
 /// How records become bytes in an object (`format.class`).
 public enum RecordFormat: Sendable, Equatable {
     /// `io.confluent.connect.s3.format.json.JsonFormat`: each value's JSON
-    /// payload (no schema envelope) followed by `\n`.
+    /// payload (no schema envelope) followed by `\n`. The payload's bytes are
+    /// written as received once validated, so a record written by Kafka
+    /// Connect keeps its spelling (numbers such as `1.0E10`, escapes such as
+    /// `\u00e9`, spacing, members the schema does not name); a payload that
+    /// spans lines, or is `null`, is re-encoded compactly instead.
     case json
     /// `io.confluent.connect.s3.format.bytearray.ByteArrayFormat`: each raw
     /// value followed by `separator` (`format.bytearray.separator`).
@@ -20,11 +29,19 @@ public enum RecordFormat: Sendable, Equatable {
     /// The bytes one record adds to its object, separator included.
     ///
     /// - Parameters:
-    ///   - record: the decoded record (for JSON).
-    ///   - rawValue: the message's value bytes as consumed (for byte arrays).
-    func encode(_ record: Record, rawValue: [UInt8]?) throws(PipelineError) -> [UInt8] {
+    ///   - record: the decoded record (for JSON without `payload`).
+    ///   - rawValue: the message's value bytes as consumed.
+    ///   - payload: for JSON, where in `rawValue` the value's payload is, when
+    ///     it is to be written as received (already validated; see
+    ///     ``S3SinkTask``); nil re-encodes the decoded value.
+    func encode(_ record: Record, rawValue: [UInt8]?, payload: Range<Int>? = nil) throws(PipelineError) -> [UInt8] {
         switch self {
         case .json:
+            if let rawValue, let payload {
+                var bytes = Array(rawValue[payload])
+                bytes.append(UInt8(ascii: "\n"))
+                return bytes
+            }
             guard let value = record.value else { return Array("null\n".utf8) }
             do {
                 return try JsonConverter(schemasEnabled: false).payloadBytes(value) + [UInt8(ascii: "\n")]
@@ -35,6 +52,15 @@ public enum RecordFormat: Sendable, Equatable {
         case .byteArray(let separator, _):
             return (rawValue ?? []) + separator
         }
+    }
+
+    /// Whether a payload can go into a JSON-lines object as received: not
+    /// `null` (a schema default may stand for it) and on one line.
+    static func isVerbatim(_ payload: ArraySlice<UInt8>) -> Bool {
+        payload.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return true }
+            return memchr(base, 0x0A, raw.count) == nil && memchr(base, 0x0D, raw.count) == nil
+        } && !payload.elementsEqual("null".utf8)
     }
 }
 

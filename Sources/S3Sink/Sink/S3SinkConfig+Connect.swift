@@ -29,7 +29,7 @@ extension S3SinkConfig {
         ConfigKey("format.bytearray.extension", .string, default: ".bin", doc: "Extension of ByteArrayFormat objects."),
         ConfigKey("format.bytearray.separator", .string, default: "", doc: "Bytes between ByteArrayFormat records (empty: newline)."),
         ConfigKey("s3.compression.type", .string, default: "none", doc: "none or gzip.", validValues: ["none", "gzip"]),
-        ConfigKey("s3.compression.level", .int, default: "-1", doc: "Accepted; gzip here has one level."),
+        ConfigKey("s3.compression.level", .int, default: "-1", doc: "gzip level: -1 (zlib's default, 6) or 0 (stored) to 9."),
         ConfigKey("s3.part.size", .int, default: "26214400", doc: "Multipart part size; bounds a file's memory."),
         ConfigKey("s3.part.retries", .int, default: "3", doc: "Accepted; transient S3 failures are retried until S3 is back (an outage never stops the sink)."),
         ConfigKey("s3.retry.backoff.ms", .long, default: "200", doc: "First retry delay; doubles up to 2 s."),
@@ -88,6 +88,8 @@ extension S3SinkConfig {
             format = .json
         }
         compression = CompressionType(rawValue: config.string("s3.compression.type").lowercased()) ?? .none
+        // Clamped only until the range check below refuses what is outside -1...9.
+        compressionLevel = Int32(clamping: config.int64("s3.compression.level"))
         partSize = config.int("s3.part.size")
         timeZone = config.string("timezone")
         nullValues = NullValueBehavior(rawValue: config.string("behavior.on.null.values").lowercased()) ?? .fail

@@ -34,8 +34,6 @@ public enum NullValueBehavior: String, Sendable, Equatable {
 /// - With `rotate.schedule.interval.ms` delivery stays exactly-once: each
 ///   partition commits synchronously after every upload batch, so the batch
 ///   rebuilt after a crash starts at the same offsets and replaces it.
-/// - `s3.compression.level` is accepted but gzip has one level here (LZ77
-///   with fixed Huffman codes, written in Swift).
 /// - `path.format` supports numeric fields only (no month or day names),
 ///   so `locale` never changes a path.
 /// - Formats: JsonFormat and ByteArrayFormat (no Avro or Parquet).
@@ -63,6 +61,8 @@ public struct S3SinkConfig: Sendable {
     public var format: RecordFormat
     /// `s3.compression.type`.
     public var compression: CompressionType
+    /// `s3.compression.level`: gzip's level, -1 (zlib's default, 6) or 0 to 9.
+    public var compressionLevel: Int32 = -1
     /// `s3.part.size`: the multipart part size, and so the most a file buffers.
     public var partSize: Int
     /// About the most all open files buffer together (no Confluent key):

@@ -32,6 +32,9 @@ public final class S3SinkTask {
     private let zone: ZoneRules
     private let valueConverter: JsonConverter
     private let needsDecodedValue: Bool
+    /// Whether the partitioner reads fields of the value (else JsonFormat
+    /// only validates the payload and writes it as received).
+    private let partitionerReadsValue: Bool
     private let recordTimeIsWallClock: Bool
     private let commitOffsets: Committer
     private let deadLetters: DeadLetters?
@@ -67,6 +70,11 @@ public final class S3SinkTask {
             needsDecodedValue = false
         } else {
             needsDecodedValue = true
+        }
+        switch config.partitioner {
+        case .field: partitionerReadsValue = true
+        case .timeBased(_, _, .recordField): partitionerReadsValue = true
+        default: partitionerReadsValue = false
         }
         if case .timeBased(_, _, .wallclock) = config.partitioner {
             recordTimeIsWallClock = true
@@ -202,14 +210,29 @@ public final class S3SinkTask {
         -> (bytes: [UInt8], encodedPartition: String, recordTime: Int64?)?
     {
         var value: SchemaAndValue? = nil
-        if message.value != nil && needsDecodedValue {
-            do {
-                value = try valueConverter.decode(message.value)
-            } catch {
-                throw PipelineError.badMessage(position: message.position, reason: error.description)
+        // JsonFormat writes the payload as received once it is known valid:
+        // no JSON tree and no re-encoding, and the same bytes on every delivery.
+        var payload: Range<Int>? = nil
+        if let bytes = message.value, needsDecodedValue {
+            var validation = PayloadValidation()
+            if case .json = config.format, !partitionerReadsValue, let location = valueConverter.read(bytes, into: &validation),
+                RecordFormat.isVerbatim(bytes[location.range])
+            {
+                payload = location.range
+            } else {
+                do {
+                    value = try valueConverter.decode(bytes)
+                } catch {
+                    throw PipelineError.badMessage(position: message.position, reason: error.description)
+                }
+                if case .json = config.format, value != nil, let location = valueConverter.locatePayload(bytes),
+                    RecordFormat.isVerbatim(bytes[location.range])
+                {
+                    payload = location.range
+                }
             }
         }
-        let isNull = message.value == nil || (needsDecodedValue && value == nil)
+        let isNull = message.value == nil || (needsDecodedValue && value == nil && payload == nil)
         if isNull {
             guard config.nullValues == .ignore else {
                 throw NullValueError(position: message.position)
@@ -221,7 +244,7 @@ public final class S3SinkTask {
             headers: message.headers, timestamp: message.timestamp)
         let encodedPartition = try partitioner.encodedPartition(for: record, now: now)
         let recordTime = try partitioner.recordTime(for: record, now: now)
-        let bytes = try config.format.encode(record, rawValue: message.value)
+        let bytes = try config.format.encode(record, rawValue: message.value, payload: payload)
         return (bytes, encodedPartition, recordTime)
     }
 
@@ -241,7 +264,7 @@ public final class S3SinkTask {
             }
             return ObjectWriter(
                 client: client, bucket: config.bucket, key: key, startOffset: startOffset, budget: budget,
-                contentType: contentType, compression: config.compression)
+                contentType: contentType, compression: config.compression, compressionLevel: config.compressionLevel)
         }
     }
 

@@ -1,0 +1,106 @@
+/// Writes records of one struct schema straight into the bytes Connect's
+/// JsonConverter writes for them, field by field, with no ``Value`` or
+/// ``JSON`` tree in between.
+///
+/// Output is byte for byte ``JsonConverter/encode(_:)`` of the same struct:
+/// the schema part and every member name are serialized once, here, and each
+/// value is written by the same routines the converter uses.
+///
+/// Call one `write…` per field, in the schema's field order, then
+/// ``finish()``; the writer is then ready for the next record.
+public struct EnvelopeWriter: Sendable {
+    public let schema: InternedSchema
+    /// `{"schema":…,"payload":{` (or `{` without schemas).
+    private let head: [UInt8]
+    /// Per field: `"name":`, with a leading comma after the first.
+    private let names: [[UInt8]]
+    private let tail: [UInt8]
+    private var out: [UInt8] = []
+    private var field = 0
+    /// Size of the last record, so the next buffer is allocated once.
+    private var lastSize = 256
+
+    /// A writer for `schema`, which must be a struct.
+    public init(_ schema: InternedSchema, schemasEnabled: Bool) {
+        precondition(schema.schema.type == .struct, "EnvelopeWriter writes structs")
+        self.schema = schema
+        head = schemasEnabled ? Array(#"{"schema":"#.utf8) + schema.json + Array(#","payload":{"#.utf8) : [UInt8(ascii: "{")]
+        tail = schemasEnabled ? Array("}}".utf8) : [UInt8(ascii: "}")]
+        names = schema.schema.fields.enumerated().map { i, field in
+            var name: [UInt8] = i == 0 ? [] : [UInt8(ascii: ",")]
+            JSON.writeString(field.name, to: &name)
+            name.append(UInt8(ascii: ":"))
+            return name
+        }
+    }
+
+    /// Starts the next field.
+    private mutating func next() {
+        if field == 0 {
+            out.reserveCapacity(lastSize)
+            out += head
+        }
+        out += names[field]
+        field += 1
+    }
+
+    /// A null; an error for a required field without a default, as the converter.
+    public mutating func writeNull() throws(CodecError) {
+        let fieldSchema = schema.schema.fields[field].schema
+        if !fieldSchema.optional, fieldSchema.defaultValue == nil {
+            throw CodecError(
+                path: "payload.\(schema.schema.fields[field].name)",
+                reason: "null value for a required \(fieldSchema.type.rawValue) field")
+        }
+        next()
+        out += "null".utf8
+    }
+
+    /// An integer (also Timestamp, Date and Time, which are integers in JSON).
+    public mutating func write(_ value: Int64) {
+        next()
+        out += String(value).utf8
+    }
+
+    public mutating func write(_ value: Double) {
+        next()
+        JSON.writeDouble(value, to: &out)
+    }
+
+    public mutating func write(_ value: Bool) {
+        next()
+        out += (value ? "true" : "false").utf8
+    }
+
+    /// A string from text in UTF-8 (invalid sequences become U+FFFD, as `String(decoding:)`).
+    public mutating func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        next()
+        JSON.writeString(utf8: bytes, to: &out)
+    }
+
+    /// Bytes or a Decimal's unscaled bytes, as base64 text.
+    public mutating func writeBase64(_ bytes: [UInt8]) {
+        next()
+        out.append(UInt8(ascii: "\""))
+        Base64.encode(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The record's bytes; every field must have been written.
+    public mutating func finish() -> [UInt8] {
+        precondition(field == names.count, "EnvelopeWriter: \(field) of \(names.count) fields written")
+        if field == 0 { out += head }
+        out += tail
+        let bytes = out
+        lastSize = bytes.count
+        out = []
+        field = 0
+        return bytes
+    }
+
+    /// Drops a partly written record (after a conversion error).
+    public mutating func reset() {
+        out = []
+        field = 0
+    }
+}
