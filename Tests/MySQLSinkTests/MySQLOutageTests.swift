@@ -46,7 +46,9 @@ final class MySQLOutageTests: XCTestCase {
         try await eventually("rows again after the restart", within: 20) {
             try await rows(check, topic) > before || failure.value != nil
         }
-        XCTAssertLessThan(Date().timeIntervalSince(back), 5, "slow to resume after MariaDB came back")
+        // The backoff cap is 2 s: a resume slower than 10 s means it is far
+        // higher. The seconds themselves are measured by scripts/faults.sh.
+        XCTAssertLessThan(Date().timeIntervalSince(back), 10, "slow to resume after MariaDB came back")
         try await eventually("all \(total) rows", within: 120) {
             try await rows(check, topic) >= total || failure.value != nil
         }

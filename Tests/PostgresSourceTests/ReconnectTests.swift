@@ -48,7 +48,9 @@ final class ReconnectTests: XCTestCase {
         let back = Date()
         let before = h.delivered()
         try await h.eventually("rows again after the restart", within: 30) { h.delivered() > before }
-        XCTAssertLessThan(Date().timeIntervalSince(back), 5, "slow to resume after PostgreSQL came back")
+        // The backoff cap is 2 s: a resume slower than 10 s means it is far
+        // higher. The seconds themselves are measured by scripts/faults.sh.
+        XCTAssertLessThan(Date().timeIntervalSince(back), 10, "slow to resume after PostgreSQL came back")
         _ = try await h.pg.retrying("insert", policy: .forever) { _ in
             try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(3001, 3100) g")
         }
