@@ -103,12 +103,4 @@ public struct Record: Sendable, Hashable {
             throw PipelineError.badMessage(position: message.position, reason: error.description)
         }
     }
-
-    /// Encodes this record into a message for `topic` (defaults to the record's own topic).
-    public func encoded(keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> KafkaMessage {
-        KafkaMessage(
-            topic: topic, partition: partition, offset: offset,
-            key: try keyConverter.encode(key), value: try valueConverter.encode(value),
-            headers: headers, timestamp: timestamp)
-    }
 }
