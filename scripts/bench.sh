@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [--rows N] [--flush-size N] [--compression lz4|none|zstd|…]
 #                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
-#                    [--no-build] [--keep-state]
+#                    [--partitions N] [--no-build] [--keep-state]
 #
 # Phases, each timed:
 #   1. build      swift build -c release --product tributary (skip: --no-build)
@@ -12,6 +12,9 @@
 #   3. source     the source connector alone, into a topic of its own, until
 #                 Kafka's high watermarks reach N: the source's own capacity
 #   4. pipeline   `tributary run` with the seed's three connector configs
+#                 (with --partitions N, their topic is created first with N
+#                 partitions through the broker's control FIFO; else the
+#                 broker auto-creates it with 4), and tributary's peak RSS
 #                 (Examples/connectors/*.json: fresh names, flush.size raised,
 #                 anything given with --set) until MySQL and S3 hold every
 #                 row. Per stage: the time from the start until Kafka's high
@@ -46,6 +49,7 @@ rows=200000
 flush_size=10000
 compression=zstd
 timeout_s=300
+partitions=
 build=1
 keep_state=0
 overrides=()
@@ -62,6 +66,7 @@ while (($#)); do
     --compression) compression=${2:?}; shift 2 ;;
     --set) overrides+=("${2:?}"); shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
+    --partitions) partitions=${2:?}; shift 2 ;;
     --no-build) build=0; shift ;;
     --keep-state) keep_state=1; shift ;;
     -h | --help) usage 0 ;;
@@ -70,6 +75,8 @@ while (($#)); do
 done
 [[ $rows =~ ^[1-9][0-9]*$ && $flush_size =~ ^[1-9][0-9]*$ && $timeout_s =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --rows, --flush-size and --timeout take positive integers" >&2; exit 2; }
+[[ -z $partitions || $partitions =~ ^[1-9][0-9]*$ ]] ||
+  { echo "bench: --partitions takes a positive integer" >&2; exit 2; }
 for o in "${overrides[@]}"; do
   [[ $o =~ ^(source|mysql|s3):[^=]+=.*$ ]] || { echo "bench: --set expects source|mysql|s3:KEY=VALUE, got '$o'" >&2; exit 2; }
 done
@@ -154,7 +161,7 @@ os=$(. /etc/os-release && echo "$PRETTY_NAME")
 echo "machine:  $(nproc) cores ($cpu), $mem RAM, $os, Linux $(uname -r)"
 echo "swift:    $(swift --version 2>/dev/null | head -n 1), release build"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
-echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression${overrides[*]:+, --set ${overrides[*]}}"
+echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression, ${partitions:-4 (auto-created)} partitions${overrides[*]:+, --set ${overrides[*]}}"
 
 # ------------------------------------------------------------------ connectors
 # connectors.py SRC DST SUFFIX [KEY=VALUE…]: the seed's configs under fresh
@@ -400,6 +407,8 @@ run_worker() {
     }
   python3 "$WORK/cpu.py" "$worker_pid" >"$WORK/$name.cpu-after"
   cpu_diff "$WORK/$name.cpu-before" "$WORK/$name.cpu-after" "$(elapsed "$start" "$(now)")" >"$WORK/$name.cpu"
+  # Peak resident memory of the worker (started for this phase alone): VmHWM.
+  awk '/^VmHWM:/ { printf "%.1f MB\n", $2 / 1024 }' "/proc/$worker_pid/status" >"$WORK/$name.rss"
   # A graceful stop must work too: SIGTERM, finish, commit, exit 0.
   stop_worker
   ((worker_rc == 0)) ||
@@ -422,6 +431,17 @@ source_alone_s=$(result "$WORK/source-alone.result" kafka_s)
 
 # ------------------------------------------------------------------ pipeline
 log "pipeline: the three connectors until MySQL and S3 hold $rows rows"
+if [[ -n $partitions ]]; then
+  # The broker has no CreateTopics API; its control FIFO creates the topic
+  # before the source would auto-create it with 4 partitions.
+  echo "create $topic $partitions" >"$TRIBUTARY_BROKER_CONTROL"
+  for _ in $(seq 20); do
+    "$bin" topics --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" 2>/dev/null | grep -q "^$topic  partitions=$partitions " && break
+    sleep 0.5
+  done
+  "$bin" topics --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" 2>/dev/null | grep -q "^$topic  partitions=$partitions " ||
+    { log "the broker did not create $topic with $partitions partitions"; exit 1; }
+fi
 run_worker pipeline "$rows" kafka,mysql,s3 \
   --mysql-table "$topic" --s3-prefix "topics/$topic/" --keep-objects "$WORK/objects" -- \
   "$WORK/pipeline/postgres-source.json" "$WORK/pipeline/mysql-sink.json" "$WORK/pipeline/s3-sink.json"
@@ -544,6 +564,7 @@ echo "cpu:      source alone:  $(<"$WORK/source-alone.cpu")"
 echo "          pipeline:      $(<"$WORK/pipeline.cpu")"
 echo "          MySQL alone:   $(<"$WORK/backlog-mysql.cpu")"
 echo "          S3 alone:      $(<"$WORK/backlog-s3.cpu")"
+echo "rss:      tributary's peak (VmHWM): pipeline $(<"$WORK/pipeline.rss"), source alone $(<"$WORK/source-alone.rss")"
 echo
 cols stage rows seconds rows/s baseline seconds rows/s ratio
 line "generate -> Postgres" "$rows" "$generate_s" "psql \\copy FROM (same rows)" "$rows" "$pg_write_s"

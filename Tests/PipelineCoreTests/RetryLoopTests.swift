@@ -82,3 +82,19 @@ final class LogLines: LogHandler, @unchecked Sendable {
         lines.withLock { $0.append((event.level, event.message.description)) }
     }
 }
+
+/// The one retry policy type (Postgres connects, S3 requests).
+final class RetryPolicyTests: XCTestCase {
+    func testAttemptsAndDurations() {
+        XCTAssertFalse(RetryPolicy.none.allowsAttempt(after: 1))
+        let three = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(500), maxDelay: .seconds(10))
+        XCTAssertEqual([1, 2, 3].map(three.allowsAttempt(after:)), [true, true, false])
+        XCTAssertTrue(RetryPolicy.forever.allowsAttempt(after: 1_000_000))
+        XCTAssertEqual(RetryPolicy(maxAttempts: 0, initialDelay: .zero, maxDelay: .zero).maxAttempts, 1)
+        XCTAssertEqual(three.backoff.initialMilliseconds, 500)
+        XCTAssertEqual(three.backoff.maximumMilliseconds, 10_000)
+        XCTAssertEqual(RetryPolicy.forever.backoff.maximumMilliseconds, Backoff.outage.maximumMilliseconds)
+        XCTAssertEqual(RetryPolicy.milliseconds(.microseconds(2_500)), 2)
+        XCTAssertEqual(RetryPolicy.milliseconds(.seconds(Int64.max)), .max)
+    }
+}

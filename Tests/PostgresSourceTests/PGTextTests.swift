@@ -29,9 +29,9 @@ final class PGTextTests: XCTestCase {
         XCTAssertEqual(parse("2000-03-01", PGText.date), 11_017)
         XCTAssertEqual(parse("1969-12-31", PGText.date), -1)
         // 1 BC is astronomical year 0, a leap year: 0000-03-01 is 366 days after 0000-01-01... minus the epoch.
-        XCTAssertEqual(parse("0001-03-01 BC", PGText.date), PGText.daysFromCivil(year: 0, month: 3, day: 1))
-        XCTAssertEqual(parse("0044-03-15 BC", PGText.date), PGText.daysFromCivil(year: -43, month: 3, day: 15))
-        XCTAssertEqual(parse("12345-01-01", PGText.date), PGText.daysFromCivil(year: 12345, month: 1, day: 1))
+        XCTAssertEqual(parse("0001-03-01 BC", PGText.date), CivilCalendar.days(year: 0, month: 3, day: 1))
+        XCTAssertEqual(parse("0044-03-15 BC", PGText.date), CivilCalendar.days(year: -43, month: 3, day: 15))
+        XCTAssertEqual(parse("12345-01-01", PGText.date), CivilCalendar.days(year: 12345, month: 1, day: 1))
         XCTAssertNil(parse("infinity", PGText.date))
         XCTAssertNil(parse("2020-13-01", PGText.date))
     }
@@ -48,10 +48,10 @@ final class PGTextTests: XCTestCase {
         // PostgreSQL's extremes overflowed Int64 microseconds (a trap, exit 132); in ms they fit.
         XCTAssertEqual(
             parse("294276-12-31 23:59:59.999999+00", PGText.timestampMillis),
-            PGText.daysFromCivil(year: 294_276, month: 12, day: 31) * 86_400_000 + 86_399_999)
+            CivilCalendar.days(year: 294_276, month: 12, day: 31) * 86_400_000 + 86_399_999)
         XCTAssertEqual(
             parse("4714-11-24 00:00:00+00 BC", PGText.timestampMillis),
-            PGText.daysFromCivil(year: -4713, month: 11, day: 24) * 86_400_000)
+            CivilCalendar.days(year: -4713, month: 11, day: 24) * 86_400_000)
         // Nine-digit years overflow even milliseconds: nil, never a trap.
         XCTAssertNil(parse("999999999-12-31 23:59:59+00", PGText.timestampMillis))
         XCTAssertEqual(floorDivide(-1, 1000), -1)

@@ -1,4 +1,5 @@
 import Foundation
+import PipelineCore
 import XCTest
 
 @testable import S3Sink
@@ -41,7 +42,7 @@ final class S3ClientUnitTests: XCTestCase {
 
     func testRetryDelaysGrowAndAreCapped() {
         let policy = RetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(100), maxDelay: .seconds(2))
-        var backoff = policy.makeBackoff()
+        var backoff = policy.backoff
         for attempt in 1...12 {
             let ceiling = min(100 << (attempt - 1), 2000)
             let delay = backoff.nextDelayMilliseconds()

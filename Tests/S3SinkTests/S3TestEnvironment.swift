@@ -1,4 +1,5 @@
 import Foundation
+import PipelineCore
 import S3Sink
 import XCTest
 

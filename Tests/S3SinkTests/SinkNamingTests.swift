@@ -31,20 +31,20 @@ final class SinkNamingTests: XCTestCase {
         XCTAssertEqual(ObjectNaming.zeroPadded(7, width: 0), "7")
     }
 
-    func testCivilTime() {
+    func testCivilDateTime() {
         // 2024-02-29T23:59:58.123Z, a leap day.
-        let time = CivilTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0)
-        XCTAssertEqual(time, CivilTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0))
+        let time = CivilDateTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0)
+        XCTAssertEqual(time, CivilDateTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0))
         XCTAssertEqual([time.year, time.month, time.day, time.hour, time.minute, time.second, time.millisecond, time.dayOfYear],
                        [2024, 2, 29, 23, 59, 58, 123, 60])
-        let before1970 = CivilTime(epochMilliseconds: -1, offsetSeconds: 0)
+        let before1970 = CivilDateTime(epochMilliseconds: -1, offsetSeconds: 0)
         XCTAssertEqual([before1970.year, before1970.month, before1970.day, before1970.hour], [1969, 12, 31, 23])
-        let plusTwo = CivilTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 7200)
+        let plusTwo = CivilDateTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 7200)
         XCTAssertEqual([plusTwo.year, plusTwo.month, plusTwo.day, plusTwo.hour], [2024, 3, 1, 1])
     }
 
     func testPathFormat() throws {
-        let time = CivilTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0)
+        let time = CivilDateTime(epochMilliseconds: 1_709_251_198_123, offsetSeconds: 0)
         XCTAssertEqual(
             try PathFormat("'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH").format(time), "year=2024/month=02/day=29/hour=23")
         XCTAssertEqual(try PathFormat("yyyy-MM-dd'T'HH:mm:ss.SSS").format(time), "2024-02-29T23:59:58.123")

@@ -1,4 +1,5 @@
 import CMySQL
+import PipelineCore
 
 /// The `MYSQL_BIND` array for one execution of a prepared statement, and the
 /// memory its pointers refer to.
@@ -64,16 +65,16 @@ final class ParameterBuffer {
             bind.buffer_length = copy(b, to: memory)
             bind.buffer_type = MYSQL_TYPE_BLOB
         case .datetime(let ms):
-            let t = CivilTime(epochMilliseconds: ms)
+            let t = CivilDateTime(epochMilliseconds: ms)
             store(t, type: MYSQL_TIMESTAMP_DATETIME, at: memory)
             bind.buffer_type = MYSQL_TYPE_DATETIME
         case .date(let days):
-            store(CivilTime(days: Int64(days)), type: MYSQL_TIMESTAMP_DATE, at: memory)
+            store(CivilDateTime(daysSinceEpoch: Int64(days)), type: MYSQL_TIMESTAMP_DATE, at: memory)
             bind.buffer_type = MYSQL_TYPE_DATE
         case .time(let ms):
             // A TIME is a duration, not a date: no day, month or year.
             let magnitude = Int64(ms).magnitude
-            var t = CivilTime(epochMilliseconds: Int64(magnitude % 86_400_000))
+            var t = CivilDateTime(epochMilliseconds: Int64(magnitude % 86_400_000))
             (t.year, t.month, t.day) = (0, 0, 0)
             t.hour += Int(magnitude / 86_400_000) * 24
             store(t, type: MYSQL_TIMESTAMP_TIME, negative: ms < 0, at: memory)
@@ -89,7 +90,7 @@ final class ParameterBuffer {
     }
 
     private static func store(
-        _ t: CivilTime, type: enum_mysql_timestamp_type, negative: Bool = false, at memory: UnsafeMutableRawPointer
+        _ t: CivilDateTime, type: enum_mysql_timestamp_type, negative: Bool = false, at memory: UnsafeMutableRawPointer
     ) {
         var time = MYSQL_TIME()
         // In range: MySQLSession refuses values with an ``SQLValue/outOfRangeReason``.

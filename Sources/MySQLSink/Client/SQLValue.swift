@@ -1,3 +1,5 @@
+import PipelineCore
+
 /// A value bound to a `?` placeholder of a prepared statement.
 ///
 /// Values only ever reach the server this way (binary protocol), never as
@@ -42,51 +44,19 @@ extension SQLValue {
     }
 }
 
-/// A civil (proleptic Gregorian) date and time of day, UTC.
-struct CivilTime: Equatable {
-    var year: Int
-    var month: Int
-    var day: Int
-    var hour = 0
-    var minute = 0
-    var second = 0
-    var microsecond = 0
-
-    /// Days since 1970-01-01 to a date (Howard Hinnant's days_from_civil inverse).
-    init(days: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        year = Int(yoe + era * 400 + (m <= 2 ? 1 : 0))
-        month = Int(m)
-        day = Int(d)
-    }
-
-    /// Milliseconds since the epoch to a UTC date and time.
-    init(epochMilliseconds ms: Int64) {
-        let msPerDay: Int64 = 86_400_000
-        let days = ms >= 0 ? ms / msPerDay : (ms - msPerDay + 1) / msPerDay  // floor
-        self.init(days: days)
-        let inDay = ms - days * msPerDay
-        hour = Int(inDay / 3_600_000)
-        minute = Int(inDay / 60_000 % 60)
-        second = Int(inDay / 1000 % 60)
-        microsecond = Int(inDay % 1000) * 1000
-    }
-
+extension CivilDateTime {
     /// `YYYY-MM-DD hh:mm:ss.fff`, as DDL default literals need it.
     var datetimeText: String {
-        "\(dateText) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(microsecond / 1000, 3))"
+        "\(dateText) \(timeText)"
     }
 
-    var dateText: String { "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" }
+    /// `YYYY-MM-DD`.
+    var dateText: String { "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))" }
 
-    private func pad(_ n: Int, _ width: Int) -> String {
+    /// `hh:mm:ss.fff`.
+    var timeText: String { "\(Self.pad(hour, 2)):\(Self.pad(minute, 2)):\(Self.pad(second, 2)).\(Self.pad(millisecond, 3))" }
+
+    private static func pad(_ n: Int, _ width: Int) -> String {
         let text = String(n)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }

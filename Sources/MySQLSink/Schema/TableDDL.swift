@@ -58,13 +58,12 @@ public enum TableDDL {
         case .bytes(let b): return "X'\(hex(b))'"
         case .decimal(let d): return d.description
         case .timestamp(let ms):
-            return SQLValue.datetime(milliseconds: ms).outOfRangeReason == nil ? "'\(CivilTime(epochMilliseconds: ms).datetimeText)'" : nil
+            return SQLValue.datetime(milliseconds: ms).outOfRangeReason == nil ? "'\(CivilDateTime(epochMilliseconds: ms).datetimeText)'" : nil
         case .date(let days):
-            return SQLValue.date(days: days).outOfRangeReason == nil ? "'\(CivilTime(days: Int64(days)).dateText)'" : nil
+            return SQLValue.date(days: days).outOfRangeReason == nil ? "'\(CivilDateTime(daysSinceEpoch: Int64(days)).dateText)'" : nil
         case .time(let ms):
             guard ms >= 0 else { return nil }
-            let t = CivilTime(epochMilliseconds: Int64(ms))
-            return "'\(t.datetimeText.split(separator: " ")[1])'"
+            return "'\(CivilDateTime(epochMilliseconds: Int64(ms)).timeText)'"
         case .array, .map, .struct: return nil
         }
     }

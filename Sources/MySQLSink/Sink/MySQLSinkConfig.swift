@@ -108,7 +108,7 @@ public struct MySQLSinkConfig: Sendable {
         self.keyIsString = false
         self.keySchemasEnabled = true
         self.valueSchemasEnabled = true
-        self.groupID = "connect-\(name)"
+        self.groupID = ConnectorSpec.sinkGroupID(connector: name)
         self.consumerProperties = [:]
         self.producerProperties = [:]
         self.offsetsTable = "__tributary_offsets"

@@ -9,6 +9,10 @@ public struct ConnectorSpec: Sendable {
         self.properties = properties
     }
 
+    /// The consumer group of the sink connector `name`, named as Kafka
+    /// Connect names it (`connect-<name>`), so offsets and lag tools agree.
+    public static func sinkGroupID(connector name: String) -> String { "connect-\(name)" }
+
     /// Parses a connector JSON document. Numbers and booleans become strings,
     /// as Connect's REST layer accepts them.
     public static func parse(_ bytes: [UInt8], fallbackName: String) throws(PipelineError) -> ConnectorSpec {

@@ -24,7 +24,7 @@ public final class PostgresClient: Sendable {
 
     deinit { worker.shutdown() }
 
-    /// Connects now, trying up to `policy.attempts` times (Connect's
+    /// Connects now, trying up to `policy.maxAttempts` times (Connect's
     /// `connection.attempts` / `connection.backoff.ms`).
     public func connect(policy: RetryPolicy = .connect) async throws {
         try await retrying("connect", policy: policy) { _ in () }
@@ -73,7 +73,7 @@ public final class PostgresClient: Sendable {
                 retry.succeeded()
                 return result
             } catch let error as PostgresError where error.isRetriable {
-                guard policy.attempts.map({ retry.attempts + 1 < $0 }) ?? true else { throw error }
+                guard policy.allowsAttempt(after: retry.attempts + 1) else { throw error }
                 try await retry.failed(error)
             }
         }
@@ -93,31 +93,9 @@ public final class PostgresClient: Sendable {
     }
 }
 
-/// How often and how fast to retry.
-public struct RetryPolicy: Sendable {
-    /// Total tries; nil retries forever.
-    public var attempts: Int?
-    public var initialDelayMilliseconds: Int
-    public var maximumDelayMilliseconds: Int
-
-    public init(attempts: Int?, initialDelayMilliseconds: Int, maximumDelayMilliseconds: Int) {
-        self.attempts = attempts
-        self.initialDelayMilliseconds = initialDelayMilliseconds
-        self.maximumDelayMilliseconds = maximumDelayMilliseconds
-    }
-
-    /// Connect's defaults: 3 attempts, 10 s apart at most.
-    public static let connect = RetryPolicy(attempts: 3, initialDelayMilliseconds: 500, maximumDelayMilliseconds: 10_000)
-    /// For a running stage: keep trying, at most 2 s apart (``Backoff/outage``),
-    /// so work resumes within about 2 s of the server's return.
-    public static let forever = RetryPolicy(
-        attempts: nil, initialDelayMilliseconds: Backoff.outage.initialMilliseconds,
-        maximumDelayMilliseconds: Backoff.outage.maximumMilliseconds)
-
-    /// Capped exponential backoff with jitter, so many clients do not reconnect in lockstep.
-    var backoff: Backoff {
-        Backoff(initialMilliseconds: initialDelayMilliseconds, maximumMilliseconds: maximumDelayMilliseconds)
-    }
+extension RetryPolicy {
+    /// Connect's JDBC defaults: 3 attempts, 10 s apart at most.
+    public static let connect = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(500), maxDelay: .seconds(10))
 }
 
 /// The connection of a client. Read and written only on the client's worker

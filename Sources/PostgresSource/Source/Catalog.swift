@@ -6,10 +6,9 @@ struct ColumnInfo: Sendable, Hashable {
     var name: String
     var typeOID: UInt32
     var typeModifier: Int32
-    /// `pg_type.typname`, `typtype` and `typcategory`, for messages and for types without a fixed OID (enums, citext).
+    /// `pg_type.typname` and `typtype`, for messages and for types without a fixed OID (enums, citext).
     var typeName: String
     var typeType: String
-    var typeCategory: String
     /// Nil when unknown (query mode): treated as nullable.
     var notNull: Bool?
     /// Filled by a sequence (serial) or an identity.
@@ -122,7 +121,7 @@ struct Catalog: Sendable {
         }
         let oids = Set(described.map(\.1)).map { String($0) }
         let types = try await client.query(
-            "SELECT oid, typname, typtype, typcategory FROM pg_type WHERE oid = ANY($1::oid[])",
+            "SELECT oid, typname, typtype FROM pg_type WHERE oid = ANY($1::oid[])",
             [ArrayLiteral.encode(oids)], operation: "describe types of \(label)")
         var byOID: [UInt32: [String?]] = [:]
         for row in types { byOID[UInt32(row[0]!)!] = row }
@@ -130,7 +129,7 @@ struct Catalog: Sendable {
             let type = byOID[oid]
             return ColumnInfo(
                 name: name, typeOID: oid, typeModifier: modifier, typeName: type?[1] ?? "oid \(oid)",
-                typeType: type?[2] ?? "b", typeCategory: type?[3] ?? "X", notNull: nil, isSerial: false)
+                typeType: type?[2] ?? "b", notNull: nil, isSerial: false)
         }
     }
 }

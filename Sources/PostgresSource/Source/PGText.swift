@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PipelineCore
 
 /// Parsers for PostgreSQL's text output of values, as the session is set up
 /// (UTC, ISO dates, hex bytea). They read the bytes libpq returns in place.
@@ -97,17 +98,6 @@ enum PGText {
         return out
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (counting in
-    /// 400-year eras from 0000-03-01, so leap days fall at the end of a year).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
     /// A cursor over the text.
     struct Parser {
         let bytes: Bytes
@@ -152,7 +142,7 @@ enum PGText {
 
         /// Days since the epoch; year N BC is astronomical year 1 - N.
         func days(_ civil: (Int64, Int64, Int64), bc: Bool) -> Int64 {
-            daysFromCivil(year: bc ? 1 - civil.0 : civil.0, month: civil.1, day: civil.2)
+            CivilCalendar.days(year: bc ? 1 - civil.0 : civil.0, month: civil.1, day: civil.2)
         }
 
         mutating func time() -> Int64? {

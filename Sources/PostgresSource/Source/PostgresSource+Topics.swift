@@ -6,9 +6,7 @@ extension PostgresSource {
     /// first; a worker calls this before starting the sinks of the same
     /// process, so they subscribe to topics that already have their partitions.
     public func prepareTopics() async throws {
-        try await client.connect(policy: RetryPolicy(
-            attempts: config.connectionAttempts, initialDelayMilliseconds: min(500, max(1, config.connectionBackoffMilliseconds)),
-            maximumDelayMilliseconds: max(1, config.connectionBackoffMilliseconds)))
+        try await client.connect(policy: connectPolicy)
         var reported: Set<String> = []
         _ = try await discover(keeping: [:], strict: true, reported: &reported)
     }

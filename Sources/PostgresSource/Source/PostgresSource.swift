@@ -86,9 +86,7 @@ public final class PostgresSource: Sendable {
     }
 
     func poll() async throws {
-        try await client.connect(policy: RetryPolicy(
-            attempts: config.connectionAttempts, initialDelayMilliseconds: min(500, max(1, config.connectionBackoffMilliseconds)),
-            maximumDelayMilliseconds: max(1, config.connectionBackoffMilliseconds)))
+        try await client.connect(policy: connectPolicy)
         let clock = ContinuousClock()
         var reported: Set<String> = []
         var tasks = try await discover(keeping: [:], strict: true, reported: &reported)
@@ -171,6 +169,14 @@ public final class PostgresSource: Sendable {
             task.recovery.delivered = nil
         }
         task.phase = .idle(due: more ? clock.now : clock.now + .milliseconds(config.pollIntervalMilliseconds))
+    }
+
+    /// The first connection's retries: Connect's `connection.attempts` and `connection.backoff.ms`.
+    var connectPolicy: RetryPolicy {
+        RetryPolicy(
+            maxAttempts: config.connectionAttempts,
+            initialDelay: .milliseconds(min(500, max(1, config.connectionBackoffMilliseconds))),
+            maxDelay: .milliseconds(max(1, config.connectionBackoffMilliseconds)))
     }
 
     /// How outages are waited out while running: ``Backoff/outage``, capped

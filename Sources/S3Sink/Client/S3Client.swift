@@ -82,7 +82,7 @@ public final class S3Client: Sendable {
         var payloadHash: String? = nil
         var retry = RetryLoop(
             waitingFor: "S3 \(call.operation) s3://\(call.bucket)/\(call.key ?? "")", logger: Self.logger,
-            backoff: configuration.retry.makeBackoff())
+            backoff: configuration.retry.backoff)
         var attempt = 0
         while true {
             attempt += 1

@@ -1,4 +1,5 @@
 import Foundation
+import PipelineCore
 
 /// Everything an ``S3Client`` needs: where S3 is, how to address buckets,
 /// whose credentials to sign with and how to retry.

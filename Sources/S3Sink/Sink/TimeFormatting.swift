@@ -1,63 +1,6 @@
 import Foundation
 import PipelineCore
 
-/// Calendar fields of an instant in some time zone, computed without
-/// Foundation's `Calendar` (pure arithmetic, safe from any thread).
-struct CivilTime: Equatable {
-    var year: Int
-    var month: Int
-    var day: Int
-    var hour: Int
-    var minute: Int
-    var second: Int
-    var millisecond: Int
-    var dayOfYear: Int
-
-    /// The local time of `epochMilliseconds` at a fixed UTC offset.
-    init(epochMilliseconds: Int64, offsetSeconds: Int) {
-        let local = epochMilliseconds + Int64(offsetSeconds) * 1000
-        let (days, msOfDay) = Self.floorDivide(local, 86_400_000)
-        let (year, month, day) = Self.civil(fromDays: days)
-        self.year = year
-        self.month = month
-        self.day = day
-        hour = Int(msOfDay / 3_600_000)
-        minute = Int(msOfDay / 60_000 % 60)
-        second = Int(msOfDay / 1000 % 60)
-        millisecond = Int(msOfDay % 1000)
-        dayOfYear = Int(days - Self.days(fromYear: year, month: 1, day: 1)) + 1
-    }
-
-    static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
-        let quotient = value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
-        return (quotient, value - quotient * divisor)
-    }
-
-    /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-    static func civil(fromDays days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
-    }
-
-    /// (year, month, day) to days since 1970-01-01.
-    static func days(fromYear year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let m = Int64(month)
-        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-}
-
 /// A time zone's UTC offset at an instant (daylight saving included).
 struct ZoneRules: Sendable {
     let timeZone: TimeZone
@@ -78,15 +21,15 @@ struct ZoneRules: Sendable {
         timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant) / 1000))
     }
 
-    func civil(_ instant: Int64) -> CivilTime {
-        CivilTime(epochMilliseconds: instant, offsetSeconds: offsetSeconds(atEpochMilliseconds: instant))
+    func civil(_ instant: Int64) -> CivilDateTime {
+        CivilDateTime(epochMilliseconds: instant, offsetSeconds: offsetSeconds(atEpochMilliseconds: instant))
     }
 
     /// The start of the `granularity` bucket holding `instant`, with buckets
     /// counted in local time (Confluent's `TimeBasedPartitioner.getPartition`).
     func bucketStart(_ instant: Int64, granularity: Int64) -> Int64 {
         let offset = Int64(offsetSeconds(atEpochMilliseconds: instant)) * 1000
-        let (bucket, _) = CivilTime.floorDivide(instant + offset, granularity)
+        let (bucket, _) = CivilCalendar.floorDivide(instant + offset, granularity)
         let localStart = bucket * granularity
         return localStart - Int64(offsetSeconds(atEpochMilliseconds: localStart - offset)) * 1000
     }
@@ -95,7 +38,7 @@ struct ZoneRules: Sendable {
     /// past local midnight (Confluent's `getNextTimeAdjustedByDay`).
     func nextBoundary(after now: Int64, interval: Int64) -> Int64 {
         let offset = Int64(offsetSeconds(atEpochMilliseconds: now)) * 1000
-        let (days, msOfDay) = CivilTime.floorDivide(now + offset, 86_400_000)
+        let (days, msOfDay) = CivilCalendar.floorDivide(now + offset, CivilCalendar.millisecondsPerDay)
         let midnight = days * 86_400_000 - offset
         let next = midnight + (msOfDay / interval + 1) * interval
         return min(next, midnight + 86_400_000)
@@ -175,7 +118,7 @@ struct PathFormat: Sendable, Equatable {
         self.tokens = tokens
     }
 
-    func format(_ time: CivilTime) -> String {
+    func format(_ time: CivilDateTime) -> String {
         var out = ""
         for token in tokens {
             switch token {

@@ -39,10 +39,10 @@ struct BrokerCommand: ParsableCommand {
         let commands = Thread { control.readCommands() }
         commands.name = "broker-control"
         commands.start()
-        let exitCode = waitForTerminationSignal()
+        waitForTerminationSignal()
         cluster.close()
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
-        Foundation.exit(exitCode)
+        Foundation.exit(0)  // a requested stop
     }
 }
 

@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         let generatedAt = Date()
         say("  \(generated.inserted) rows in \(seconds(generatedAt.timeIntervalSince(started))) (\(Int(generated.rowsPerSecond)) rows/s)")
 
-        let waiter = DemoWaiter(counter: counter, kafka: kafka, s3GroupID: WorkerContext.sinkGroupID(connector: specs.s3.name), expected: Int(rows))
+        let waiter = DemoWaiter(counter: counter, kafka: kafka, s3GroupID: ConnectorSpec.sinkGroupID(connector: specs.s3.name), expected: Int(rows))
         let landed: DemoWaiter.Landed
         do {
             landed = try await waiter.waitForEveryRow(deadline: started.addingTimeInterval(timeout), failure: failure)

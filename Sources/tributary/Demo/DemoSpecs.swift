@@ -47,7 +47,7 @@ struct DemoReset: Sendable {
         _ = try await counter.mysql.execute("DROP TABLE IF EXISTS \(quoted)")
         // Only this connector's stored offsets; other connectors' rows stay.
         _ = try? await counter.mysql.execute(
-            "DELETE FROM `__tributary_offsets` WHERE `group_id` = ?", [.text(WorkerContext.sinkGroupID(connector: specs.mysql.name))])
+            "DELETE FROM `__tributary_offsets` WHERE `group_id` = ?", [.text(ConnectorSpec.sinkGroupID(connector: specs.mysql.name))])
         for object in leftovers { try await counter.s3.deleteObject(bucket: env.s3Bucket, key: object.key) }
         try? FileManager.default.removeItem(atPath: DemoSpecs.offsetFile)
     }

@@ -12,7 +12,7 @@ enum ConnectorFactory {
     /// its partitions again at once. The worker's `consumer.group.instance.id`
     /// or the connector's `consumer.override.group.instance.id` win.
     static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext) -> KafkaConfiguration {
-        context.consumerConfiguration.staticMember(of: WorkerContext.sinkGroupID(connector: spec.name))
+        context.consumerConfiguration.staticMember(of: ConnectorSpec.sinkGroupID(connector: spec.name))
     }
 
     static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> ConnectorInstance {

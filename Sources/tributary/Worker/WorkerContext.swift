@@ -14,9 +14,6 @@ struct WorkerContext: Sendable {
 
     var producerConfiguration: KafkaConfiguration { kafka.with(producerProperties) }
     var consumerConfiguration: KafkaConfiguration { kafka.with(consumerProperties) }
-
-    /// Connect's sink group id: `connect-<connector name>`.
-    static func sinkGroupID(connector name: String) -> String { "connect-\(name)" }
 }
 
 /// A connector built from its config, ready to run.

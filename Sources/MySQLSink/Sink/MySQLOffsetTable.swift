@@ -1,12 +1,17 @@
 import PipelineCore
 
+/// The old name, still used by MySQLSink.swift and MySQLRecordWriter.swift
+/// (files other branches are rewriting): delete once those say ``MySQLOffsetTable``.
+/// Not `OffsetStore`, which is PostgresSource's public protocol.
+typealias OffsetStore = MySQLOffsetTable
+
 /// Consumed Kafka offsets kept in MySQL, written in the same transaction as
 /// the rows they cover: after a crash the table and the data agree, whatever
 /// Kafka's committed offsets say. That is what makes insert mode exactly-once.
 ///
 /// One row per (group, topic, partition) holds the next offset to read.
 /// `-1` marks a row created only so there is something to lock.
-struct OffsetStore: Sendable {
+struct MySQLOffsetTable: Sendable {
     let table: TableRef
     let groupID: String
 
