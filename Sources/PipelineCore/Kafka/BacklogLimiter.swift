@@ -244,33 +244,43 @@ public final class BacklogLimiter: Sendable {
 }
 
 extension BacklogLimiter {
-    /// Runs `produce` (which sends `messages` and returns their delivery
-    /// reports, in order) once every topic among them has room, and counts
-    /// what was acknowledged.
-    func limiting(_ messages: [KafkaMessage], _ produce: () async throws -> [DeliveryReport]) async throws -> [DeliveryReport] {
+    /// Room ``reserve(_:)`` took for some messages, per topic.
+    struct Reservation: Sendable {
+        var amounts: [String: (bytes: Int, records: Int)] = [:]
+        var sizes: [Int] = []
+    }
+
+    /// Waits until every topic among `messages` has room for them and counts
+    /// them as pending; ``release(_:messages:reports:)`` gives the room back.
+    func reserve(_ messages: [KafkaMessage]) async throws -> Reservation {
         var demand: [String: (bytes: Int, records: Int)] = [:]
         let sizes = messages.map(BacklogLimiter.storedBytes)
         for (message, size) in zip(messages, sizes) {
             demand[message.topic, default: (0, 0)].bytes += size
             demand[message.topic, default: (0, 0)].records += 1
         }
-        var reserved: [String: (bytes: Int, records: Int)] = [:]
-        var reports: [DeliveryReport] = []
-        defer {
-            // Failed sends release their reservation with nothing delivered.
-            for (topic, amount) in reserved {
-                var offsets: [(partition: Int32, offset: Int64, bytes: Int)] = []
-                for (index, message) in messages.enumerated() where message.topic == topic && index < reports.count {
-                    offsets.append((reports[index].partition, reports[index].offset, sizes[index]))
-                }
-                delivered(topic: topic, offsets, bytes: amount.bytes, records: amount.records)
+        var reserved = Reservation(sizes: sizes)
+        do {
+            for (topic, amount) in demand.sorted(by: { $0.key < $1.key }) {
+                try await waitForRoom(topic: topic, bytes: amount.bytes, records: amount.records)
+                reserved.amounts[topic] = amount
             }
+        } catch {
+            release(reserved, messages: messages, reports: [])
+            throw error
         }
-        for (topic, amount) in demand.sorted(by: { $0.key < $1.key }) {
-            try await waitForRoom(topic: topic, bytes: amount.bytes, records: amount.records)
-            reserved[topic] = amount
+        return reserved
+    }
+
+    /// The messages of `reservation` were acknowledged at `reports` (in order),
+    /// or failed (`reports` empty).
+    func release(_ reservation: Reservation, messages: [KafkaMessage], reports: [DeliveryReport]) {
+        for (topic, amount) in reservation.amounts {
+            var offsets: [(partition: Int32, offset: Int64, bytes: Int)] = []
+            for (index, message) in messages.enumerated() where message.topic == topic && index < reports.count {
+                offsets.append((reports[index].partition, reports[index].offset, reservation.sizes[index]))
+            }
+            delivered(topic: topic, offsets, bytes: amount.bytes, records: amount.records)
         }
-        reports = try await produce()
-        return reports
     }
 }

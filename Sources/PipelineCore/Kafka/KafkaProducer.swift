@@ -52,14 +52,32 @@ public final class KafkaProducer: Sendable {
     /// On the embedded broker, waits first while this process's consumers of
     /// the topic lag close to what the broker keeps (see ``BacklogLimiter``).
     public func send(_ messages: [KafkaMessage]) async throws -> [DeliveryReport] {
-        if let fatal = handle.state.fatalError.value { throw fatal }
-        guard !messages.isEmpty else { return [] }
-        guard let backlog else { return try await produceAll(messages) }
-        return try await backlog.limiting(messages) { try await produceAll(messages) }
+        try await enqueue(messages).reports()
     }
 
-    private func produceAll(_ messages: [KafkaMessage]) async throws -> [DeliveryReport] {
-        let batch = DeliveryBatch(count: messages.count)
+    /// Hands `messages` to librdkafka, in order, and returns without waiting
+    /// for the broker: many calls may be outstanding at once, which keeps the
+    /// producer's queue full. Messages of consecutive calls keep their order
+    /// per partition (the producer is idempotent), so a caller that awaits the
+    /// returned ``PendingDelivery`` values oldest first learns the longest
+    /// acknowledged prefix of what it sent.
+    /// On the embedded broker, first waits for room as ``send(_:)-(KafkaMessage])`` does.
+    public func enqueue(_ messages: [KafkaMessage]) async throws -> PendingDelivery {
+        if let fatal = handle.state.fatalError.value { throw fatal }
+        guard !messages.isEmpty else { return PendingDelivery(batch: nil) }
+        guard let backlog else { return PendingDelivery(batch: try await produceAll(messages, onFinish: nil)) }
+        let reservation = try await backlog.reserve(messages)
+        // Released when the last report arrives (on the poll thread), not when
+        // the caller looks: a caller waiting for room must not wait on itself.
+        return PendingDelivery(batch: try await produceAll(messages) { reports in
+            backlog.release(reservation, messages: messages, reports: reports)
+        })
+    }
+
+    /// Produces every message (retrying while the local queue is full); the
+    /// returned batch completes once every delivery report arrived.
+    private func produceAll(_ messages: [KafkaMessage], onFinish: (@Sendable ([DeliveryReport]) -> Void)?) async throws -> DeliveryBatch {
+        let batch = DeliveryBatch(count: messages.count, onFinish: onFinish)
         var index = 0
         while index < messages.count {
             let message = messages[index]
@@ -72,13 +90,18 @@ public final class KafkaProducer: Sendable {
             Unmanaged<DeliveryContext>.fromOpaque(context).release()
             if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // The local queue drains as the poll thread serves delivery reports.
-                try await Task.sleep(for: .milliseconds(1))
+                do {
+                    try await Task.sleep(for: .milliseconds(1))
+                } catch {
+                    batch.abandon(from: index, error: PipelineError.other("produce to \(message.topic): cancelled"))
+                    throw error
+                }
                 continue
             }
             batch.abandon(from: index, error: kafkaError("produce to \(message.topic)", code))
             break
         }
-        return try await batch.wait()
+        return batch
     }
 
     /// Sends one message; see ``send(_:)-(KafkaMessage])``.
@@ -133,6 +156,18 @@ final class ProducerState: Sendable {
     let fatalError = Locked<PipelineError?>(nil)
 }
 
+/// Messages ``KafkaProducer/enqueue(_:)`` handed to librdkafka, awaiting the broker.
+public struct PendingDelivery: Sendable {
+    let batch: DeliveryBatch?
+
+    /// Waits until the broker acknowledged every message and returns where
+    /// each one went, in order; throws the first delivery error. Call it once.
+    public func reports() async throws -> [DeliveryReport] {
+        guard let batch else { return [] }
+        return try await batch.wait()
+    }
+}
+
 /// Tracks one `send` call's messages until every delivery report arrived.
 final class DeliveryBatch: @unchecked Sendable {
     private struct State {
@@ -140,11 +175,15 @@ final class DeliveryBatch: @unchecked Sendable {
         var remaining: Int
         var error: PipelineError?
         var continuation: CheckedContinuation<[DeliveryReport], Error>?
+        var finished = false
     }
     private let state: Locked<State>
+    /// Called once, when nothing is outstanding: the reports, or [] after a failure.
+    private let onFinish: (@Sendable ([DeliveryReport]) -> Void)?
 
-    init(count: Int) {
+    init(count: Int, onFinish: (@Sendable ([DeliveryReport]) -> Void)? = nil) {
         state = Locked(State(reports: Array(repeating: DeliveryReport(partition: -1, offset: -1), count: count), remaining: count))
+        self.onFinish = onFinish
     }
 
     /// Messages from `index` on were never enqueued.
@@ -169,15 +208,23 @@ final class DeliveryBatch: @unchecked Sendable {
         }
     }
 
-    /// Applies `change`, and resumes the waiter once nothing is outstanding.
+    /// Applies `change`; once nothing is outstanding, calls `onFinish` (once)
+    /// and resumes the waiter.
     private func finish(_ change: (inout State) -> Void) {
-        let ready: (CheckedContinuation<[DeliveryReport], Error>, Result<[DeliveryReport], Error>)? = state.withLock { state in
+        let (finished, ready) = state.withLock { state -> ([DeliveryReport]?, (CheckedContinuation<[DeliveryReport], Error>, Result<[DeliveryReport], Error>)?) in
             change(&state)
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            guard state.remaining == 0 else { return (nil, nil) }
+            var finished: [DeliveryReport]?
+            if !state.finished {
+                state.finished = true
+                finished = state.error == nil ? state.reports : []
+            }
+            guard let continuation = state.continuation else { return (finished, nil) }
             state.continuation = nil
-            if let error = state.error { return (continuation, .failure(error)) }
-            return (continuation, .success(state.reports))
+            if let error = state.error { return (finished, (continuation, .failure(error))) }
+            return (finished, (continuation, .success(state.reports)))
         }
+        if let finished { onFinish?(finished) }
         if let (continuation, result) = ready { continuation.resume(with: result) }
     }
 }

@@ -36,8 +36,8 @@ extension PostgresSource {
     }
 
     /// Reads `(offset, upper]` (bulk: the whole table) through a cursor in
-    /// batches of `batch.max.rows`, sends each batch and waits for the broker's
-    /// acknowledgement, and stores the offset: after the range, at most every
+    /// batches of `batch.max.rows`, sends each batch (many in flight), and
+    /// stores the offset the broker's acknowledgements reach: after the range, at most every
     /// second during it, and when cancelled. Returns the rows read.
     func readRange(_ task: inout TableTask, upTo upper: SourceOffset?) async throws -> Int {
         let (select, parameters) = task.query.range(above: task.offset, upTo: upper)
@@ -63,8 +63,13 @@ extension PostgresSource {
         }
     }
 
-    /// Fetches and converts the next page while the broker acknowledges the
-    /// previous one (one send in flight: order is kept, memory stays at two pages).
+    /// Keeps a window of pages in flight (see ``SendWindow``) while the next
+    /// ones are fetched and converted, so the producer's queue stays full
+    /// instead of waiting for one acknowledgement every `batch.max.rows` rows.
+    /// Pages are acknowledged oldest first, so the offset and the Kafka
+    /// positions advance only over the longest prefix the broker acknowledged;
+    /// on a failure that prefix is stored, and what the window sent beyond it
+    /// is found again before the next read (``Recovery``), not sent twice.
     /// After a restart, messages an earlier run already delivered are not sent
     /// again (see ``DeliveredRecords``); every message's Kafka position, sent or
     /// skipped, advances the positions stored with the offset.
@@ -81,7 +86,9 @@ extension PostgresSource {
         var badRow: PostgresError?
         /// Positions of delivered messages not yet covered by `delivered` (timestamp mode).
         var uncovered: [Int32: Int64] = [:]
-        var inFlight: (page: TableTask.Page, skipped: [Int: DeliveredRecords.Position], send: Task<[DeliveryReport], Error>)?
+        var window = SendWindow()
+        /// A page taken out of the window whose acknowledgement is awaited.
+        var awaiting = false
         do {
             while true {
                 var page = TableTask.Page()
@@ -95,14 +102,18 @@ extension PostgresSource {
                     badRow = page.failure
                     previous = page.last ?? previous
                 }
-                if let (sent, skipped, send) = inFlight {
-                    let reports = try await send.value
-                    inFlight = nil
-                    total += sent.messages.count
+                let bytes = page.messages.reduce(0) { $0 + ($1.key?.count ?? 0) + ($1.value?.count ?? 0) }
+                // Oldest first: make room for this page, or, at the end, wait for every page.
+                while page.messages.isEmpty ? !window.isEmpty : window.isFull(adding: bytes) {
+                    let sent = window.removeOldest()
+                    awaiting = true
+                    let reports = try await sent.delivery.reports()
+                    awaiting = false
+                    total += sent.rows
                     if task.recovery.covered != nil {
                         // Each row's position in Kafka: where it was sent now, or where the earlier run put it.
                         var next = reports.lazy.map { DeliveredRecords.Position(partition: $0.partition, offset: $0.offset) }.makeIterator()
-                        let positions = sent.messages.indices.compactMap { skipped[$0] ?? next.next() }
+                        let positions = (0..<sent.rows).compactMap { sent.skipped[$0] ?? next.next() }
                         if config.mode != .bulk, sent.complete != nil {
                             Recovery.merge(&task.recovery.covered!, uncovered)
                             Recovery.advance(&task.recovery.covered!, with: positions.prefix(sent.covered))
@@ -132,12 +143,20 @@ extension PostgresSource {
                         }
                     }
                 }
-                let batch = messages
-                inFlight = (page, skipped, Task { try await producer.send(batch) })
+                let delivery = try await producer.enqueue(messages)
+                window.add(SendWindow.Page(
+                    rows: page.messages.count, bytes: bytes, complete: page.complete, covered: page.covered,
+                    skipped: skipped, delivery: delivery))
+                events(.sent(table: task.label, topic: task.topic, rows: messages.count, pagesInFlight: window.count))
             }
         } catch {
-            // Never leave a send running unobserved; its outcome no longer matters.
-            if let (_, _, send) = inFlight { _ = try? await send.value }
+            // Never leave sends unobserved; their outcome no longer matters, but
+            // whatever they delivered beyond the acknowledged prefix must be
+            // found before the range is read again.
+            let unsettled = awaiting || !window.isEmpty
+            while !window.isEmpty { _ = try? await window.removeOldest().delivery.reports() }
+            try? await storeOffset(&task, delivered)
+            if unsettled && task.recovery.covered != nil { task.recovery.pending = true }
             throw error
         }
         // The whole range was read: everything up to its bound is delivered.

@@ -193,6 +193,9 @@ public enum SourceEvent: Sendable {
     /// The broker acknowledged `rows` records of `table`; `offset` is the position they complete.
     /// Rows skipped after a restart because an earlier run had delivered them are not counted.
     case delivered(table: String, topic: String, rows: Int, offset: SourceOffset?)
+    /// `rows` records of `table` were handed to the producer; `pagesInFlight`
+    /// pages (this one included) now await the broker's acknowledgement.
+    case sent(table: String, topic: String, rows: Int, pagesInFlight: Int)
     /// A cycle waits for `writers` open transactions that may still commit rows up to `upTo` (see ``CommitFence``).
     case waitingForWriters(table: String, writers: Int, upTo: SourceOffset)
 }

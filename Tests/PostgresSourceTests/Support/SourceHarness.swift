@@ -100,6 +100,14 @@ final class SourceHarness: Sendable {
     /// watermark, so duplicates cannot stand in for records not yet read.
     /// `count` is the least expected (a check, not a stop condition).
     func consume(_ topic: String, count: Int, file: StaticString = #filePath, line: UInt = #line) async throws -> [Record] {
+        let converter = JsonConverter(schemasEnabled: true)
+        return try await consumeMessages(topic, count: count, file: file, line: line).map {
+            try Record(decoding: $0, keyConverter: converter, valueConverter: converter)
+        }
+    }
+
+    /// Every message in `topic`, as ``consume(_:count:file:line:)`` reads them.
+    func consumeMessages(_ topic: String, count: Int, file: StaticString = #filePath, line: UInt = #line) async throws -> [KafkaMessage] {
         let admin = try KafkaAdmin(configuration: kafka)
         let partitions = try await admin.topics().first { $0.name == topic }?.partitions ?? []
         var expected = 0
@@ -118,8 +126,7 @@ final class SourceHarness: Sendable {
         }
         await consumer.close()
         XCTAssertEqual(messages.count, expected, "records read from \(topic)", file: file, line: line)
-        let converter = JsonConverter(schemasEnabled: true)
-        return try messages.map { try Record(decoding: $0, keyConverter: converter, valueConverter: converter) }
+        return messages
     }
 
     /// The stored offset file's content.
