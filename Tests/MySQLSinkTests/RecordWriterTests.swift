@@ -126,9 +126,17 @@ final class RecordWriterTests: XCTestCase {
         var value = Fixtures.user(2).value
         if case .struct(var fields) = value { fields.append(NamedValue("email", .string("b@example.com"))); value = .struct(fields) }
         _ = try await writer.write([Fixtures.message(topic: "evolving", offset: 1, value: SchemaAndValue(schema: schema, value: value))])
+        // Both shapes again after the ALTER: their cached statements (and the
+        // prepared handles of the old table) must still write correctly.
+        var value4 = Fixtures.user(4).value
+        if case .struct(var fields) = value4 { fields.append(NamedValue("email", .string("d@example.com"))); value4 = .struct(fields) }
+        _ = try await writer.write([
+            Fixtures.message(topic: "evolving", offset: 2, value: Fixtures.user(3)),
+            Fixtures.message(topic: "evolving", offset: 3, value: SchemaAndValue(schema: schema, value: value4)),
+        ])
         await writer.close()
         let evolved = try await rows("SELECT id, email FROM evolving ORDER BY id")
-        XCTAssertEqual(evolved, [["1", nil], ["2", "b@example.com"]])
+        XCTAssertEqual(evolved, [["1", nil], ["2", "b@example.com"], ["3", nil], ["4", "d@example.com"]])
     }
 
     func testBadRecordStopsTheBatchNamingItsPosition() async throws {

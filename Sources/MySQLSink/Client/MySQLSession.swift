@@ -14,6 +14,8 @@ public final class MySQLSession {
     /// connection that prepared them and die with it.
     private var statements: [String: UnsafeMutablePointer<MYSQL_STMT>] = [:]
     private static let statementCacheLimit = 128
+    /// Serves `LOAD DATA LOCAL INFILE` from memory (see ``loadData(_:data:)``).
+    let infile = LocalInfile()
 
     /// libmysqlclient's global initialisation is not thread-safe; do it once.
     private static let libraryReady: Bool = mysql_server_init(0, nil, nil) == 0
@@ -58,6 +60,7 @@ public final class MySQLSession {
                 context: context)
         }
         handle = mysql
+        infile.install(on: mysql)
         // Strict mode for every table: NULL into NOT NULL or an out-of-range
         // value must fail (and become a dead-letter record), never be silently
         // coerced. UTC, so NOW()-style defaults match the UTC DATETIMEs we bind.
@@ -77,6 +80,9 @@ public final class MySQLSession {
         var reconnect: my_bool = 0
         mysql_options(mysql, MYSQL_OPT_RECONNECT, &reconnect)
         mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+        // LOAD DATA LOCAL, served only from memory by `infile`'s handler.
+        var localInfile: UInt32 = 1
+        mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &localInfile)
         let tls = options.tls
         guard tls.mode != .disabled else { return }
         mysql_ssl_set(mysql, tls.key, tls.cert, tls.ca, tls.caPath, tls.cipher)

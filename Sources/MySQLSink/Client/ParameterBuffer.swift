@@ -15,12 +15,17 @@ final class ParameterBuffer {
         var size = 0
         for value in values { size += Self.align(Self.storageSize(value)) }
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)
-        binds = Array(repeating: MYSQL_BIND(), count: values.count)
+        // Filled through one buffer pointer: subscripting the stored array
+        // per value would check its uniqueness every time.
+        var binds = [MYSQL_BIND](repeating: MYSQL_BIND(), count: values.count)
         var cursor = arena
-        for (i, value) in values.enumerated() {
-            Self.fill(&binds[i], value: value, at: cursor)
-            cursor += Self.align(Self.storageSize(value))
+        binds.withUnsafeMutableBufferPointer { binds in
+            for (i, value) in values.enumerated() {
+                Self.fill(&binds[i], value: value, at: cursor)
+                cursor += Self.align(Self.storageSize(value))
+            }
         }
+        self.binds = binds
     }
 
     deinit { arena.deallocate() }
@@ -56,10 +61,10 @@ final class ParameterBuffer {
             memory.storeBytes(of: v, as: Double.self)
             bind.buffer_type = MYSQL_TYPE_DOUBLE
         case .text(let s):
-            bind.buffer_length = copy(Array(s.utf8), to: memory)
+            bind.buffer_length = copy(s, to: memory)
             bind.buffer_type = MYSQL_TYPE_STRING
         case .decimal(let s):
-            bind.buffer_length = copy(Array(s.utf8), to: memory)
+            bind.buffer_length = copy(s, to: memory)
             bind.buffer_type = MYSQL_TYPE_NEWDECIMAL
         case .bytes(let b):
             bind.buffer_length = copy(b, to: memory)
@@ -74,12 +79,25 @@ final class ParameterBuffer {
         case .time(let ms):
             // A TIME is a duration, not a date: no day, month or year.
             let magnitude = Int64(ms).magnitude
+            // Whole days go in `day`: the binary protocol sends the hour in
+            // one byte, so 555 hours in `hour` would arrive as 43.
             var t = CivilDateTime(epochMilliseconds: Int64(magnitude % 86_400_000))
-            (t.year, t.month, t.day) = (0, 0, 0)
-            t.hour += Int(magnitude / 86_400_000) * 24
+            (t.year, t.month, t.day) = (0, 0, Int(magnitude / 86_400_000))
             store(t, type: MYSQL_TIMESTAMP_TIME, negative: ms < 0, at: memory)
             bind.buffer_type = MYSQL_TYPE_TIME
         }
+    }
+
+    /// A string's UTF-8 bytes, without the intermediate array `Array(s.utf8)`
+    /// would allocate per value (native strings are contiguous UTF-8 already).
+    private static func copy(_ string: String, to memory: UnsafeMutableRawPointer) -> UInt {
+        if let count = string.utf8.withContiguousStorageIfAvailable({ source -> Int in
+            if let base = source.baseAddress { memory.copyMemory(from: base, byteCount: source.count) }
+            return source.count
+        }) {
+            return UInt(count)
+        }
+        return copy(Array(string.utf8), to: memory)
     }
 
     private static func copy(_ bytes: [UInt8], to memory: UnsafeMutableRawPointer) -> UInt {

@@ -11,6 +11,10 @@ import PipelineCore
 /// survives the replay.
 struct BatchWriter {
     let mode: MySQLSinkConfig.InsertMode
+    /// Statement texts per row shape, shared by every batch of this writer.
+    let statements = StatementCache()
+    /// Insert mode sends a run with one `LOAD DATA LOCAL INFILE` first.
+    var loadData = false
     /// MySQL's limit on placeholders in one prepared statement.
     static let maxPlaceholders = 65_535
     /// Keeps statements well under the default max_allowed_packet (16 MiB).
@@ -24,17 +28,19 @@ struct BatchWriter {
         for run in Self.runs(of: rows) {
             switch (run[0].operation, mode) {
             case (.delete, _):
+                let sql = statements.sql(.delete, for: run[0])!
                 for row in run {
-                    try single(row, sql: StatementBuilder.delete(row.table, keys: row.columns), values: row.values, session: session, failures: &failures)
+                    try single(row, sql: sql, values: row.values, session: session, failures: &failures)
                 }
             case (.write, .update):
-                guard let sql = StatementBuilder.update(run[0].table, columns: run[0].columns) else { continue }
+                guard let sql = statements.sql(.update, for: run[0]) else { continue }
                 for row in run {
                     // SET binds the non-key values, WHERE the keys.
                     let values = Array(row.values[row.keyCount...]) + row.values[..<row.keyCount]
                     try single(row, sql: sql, values: values, session: session, failures: &failures)
                 }
             case (.write, _):
+                if mode == .insert && loadData, try load(run, session: session) { continue }
                 for chunk in Self.chunks(of: run) {
                     try insert(chunk, session: session, failures: &failures)
                 }
@@ -43,13 +49,43 @@ struct BatchWriter {
         return failures
     }
 
+    /// Loads `run` with LOAD DATA inside a savepoint. LOCAL makes the server
+    /// skip bad rows with a warning (a duplicate key, a truncated value)
+    /// instead of failing, so any warning, or fewer rows than sent, rolls
+    /// the load back and returns false: the prepared INSERTs then report
+    /// exactly the bad rows. Also false when a value has no LOAD DATA form.
+    private func load(_ run: [SinkRow], session: MySQLSession) throws(MySQLError) -> Bool {
+        var encoder = LoadDataEncoder(capacity: run.count * 256)
+        for row in run where !encoder.append(row.values) { return false }
+        try session.execute("SAVEPOINT tributary_load")
+        do {
+            let result = try session.loadData(statements.sql(.loadData, for: run[0])!, data: encoder.bytes)
+            if result.warnings == 0 && result.rows == UInt64(run.count) {
+                try session.execute("RELEASE SAVEPOINT tributary_load")
+                return true
+            }
+        } catch let error where error.kind == .data || error.kind == .other {
+            // A refused row (written below by INSERTs, which name it), or a
+            // server that does not allow LOAD DATA LOCAL: INSERTs work there too.
+        }
+        try session.execute("ROLLBACK TO SAVEPOINT tributary_load")
+        return false
+    }
+
+    private func insertKind(rows: Int) -> StatementCache.Kind {
+        mode == .upsert ? .upsert(rows: rows) : .insert(rows: rows)
+    }
+
     private func insert(_ chunk: ArraySlice<SinkRow>, session: MySQLSession, failures: inout [RecordFailure]) throws(MySQLError) {
         let first = chunk[chunk.startIndex]
-        let sql = StatementBuilder.insert(first.table, columns: first.columns, rows: chunk.count, upsert: mode == .upsert)
+        let sql = statements.sql(insertKind(rows: chunk.count), for: first)!
+        var values: [SQLValue] = []
+        values.reserveCapacity(chunk.count * first.columns.count)
+        for row in chunk { values.append(contentsOf: row.values) }
         do {
-            try session.execute(sql, chunk.flatMap(\.values))
+            try session.execute(sql, values)
         } catch let error where error.kind == .data && chunk.count > 1 {
-            let one = StatementBuilder.insert(first.table, columns: first.columns, rows: 1, upsert: mode == .upsert)
+            let one = statements.sql(insertKind(rows: 1), for: first)!
             for row in chunk { try single(row, sql: one, values: row.values, session: session, failures: &failures) }
         } catch let error where error.kind == .data {
             failures.append(Self.failure(first, error))
@@ -72,8 +108,12 @@ struct BatchWriter {
             error: RowRejectedError(table: row.table.sql, error: error), stage: "TASK_PUT")
     }
 
-    /// Per table, in order, maximal runs of rows with the same operation and columns.
+    /// Per table, in order, maximal runs of rows of the same shape (so the
+    /// same operation and columns; comparing ids, not column arrays, per row).
     static func runs(of rows: [SinkRow]) -> [[SinkRow]] {
+        // The usual batch: one topic, one schema. Shares the array, copies no row.
+        guard let first = rows.first else { return [] }
+        if rows.allSatisfy({ $0.shape == first.shape }) { return [rows] }
         // Indices first: appending rows to arrays held in a dictionary would
         // copy them on every append.
         var order: [TableRef] = []
@@ -86,7 +126,7 @@ struct BatchWriter {
         for table in order {
             var run: [SinkRow] = []
             for i in indices[table]! {
-                if let last = run.last, last.operation != rows[i].operation || last.columns != rows[i].columns {
+                if let last = run.last, last.shape != rows[i].shape {
                     result.append(run)
                     run = []
                 }
@@ -98,6 +138,9 @@ struct BatchWriter {
     }
 
     /// A run cut into statements within the placeholder and size limits.
+    /// Every statement has either the most rows the placeholders allow or a
+    /// power of two of rows, so a shape needs only a few distinct statement
+    /// texts (and prepared handles) whatever the batch sizes are.
     static func chunks(of run: [SinkRow]) -> [ArraySlice<SinkRow>] {
         let maxRows = max(1, maxPlaceholders / max(1, run[0].columns.count))
         var result: [ArraySlice<SinkRow>] = []
@@ -106,14 +149,26 @@ struct BatchWriter {
         for (i, row) in run.enumerated() {
             let size = row.values.reduce(0) { $0 + $1.estimatedSize }
             if i > start && (i - start >= maxRows || bytes + size > maxStatementBytes) {
-                result.append(run[start..<i])
+                appendPieces(run[start..<i], maxRows: maxRows, to: &result)
                 start = i
                 bytes = 0
             }
             bytes += size
         }
-        result.append(run[start...])
+        appendPieces(run[start...], maxRows: maxRows, to: &result)
         return result
+    }
+
+    /// `slice` as is when it has `maxRows` rows, else as pieces of
+    /// decreasing powers of two (1,234 rows: 1,024 + 128 + 64 + 16 + 2).
+    private static func appendPieces(_ slice: ArraySlice<SinkRow>, maxRows: Int, to result: inout [ArraySlice<SinkRow>]) {
+        var start = slice.startIndex
+        while start < slice.endIndex {
+            let left = slice.endIndex - start
+            let count = left >= maxRows ? maxRows : 1 << (Int.bitWidth - 1 - left.leadingZeroBitCount)
+            result.append(slice[start..<(start + count)])
+            start += count
+        }
     }
 }
 

@@ -25,6 +25,13 @@ enum StatementBuilder {
         return "UPDATE \(table.sql) SET \(sets.joined(separator: ",")) WHERE " + keyCondition(columns.filter(\.isPrimaryKey))
     }
 
+    /// `LOAD DATA LOCAL INFILE` of rows in ``LoadDataEncoder``'s format into
+    /// `columns`. The file name is never opened: the session serves its data.
+    static func loadData(_ table: TableRef, columns: [ColumnSpec]) -> String {
+        let names = columns.map { SQLIdentifier.quote($0.name) }.joined(separator: ",")
+        return "LOAD DATA LOCAL INFILE 'tributary-rows' INTO TABLE \(table.sql) CHARACTER SET binary (\(names))"
+    }
+
     /// `DELETE FROM t WHERE k1=? AND k2=?`.
     static func delete(_ table: TableRef, keys: [ColumnSpec]) -> String {
         "DELETE FROM \(table.sql) WHERE " + keyCondition(keys)

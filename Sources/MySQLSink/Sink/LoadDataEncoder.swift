@@ -1,0 +1,108 @@
+/// Rows as the text `LOAD DATA` reads with its default format: fields ended
+/// by a tab, lines by a newline, `\` escaping tab, newline, carriage return,
+/// NUL and itself, `\N` for NULL.
+///
+/// The text is sent with `CHARACTER SET binary`, so the server takes every
+/// byte as it is (no conversion of text, nothing lost in BLOBs). A value that
+/// has no exact text form here (a non-finite double) makes ``append(_:)``
+/// return false: the caller then writes those rows with prepared INSERTs.
+struct LoadDataEncoder {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Appends one row; false (and nothing appended) when a value has no
+    /// exact LOAD DATA form.
+    mutating func append(_ values: [SQLValue]) -> Bool {
+        let start = bytes.count
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: "\t")) }
+            guard field(value) else {
+                bytes.removeSubrange(start...)
+                return false
+            }
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        return true
+    }
+
+    private mutating func field(_ value: SQLValue) -> Bool {
+        switch value {
+        case .null:
+            bytes += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+        case .int(let v):
+            bytes += String(v).utf8
+        case .double(let v):
+            // Swift prints the shortest text that reads back as the same double.
+            guard v.isFinite else { return false }
+            bytes += v.description.utf8
+        case .text(let s), .decimal(let s):
+            var s = s
+            s.withUTF8 { escaped($0) }
+        case .bytes(let b):
+            b.withUnsafeBufferPointer { escaped($0) }
+        case .datetime(let ms):
+            guard value.outOfRangeReason == nil else { return false }
+            let t = CivilTime(epochMilliseconds: ms)
+            date(t)
+            bytes.append(UInt8(ascii: " "))
+            clock(hours: t.hour, t)
+        case .date(let days):
+            guard value.outOfRangeReason == nil else { return false }
+            date(CivilTime(days: Int64(days)))
+        case .time(let ms):
+            guard value.outOfRangeReason == nil else { return false }
+            // A duration, as ParameterBuffer binds it: hours may pass 24.
+            let magnitude = Int64(ms).magnitude
+            let t = CivilTime(epochMilliseconds: Int64(magnitude % 86_400_000))
+            if ms < 0 { bytes.append(UInt8(ascii: "-")) }
+            clock(hours: t.hour + Int(magnitude / 86_400_000) * 24, t)
+        }
+        return true
+    }
+
+    private mutating func escaped(_ source: UnsafeBufferPointer<UInt8>) {
+        for byte in source {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "0")]
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    private mutating func date(_ t: CivilTime) {
+        digits(t.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(t.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(t.day, 2)
+    }
+
+    private mutating func clock(hours: Int, _ t: CivilTime) {
+        digits(hours, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(t.minute, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(t.second, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(t.microsecond, 6)
+    }
+
+    /// `n` (not negative) in decimal, zero-padded to at least `width` digits.
+    private mutating func digits(_ n: Int, _ width: Int) {
+        var divisor = 1
+        var count = 1
+        while count < width || n / divisor >= 10 {
+            divisor *= 10
+            count += 1
+        }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(n / divisor % 10))
+            divisor /= 10
+        }
+    }
+}
