@@ -47,7 +47,7 @@ final class EnvelopeBytesTests: XCTestCase {
     func readers() throws -> [ColumnReader] {
         try Self.columns.map { name, oid, typmod, _ in
             let info = ColumnInfo(
-                name: name, typeOID: oid, typeModifier: typmod, typeName: "t", typeType: "b", typeCategory: "X",
+                name: name, typeOID: oid, typeModifier: typmod, typeName: "t", typeType: "b",
                 notNull: name == "id" ? true : nil, isSerial: false)
             return try ColumnReader(info, optional: name != "id", numericMapping: .none, table: "t")
         }

@@ -1,3 +1,5 @@
+import PipelineCore
+
 /// Rows as the text `LOAD DATA` reads with its default format: fields ended
 /// by a tab, lines by a newline, `\` escaping tab, newline, carriage return,
 /// NUL and itself, `\N` for NULL.
@@ -43,18 +45,18 @@ struct LoadDataEncoder {
             b.withUnsafeBufferPointer { escaped($0) }
         case .datetime(let ms):
             guard value.outOfRangeReason == nil else { return false }
-            let t = CivilTime(epochMilliseconds: ms)
+            let t = CivilDateTime(epochMilliseconds: ms)
             date(t)
             bytes.append(UInt8(ascii: " "))
             clock(hours: t.hour, t)
         case .date(let days):
             guard value.outOfRangeReason == nil else { return false }
-            date(CivilTime(days: Int64(days)))
+            date(CivilDateTime(daysSinceEpoch: Int64(days)))
         case .time(let ms):
             guard value.outOfRangeReason == nil else { return false }
             // A duration, as ParameterBuffer binds it: hours may pass 24.
             let magnitude = Int64(ms).magnitude
-            let t = CivilTime(epochMilliseconds: Int64(magnitude % 86_400_000))
+            let t = CivilDateTime(epochMilliseconds: Int64(magnitude % 86_400_000))
             if ms < 0 { bytes.append(UInt8(ascii: "-")) }
             clock(hours: t.hour + Int(magnitude / 86_400_000) * 24, t)
         }
@@ -74,7 +76,7 @@ struct LoadDataEncoder {
         }
     }
 
-    private mutating func date(_ t: CivilTime) {
+    private mutating func date(_ t: CivilDateTime) {
         digits(t.year, 4)
         bytes.append(UInt8(ascii: "-"))
         digits(t.month, 2)
@@ -82,7 +84,7 @@ struct LoadDataEncoder {
         digits(t.day, 2)
     }
 
-    private mutating func clock(hours: Int, _ t: CivilTime) {
+    private mutating func clock(hours: Int, _ t: CivilDateTime) {
         digits(hours, 2)
         bytes.append(UInt8(ascii: ":"))
         digits(t.minute, 2)
