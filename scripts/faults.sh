@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fault suite: the seed pipeline with writers going, one fault at a time.
 #
-#   scripts/faults.sh [--only FAULT]… [--rate ROWS_PER_S] [--kills N] [--kill-rows N] [--no-build]
+#   scripts/faults.sh [--only FAULT]… [--rate ROWS_PER_S] [--kills N] [--kill-rows N]
+#                     [--no-build] [--bin PATH]
 #
 # Faults: broker-down-10s, broker-down-60s (longer than the session timeout),
 # mariadb-restart, postgres-restart, s3-503-10s, s3-silent-30s, and kill9
@@ -16,18 +17,19 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 build=1
+bin=$REPO/.build/release/tributary
 args=()
 while (($#)); do
   case $1 in
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bin) bin=${2:?}; build=0; shift 2 ;; # e.g. a debug build, while another build holds .build
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
 
 log() { echo "faults: $*" >&2; }
 scripts/setup.sh >/dev/null
-bin=$REPO/.build/release/tributary
 if ((build)); then
   log "release build of tributary"
   swift build -c release --product tributary >/dev/null
