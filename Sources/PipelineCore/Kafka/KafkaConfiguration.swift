@@ -51,10 +51,19 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
         return "bootstrap.servers=\(bootstrapServers)" + (shown.isEmpty ? "" : ", " + shown.joined(separator: ", "))
     }
 
+    /// Every client reconnects to a broker that was away within the outage
+    /// policy's 2 s cap (``Backoff/outage``): librdkafka's own default lets
+    /// the reconnect backoff grow to 10 s, which kept the pipeline idle for
+    /// up to 10 s after a broker came back (seen by scripts/faults.sh).
+    static let reconnectDefaults: [String: String] = [
+        "reconnect.backoff.ms": "100",
+        "reconnect.backoff.max.ms": "2000",
+    ]
+
     /// Builds a librdkafka configuration; `defaults` apply unless the user set the key.
     func makeNativeConfig(defaults: [String: String]) throws(PipelineError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
-        var all = defaults
+        var all = KafkaConfiguration.reconnectDefaults.merging(defaults) { _, client in client }
         all.merge(properties) { _, user in user }
         all["bootstrap.servers"] = bootstrapServers
         // Route librdkafka's own log lines through swift-log instead of stderr.
