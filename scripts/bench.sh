@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [--rows N] [--flush-size N] [--compression lz4|none|zstd|…]
 #                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
-#                    [--partitions N] [--no-build] [--keep-state]
+#                    [--partitions N] [--worker-set KEY=VALUE]… [--no-build] [--keep-state]
 #
 # Phases, each timed:
 #   1. build      swift build -c release --product tributary (skip: --no-build)
@@ -53,6 +53,7 @@ partitions=
 build=1
 keep_state=0
 overrides=()
+worker_overrides=() # extra worker.properties lines, e.g. consumer.queued.max.messages.kbytes=65536
 
 usage() { # EXIT-CODE
   sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -67,6 +68,7 @@ while (($#)); do
     --set) overrides+=("${2:?}"); shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --partitions) partitions=${2:?}; shift 2 ;;
+    --worker-set) worker_overrides+=("${2:?}"); shift 2 ;;
     --no-build) build=0; shift ;;
     --keep-state) keep_state=1; shift ;;
     -h | --help) usage 0 ;;
@@ -161,7 +163,7 @@ os=$(. /etc/os-release && echo "$PRETTY_NAME")
 echo "machine:  $(nproc) cores ($cpu), $mem RAM, $os, Linux $(uname -r)"
 echo "swift:    $(swift --version 2>/dev/null | head -n 1), release build"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
-echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression, ${partitions:-4 (auto-created)} partitions${overrides[*]:+, --set ${overrides[*]}}"
+echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression, ${partitions:-4 (auto-created)} partitions${overrides[*]:+, --set ${overrides[*]}}${worker_overrides[*]:+, --worker-set ${worker_overrides[*]}}"
 
 # ------------------------------------------------------------------ connectors
 # connectors.py SRC DST SUFFIX [KEY=VALUE…]: the seed's configs under fresh
@@ -193,6 +195,7 @@ topic=P_USERS # the source config's topic.prefix + table.whitelist
   echo "bootstrap.servers=$TRIBUTARY_BOOTSTRAP"
   echo "offset.storage.file.filename=$WORK/source-offsets.json"
   [[ $compression == none ]] || echo "producer.compression.type=$compression"
+  for o in "${worker_overrides[@]}"; do echo "$o"; done
 } >"$WORK/worker.properties"
 
 # ------------------------------------------------------------------ poller

@@ -6,7 +6,7 @@ import XCTest
 /// Connect JDBC sink properties: defaults, the seed connector, validation.
 final class MySQLSinkConfigTests: XCTestCase {
     private func config(_ properties: [String: String], environment: [String: String] = [:]) throws -> MySQLSinkConfig {
-        try MySQLSinkConfig(ConnectorConfig(properties, definition: MySQLSinkConfig.definition, environment: environment))
+        try MySQLSinkConfig(properties: properties, environment: environment)
     }
 
     func testSeedConnectorRunsUnchangedWithConnectDefaults() throws {

@@ -114,6 +114,13 @@ public struct MySQLSinkConfig: Sendable {
         self.offsetsTable = "__tributary_offsets"
     }
 
+    /// Reads and validates Connect JDBC sink properties (a connector JSON's
+    /// `config`), in the shape every stage's config takes
+    /// (``PostgresSourceConfig``'s `init(properties:environment:)`).
+    public init(properties: [String: String], environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
+        try self.init(ConnectorConfig(properties, definition: Self.definition, environment: environment))
+    }
+
     /// Reads and validates Connect JDBC sink properties.
     public init(_ config: ConnectorConfig) throws(PipelineError) {
         let connection = try MySQLConnectionOptions(

@@ -29,6 +29,11 @@ public final class KafkaConsumer: Sendable {
         "heartbeat.interval.ms": "1000",
         "max.poll.interval.ms": "300000",
         "auto.offset.reset": "earliest",
+        // librdkafka prefetches up to 64 MiB per consumer by default, which
+        // dominated a worker's memory. 16 MiB still holds more than a
+        // sink's batch (flush.size 10,000 records of ~1.5 KB) ahead of it.
+        "queued.max.messages.kbytes": "16384",
+        "fetch.max.bytes": "16777216",
     ]
 
     /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).

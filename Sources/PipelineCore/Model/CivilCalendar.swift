@@ -7,7 +7,6 @@
 /// months have a fixed shape (Howard Hinnant's `days_from_civil`).
 public enum CivilCalendar {
     public static let millisecondsPerDay: Int64 = 86_400_000
-    public static let microsecondsPerDay: Int64 = 86_400_000_000
 
     /// Days since 1970-01-01 of a date (negative: before). Year 0 is 1 BC.
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
