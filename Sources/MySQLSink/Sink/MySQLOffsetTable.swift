@@ -1,10 +1,5 @@
 import PipelineCore
 
-/// The old name, still used by MySQLSink.swift and MySQLRecordWriter.swift
-/// (files other branches are rewriting): delete once those say ``MySQLOffsetTable``.
-/// Not `OffsetStore`, which is PostgresSource's public protocol.
-typealias OffsetStore = MySQLOffsetTable
-
 /// Consumed Kafka offsets kept in MySQL, written in the same transaction as
 /// the rows they cover: after a crash the table and the data agree, whatever
 /// Kafka's committed offsets say. That is what makes insert mode exactly-once.

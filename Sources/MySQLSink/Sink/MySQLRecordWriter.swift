@@ -26,7 +26,7 @@ public struct BatchResult: Sendable, Equatable {
 /// Writes batches of Kafka messages into MySQL exactly once.
 ///
 /// Each batch is one transaction holding its rows and the offsets they
-/// cover (``OffsetStore``); records below the stored offset of their
+/// cover (``MySQLOffsetTable``); records below the stored offset of their
 /// partition are skipped, so a batch delivered again after a crash — before
 /// or after its Kafka commit, even with a COMMIT whose answer was lost — adds
 /// nothing twice. Tables are created and evolved before the transaction
@@ -37,7 +37,7 @@ public actor MySQLRecordWriter {
     public let config: MySQLSinkConfig
     private let connection: MySQLConnection
     private let catalog: TableCatalog
-    private let offsets: OffsetStore
+    private let offsets: MySQLOffsetTable
     private let extractor: RowExtractor
     private let writer: BatchWriter
     private let deadLetters: DeadLetterQueue?
@@ -61,7 +61,7 @@ public actor MySQLRecordWriter {
         self.config = config
         self.connection = MySQLConnection(options: config.connection, reconnectPolicy: config.reconnect, logger: logger)
         self.catalog = TableCatalog(connection: connection, autoCreate: config.autoCreate, autoEvolve: config.autoEvolve, logger: logger)
-        self.offsets = OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID)
+        self.offsets = MySQLOffsetTable(table: TableRef(name: config.offsetsTable), groupID: config.groupID)
         self.extractor = RowExtractor(config: config)
         self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
         self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
@@ -75,13 +75,6 @@ public actor MySQLRecordWriter {
         guard !prepared else { return }
         try await connection.execute(offsets.createTable)
         prepared = true
-    }
-
-    /// Offsets stored for this connector's group: where to resume.
-    public func storedOffsets() async throws -> [TopicPartition: Int64] {
-        try await prepare()
-        let offsets = self.offsets
-        return try await connection.withSession(retryingOnLostConnection: true) { session in try offsets.load(session) }
     }
 
     /// Closes the MySQL connection.

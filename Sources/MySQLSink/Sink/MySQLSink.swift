@@ -150,7 +150,7 @@ public final class MySQLSink: Sendable {
         let session = MySQLSession(options: config.connection)
         defer { session.disconnect() }
         try session.connect()
-        return try OffsetStore(table: TableRef(name: config.offsetsTable), groupID: config.groupID).load(session)
+        return try MySQLOffsetTable(table: TableRef(name: config.offsetsTable), groupID: config.groupID).load(session)
     }
 
     /// Connect matches `topics.regex` against the whole topic name; librdkafka

@@ -141,9 +141,3 @@ struct ColumnReader: Sendable {
         return .conversion(table: table, column: name, reason: "cannot read '\(text)' as \(schema.name ?? schema.type.rawValue)")
     }
 }
-
-/// Division rounding towards negative infinity (timestamps before 1970).
-func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}

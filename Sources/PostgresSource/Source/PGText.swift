@@ -80,7 +80,7 @@ enum PGText {
         guard p.atEnd else { return nil }
         // Time of day and offset are small: their difference cannot overflow.
         let (dayMillis, overflow1) = days.multipliedReportingOverflow(by: 86_400_000)
-        let (millis, overflow2) = dayMillis.addingReportingOverflow(floorDivide(time - offset * 1_000_000, 1000))
+        let (millis, overflow2) = dayMillis.addingReportingOverflow(CivilCalendar.floorDivide(time - offset * 1_000_000, 1000).quotient)
         return overflow1 || overflow2 ? nil : millis
     }
 

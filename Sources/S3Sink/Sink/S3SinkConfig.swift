@@ -129,7 +129,7 @@ public struct S3SinkConfig: Sendable {
     }
 
     /// The consumer group, named as Kafka Connect names a sink's group.
-    public var groupID: String { "connect-\(name)" }
+    public var groupID: String { ConnectorSpec.sinkGroupID(connector: name) }
 
     /// Checks the values against each other; the error names the key at fault.
     public func validate() throws(PipelineError) {
