@@ -188,6 +188,8 @@ final class BatchWriterTests: XCTestCase {
         let inserted = try await connection.query(select + "viainsert ORDER BY id")
         XCTAssertEqual(loaded.count, nasty.count)
         XCTAssertEqual(loaded, inserted)
+        // 555 hours: the binary protocol's one-byte hour once made it 43.
+        XCTAssertEqual(inserted.count > 4 ? inserted[4][6] : nil, "555:33:20.000")
         // And the load really was one LOAD DATA, not the fallback: no warnings left behind, and the text is exact.
         let tab = try await connection.query("SELECT t = 'tab\\there', b = X'00090A0D5C4EFF80' FROM viaload WHERE id = 0")
         XCTAssertEqual(tab, [["1", "1"]])
