@@ -14,8 +14,8 @@ struct BatchWriter {
     /// Statement texts per row shape, shared by every batch of this writer.
     let statements = StatementCache()
     /// Insert mode sends a run with one `LOAD DATA LOCAL INFILE` first: in
-    /// the same run it cost the sink about 10-25% less CPU and MariaDB
-    /// about 30-45% less than the prepared INSERTs (BENCHMARKS.md).
+    /// the same runs it cost the sink 5-28% less CPU and MariaDB about a
+    /// third less than the prepared INSERTs (BENCHMARKS.md).
     var loadData: Bool
 
     init(mode: MySQLSinkConfig.InsertMode, loadData: Bool = true) {
