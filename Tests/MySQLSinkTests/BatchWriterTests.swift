@@ -74,6 +74,12 @@ final class BatchWriterTests: XCTestCase {
         try await connection.transaction { session in try writer.write(rows, session: session) }
     }
 
+    /// LOAD DATA statements this connection's server session has run so far.
+    private func loads() async throws -> Int {
+        let rows = try await connection.query("SHOW SESSION STATUS LIKE 'Com_load'")
+        return Int(rows.first?[1] ?? "") ?? -1
+    }
+
     /// Statements this connection's server session has prepared so far.
     private func prepares() async throws -> Int {
         let rows = try await connection.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'")
@@ -82,7 +88,7 @@ final class BatchWriterTests: XCTestCase {
 
     func testANewBatchSizeReusesThePreparedStatementsOfEarlierBatches() async throws {
         try await prepare()
-        let writer = BatchWriter(mode: .insert)
+        let writer = BatchWriter(mode: .insert, loadData: false)
         let failures = try await write(writer, Self.rows(0..<1235))  // 1024 + 128 + 64 + 16 + 2 + 1
         XCTAssertEqual(failures.count, 0)
         _ = try await prepares()  // prepares the status query itself
@@ -98,7 +104,7 @@ final class BatchWriterTests: XCTestCase {
     func testDuplicateKeysInsideBigStatementsAreReportedPerRecord() async throws {
         try await prepare()
         try await connection.execute("INSERT INTO people (id, name) VALUES (5, 'old five'), (1100, 'old 1100')")
-        let writer = BatchWriter(mode: .insert)
+        let writer = BatchWriter(mode: .insert, loadData: false)
         let failures = try await write(writer, Self.rows(0..<1235, from: 100))
         XCTAssertEqual(failures.map(\.offset), [105, 1200])
         for failure in failures {
@@ -116,8 +122,7 @@ final class BatchWriterTests: XCTestCase {
     func testDuplicateKeysAreReportedPerRecordWhenLoadingWithLoadData() async throws {
         try await prepare()
         try await connection.execute("INSERT INTO people (id, name) VALUES (5, 'old five'), (1100, 'old 1100')")
-        var writer = BatchWriter(mode: .insert)
-        writer.loadData = true
+        let writer = BatchWriter(mode: .insert)
         let failures = try await write(writer, Self.rows(0..<1235, from: 100))
         XCTAssertEqual(failures.map(\.offset), [105, 1200])
         XCTAssertEqual(failures.compactMap { ($0.error as? RowRejectedError)?.error.code }, [1062, 1062])
@@ -125,11 +130,33 @@ final class BatchWriterTests: XCTestCase {
         XCTAssertEqual(rows, [["1235", "2"]])
     }
 
+    /// MySQL 8 ships with `local_infile=OFF`: every row still lands through
+    /// prepared INSERTs, and after the first refusal no batch tries again.
+    func testAServerThatRefusesLoadDataGetsPreparedInsertsAndIsNotAskedAgain() async throws {
+        try await prepare()
+        try await connection.execute("SET GLOBAL local_infile = OFF")
+        do {
+            let writer = BatchWriter(mode: .insert)
+            XCTAssertEqual(try await write(writer, Self.rows(0..<100)).count, 0)
+            let refused = try await connection.withSession { $0.loadDataRefused }
+            XCTAssertTrue(refused, "the refusal should be remembered")
+            let before = try await loads()
+            XCTAssertEqual(try await write(writer, Self.rows(100..<200)).count, 0)
+            let after = try await loads()
+            XCTAssertEqual(after - before, 0, "a refused LOAD DATA was tried again")
+            let count = try await connection.query("SELECT COUNT(*), COUNT(DISTINCT id) FROM people")
+            XCTAssertEqual(count, [["200", "200"]])
+        } catch {
+            try await connection.execute("SET GLOBAL local_infile = ON")
+            throw error
+        }
+        try await connection.execute("SET GLOBAL local_infile = ON")
+    }
+
     func testATruncatingValueIsARecordErrorNotASilentCutWithLoadData() async throws {
         try await prepare()
         try await connection.execute("CREATE TABLE short (id BIGINT PRIMARY KEY, name VARCHAR(5)) DEFAULT CHARSET=utf8mb4")
-        var writer = BatchWriter(mode: .insert)
-        writer.loadData = true
+        let writer = BatchWriter(mode: .insert)
         let rows = [("fine", 0), ("much too long", 1), ("ok", 2)].map { name, i in
             SinkRow(
                 topicPartition: TopicPartition("short", 0), offset: Int64(i), table: TableRef(name: "short"), operation: .write,
@@ -149,26 +176,25 @@ final class BatchWriterTests: XCTestCase {
             ColumnSpec(name: "id", schema: .int64, isPrimaryKey: true),
             ColumnSpec(name: "t", schema: Schema.string.asOptional),
             ColumnSpec(name: "b", schema: Schema.bytes.asOptional),
-            ColumnSpec(name: "d", schema: Schema.float64.asOptional),
             ColumnSpec(name: "dt", schema: Schema.int64.asOptional),
             ColumnSpec(name: "dday", schema: Schema.int32.asOptional),
             ColumnSpec(name: "tm", schema: Schema.int32.asOptional),
             ColumnSpec(name: "amount", schema: Schema.string.asOptional),
         ]
-        let ddl = "(id BIGINT PRIMARY KEY, t TEXT, b BLOB, d DOUBLE, dt DATETIME(3), dday DATE, tm TIME(3), amount DECIMAL(20,4)) DEFAULT CHARSET=utf8mb4"
+        let ddl = "(id BIGINT PRIMARY KEY, t TEXT, b BLOB, dt DATETIME(3), dday DATE, tm TIME(3), amount DECIMAL(20,4)) DEFAULT CHARSET=utf8mb4"
         try await connection.execute("CREATE TABLE viaload " + ddl)
         try await connection.execute("CREATE TABLE viainsert " + ddl)
         let nasty: [[SQLValue]] = [
-            [.text("tab\there"), .bytes([0, 9, 10, 13, 92, 78, 255, 0x80]), .double(0.1), .datetime(milliseconds: 1_700_000_000_001),
+            [.text("tab\there"), .bytes([0, 9, 10, 13, 92, 78, 255, 0x80]), .datetime(milliseconds: 1_700_000_000_001),
              .date(days: 19_000), .time(milliseconds: 3_723_004), .decimal("-12.3400")],
-            [.text("new\nline\r\nback\\slash \\N"), .bytes([]), .double(-1e-300), .datetime(milliseconds: -1),
+            [.text("new\nline\r\nback\\slash \\N"), .bytes([]), .datetime(milliseconds: -1),
              .date(days: -719_162), .time(milliseconds: -90_000_000), .decimal("0")],
-            [.text("\\N"), .bytes(Array("\\N".utf8)), .double(1.7976931348623157e308), .datetime(milliseconds: 0),
+            [.text("\\N"), .bytes(Array("\\N".utf8)), .datetime(milliseconds: 0),
              .date(days: 0), .time(milliseconds: 0), .decimal("9999999999999999.9999")],
-            [.text("unicode ünïcødé 日本 🎉 \u{0}nul"), .null, .null, .null, .null, .null, .null],
-            [.text(""), .bytes([0x5C]), .double(123_456_789.125), .datetime(milliseconds: 253_402_300_799_999),
+            [.text("unicode ünïcødé 日本 🎉 \u{0}nul"), .null, .null, .null, .null, .null],
+            [.text(""), .bytes([0x5C]), .datetime(milliseconds: 253_402_300_799_999),
              .date(days: 2_932_896), .time(milliseconds: 2_000_000_000), .null],
-            [.null, .null, .null, .null, .null, .null, .null],
+            [.null, .null, .null, .null, .null, .null],
         ]
         func rows(_ table: String, shape: Int) -> [SinkRow] {
             nasty.enumerated().map { i, values in
@@ -177,29 +203,33 @@ final class BatchWriterTests: XCTestCase {
                     columns: columns, keyCount: 1, values: [.int(Int64(i))] + values, shape: shape)
             }
         }
-        var loading = BatchWriter(mode: .insert)
-        loading.loadData = true
+        let loading = BatchWriter(mode: .insert)
+        let loadsBefore = try await loads()
         let loadFailures = try await write(loading, rows("viaload", shape: 1))
         XCTAssertEqual(loadFailures.count, 0)
-        let insertFailures = try await write(BatchWriter(mode: .insert), rows("viainsert", shape: 2))
+        let loadsAfter = try await loads()
+        XCTAssertEqual(loadsAfter - loadsBefore, 1, "one LOAD DATA, no fallback")
+        let insertFailures = try await write(BatchWriter(mode: .insert, loadData: false), rows("viainsert", shape: 2))
         XCTAssertEqual(insertFailures.count, 0)
-        let select = "SELECT id, HEX(t), HEX(b), d, dt, dday, tm, amount, t IS NULL, b IS NULL FROM "
+        let select = "SELECT id, HEX(t), HEX(b), dt, dday, tm, amount, t IS NULL, b IS NULL FROM "
         let loaded = try await connection.query(select + "viaload ORDER BY id")
         let inserted = try await connection.query(select + "viainsert ORDER BY id")
         XCTAssertEqual(loaded.count, nasty.count)
         XCTAssertEqual(loaded, inserted)
+        // 555 hours: the binary protocol's one-byte hour once made it 43.
+        XCTAssertEqual(inserted.count > 4 ? inserted[4][5] : nil, "555:33:20.000")
         // And the load really was one LOAD DATA, not the fallback: no warnings left behind, and the text is exact.
         let tab = try await connection.query("SELECT t = 'tab\\there', b = X'00090A0D5C4EFF80' FROM viaload WHERE id = 0")
         XCTAssertEqual(tab, [["1", "1"]])
     }
 
-    func testEncoderEscapesAndRefusesNonFiniteDoubles() {
+    func testEncoderEscapesAndLeavesDoublesToPreparedInserts() {
         var encoder = LoadDataEncoder()
         XCTAssertTrue(encoder.append([.int(-5), .null, .text("a\tb\nc\\d\u{0}"), .bytes([13]), .date(days: 0), .datetime(milliseconds: 1), .time(milliseconds: -1)]))
         XCTAssertEqual(String(decoding: encoder.bytes, as: UTF8.self), "-5\t\\N\ta\\tb\\nc\\\\d\\0\t\\r\t1970-01-01\t1970-01-01 00:00:00.001000\t-00:00:00.001000\n")
         let before = encoder.bytes
         XCTAssertFalse(encoder.append([.int(1), .double(.nan)]))
-        XCTAssertFalse(encoder.append([.double(.infinity)]))
+        XCTAssertFalse(encoder.append([.double(0.5)]))
         XCTAssertEqual(encoder.bytes, before)
     }
 }

@@ -16,6 +16,10 @@ public final class MySQLSession {
     private static let statementCacheLimit = 128
     /// Serves `LOAD DATA LOCAL INFILE` from memory (see ``loadData(_:data:)``).
     let infile = LocalInfile()
+    /// Set once the server refused `LOAD DATA LOCAL` (`local_infile=OFF`,
+    /// MySQL 8's default): the writer then goes straight to prepared INSERTs
+    /// instead of paying for a refused statement in every batch.
+    var loadDataRefused = false
 
     /// libmysqlclient's global initialisation is not thread-safe; do it once.
     private static let libraryReady: Bool = mysql_server_init(0, nil, nil) == 0

@@ -6,8 +6,9 @@ import PipelineCore
 ///
 /// The text is sent with `CHARACTER SET binary`, so the server takes every
 /// byte as it is (no conversion of text, nothing lost in BLOBs). A value that
-/// has no exact text form here (a non-finite double) makes ``append(_:)``
-/// return false: the caller then writes those rows with prepared INSERTs.
+/// is not provably stored the same as by a prepared INSERT (a double, a date
+/// out of range) makes ``append(_:)`` return false: the caller then writes
+/// those rows with prepared INSERTs.
 struct LoadDataEncoder {
     private(set) var bytes: [UInt8] = []
 
@@ -31,13 +32,16 @@ struct LoadDataEncoder {
     private mutating func field(_ value: SQLValue) -> Bool {
         switch value {
         case .null:
-            bytes += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+            escape(UInt8(ascii: "N"))
         case .int(let v):
-            bytes += String(v).utf8
-        case .double(let v):
-            // Swift prints the shortest text that reads back as the same double.
-            guard v.isFinite else { return false }
-            bytes += v.description.utf8
+            if v < 0 { bytes.append(UInt8(ascii: "-")) }
+            digits(v.magnitude, 1)
+        case .double:
+            // Bound, a double is converted by the server from its binary
+            // value; as text, parsed. Into a DECIMAL or FLOAT column of a
+            // table made by hand the two may round differently, so rows
+            // with doubles always go as prepared INSERTs.
+            return false
         case .text(let s), .decimal(let s):
             var s = s
             s.withUTF8 { escaped($0) }
@@ -63,17 +67,32 @@ struct LoadDataEncoder {
         return true
     }
 
+    /// The bytes, escaped; the usual text has nothing to escape and is
+    /// copied in one go.
     private mutating func escaped(_ source: UnsafeBufferPointer<UInt8>) {
+        guard source.contains(where: Self.needsEscape) else {
+            bytes.append(contentsOf: source)
+            return
+        }
         for byte in source {
             switch byte {
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "0")]
+            case UInt8(ascii: "\\"): escape(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\t"): escape(UInt8(ascii: "t"))
+            case UInt8(ascii: "\n"): escape(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): escape(UInt8(ascii: "r"))
+            case 0: escape(UInt8(ascii: "0"))
             default: bytes.append(byte)
             }
         }
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == 0
+    }
+
+    private mutating func escape(_ letter: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(letter)
     }
 
     private mutating func date(_ t: CivilDateTime) {
@@ -96,7 +115,11 @@ struct LoadDataEncoder {
 
     /// `n` (not negative) in decimal, zero-padded to at least `width` digits.
     private mutating func digits(_ n: Int, _ width: Int) {
-        var divisor = 1
+        digits(UInt64(n), width)
+    }
+
+    private mutating func digits(_ n: UInt64, _ width: Int) {
+        var divisor: UInt64 = 1
         var count = 1
         while count < width || n / divisor >= 10 {
             divisor *= 10
