@@ -54,8 +54,8 @@ final class PGTextTests: XCTestCase {
             CivilCalendar.days(year: -4713, month: 11, day: 24) * 86_400_000)
         // Nine-digit years overflow even milliseconds: nil, never a trap.
         XCTAssertNil(parse("999999999-12-31 23:59:59+00", PGText.timestampMillis))
-        XCTAssertEqual(floorDivide(-1, 1000), -1)
-        XCTAssertEqual(floorDivide(1999, 1000), 1)
+        XCTAssertEqual(CivilCalendar.floorDivide(-1, 1000).quotient, -1)
+        XCTAssertEqual(CivilCalendar.floorDivide(1999, 1000).quotient, 1)
     }
 
     func testBytea() {

@@ -77,6 +77,13 @@ public actor MySQLRecordWriter {
         prepared = true
     }
 
+    /// Offsets stored for this connector's group: where to resume.
+    public func storedOffsets() async throws -> [TopicPartition: Int64] {
+        try await prepare()
+        let offsets = self.offsets
+        return try await connection.withSession(retryingOnLostConnection: true) { session in try offsets.load(session) }
+    }
+
     /// Closes the MySQL connection.
     public func close() async {
         await connection.close()
