@@ -304,6 +304,7 @@ write_env() {
       TRIBUTARY_STATE_DIR "$STATE" \
       TRIBUTARY_PG_URL "postgresql://tributary:$(<"$STATE/pg.password")@127.0.0.1:$(<"$STATE/pg.port")/tributary" \
       TRIBUTARY_MYSQL_URL "mysql://tributary:$(<"$STATE/mysql.password")@127.0.0.1:$(<"$STATE/mysql.port")/tributary" \
+      TRIBUTARY_PG_DATA "$PG/data" \
       TRIBUTARY_S3_ENDPOINT "${s3[endpoint]}" \
       TRIBUTARY_S3_BUCKET "${s3[bucket]}" \
       AWS_ACCESS_KEY_ID "${s3[access_key_id]}" \

@@ -13,14 +13,16 @@ enum PostgresServer {
     /// Stops the server (fast: sessions are cut off), waits `downtime`, and
     /// starts it again; it is started again whatever happens in between.
     static func restart(down downtime: Duration) async throws {
-        guard let state = ProcessInfo.processInfo.environment["TRIBUTARY_STATE_DIR"], !state.isEmpty else {
-            throw PostgresServerError("TRIBUTARY_STATE_DIR is not set; source the env file scripts/services.sh writes")
+        // Not always under the state dir: from a private clone the data dir
+        // lives where the postgres user can reach it (scripts/services.sh).
+        guard let data = ProcessInfo.processInfo.environment["TRIBUTARY_PG_DATA"], !data.isEmpty else {
+            throw PostgresServerError("TRIBUTARY_PG_DATA is not set; source the env file scripts/services.sh writes")
         }
-        let data = state + "/pg/data"
+        let log = URL(fileURLWithPath: data).deletingLastPathComponent().appendingPathComponent("postgres.log").path
         try await run(["stop", "-D", data, "-m", "fast", "-w", "-t", "30"])
         try? await Task.sleep(for: downtime)
         // restart on a stopped server starts it with the options it last ran with.
-        try await run(["restart", "-D", data, "-m", "fast", "-w", "-t", "30", "-l", state + "/pg/postgres.log"])
+        try await run(["restart", "-D", data, "-m", "fast", "-w", "-t", "30", "-l", log])
     }
 
     /// Runs pg_ctl as the server's owner and waits for it on a thread of its own.
