@@ -50,50 +50,28 @@ struct RunCommand: AsyncParsableCommand {
             producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
             sharedOffsetStore: settings.offsetStorageFile.map { FileOffsetStore(path: $0) }, logger: logger)
 
-        var connectors: [ConnectorInstance] = []
+        var connectors: [WorkerConnector] = []
         for (path, spec) in try ConnectorFiles.specs(connectorFiles) {
             connectors.append(try ConnectorFiles.attributed(to: path) { try ConnectorFactory.make(spec, context: context) })
         }
-        try await runConnectors(connectors, logger: logger, progressInterval: progressInterval)
+        try await runConnectors(connectors, kafka: cluster, logger: logger, progressInterval: progressInterval)
         withExtendedLifetime(embedded) {}
     }
 }
 
-/// Runs connectors as services until they finish or a signal asks them to stop.
-func runConnectors(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) async throws {
-    try await makeServiceGroup(connectors, logger: logger, progressInterval: progressInterval).run()
+/// Runs connectors on one ``Worker`` until they stop or a signal asks them to stop.
+func runConnectors(_ connectors: [WorkerConnector], kafka: KafkaConfiguration, logger: Logger, progressInterval: Double) async throws {
+    try await makeServiceGroup(connectors, kafka: kafka, logger: logger, progressInterval: progressInterval).run()
 }
 
-/// The connectors (and a progress logger) as one service group that shuts
-/// down gracefully on SIGTERM/SIGINT.
-func makeServiceGroup(_ connectors: [ConnectorInstance], logger: Logger, progressInterval: Double) -> ServiceGroup {
-    var services: [any Service] = StartOrder.arrange(connectors, logger: logger).map { connector in
-        StageService(name: connector.name, run: connector.run)
-    }
-    if progressInterval > 0 {
-        services.append(ProgressService(connectors: connectors, interval: progressInterval, logger: logger))
-    }
+/// The connectors' worker as a service group that shuts down gracefully on SIGTERM/SIGINT.
+func makeServiceGroup(_ connectors: [WorkerConnector], kafka: KafkaConfiguration, logger: Logger, progressInterval: Double) -> ServiceGroup {
+    let worker = Worker(
+        connectors: connectors, kafka: kafka,
+        progressInterval: progressInterval > 0 ? .milliseconds(Int64(progressInterval * 1000)) : nil, logger: logger)
     return ServiceGroup(
         configuration: ServiceGroupConfiguration(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            services: [ServiceGroupConfiguration.ServiceConfiguration(service: worker)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-}
-
-/// Logs each connector's record count and rate every few seconds.
-struct ProgressService: Service {
-    let connectors: [ConnectorInstance]
-    let interval: Double
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(interval))
-            for connector in connectors {
-                let r = connector.throughput.report()
-                guard r.recentPerSecond > 0 else { continue }
-                logger.info("\(connector.name): \(r.total) records, \(Int(r.recentPerSecond))/s now, \(Int(r.averagePerSecond))/s average")
-            }
-        }
-    }
 }

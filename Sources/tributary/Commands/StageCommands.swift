@@ -37,7 +37,7 @@ struct SingleConnectorOptions: ParsableArguments {
             sharedOffsetStore: nil, logger: logger)
         let connector = try file.map { path in try ConnectorFiles.attributed(to: path) { try ConnectorFactory.make(spec, context: context) } }
             ?? ConnectorFactory.make(spec, context: context)
-        try await runConnectors([connector], logger: logger, progressInterval: progressInterval)
+        try await runConnectors([connector], kafka: context.kafka, logger: logger, progressInterval: progressInterval)
     }
 }
 

@@ -64,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
             kafka: kafka, producerProperties: [:], consumerProperties: ["session.timeout.ms": "6000"],
             sharedOffsetStore: FileOffsetStore(path: DemoSpecs.offsetFile), logger: Logger(label: "tributary.demo"))
         let instances = try specs.all.map { try ConnectorFactory.make($0, context: context) }
-        let group = makeServiceGroup(instances, logger: context.logger, progressInterval: 0)
+        let group = makeServiceGroup(instances, kafka: kafka, logger: context.logger, progressInterval: 0)
         let failure = Locked<String?>(nil)
         let pipeline = Task {
             do { try await group.run() } catch { failure.withLock { $0 = "\(error)" } }

@@ -15,7 +15,7 @@ enum ConnectorFactory {
         context.consumerConfiguration.staticMember(of: ConnectorSpec.sinkGroupID(connector: spec.name))
     }
 
-    static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> ConnectorInstance {
+    static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> WorkerConnector {
         let kind = try ConnectorKind(className: spec.properties["connector.class"] ?? "")
         let logger = Logger(label: "tributary.\(spec.name)")
         switch kind {
@@ -30,22 +30,21 @@ enum ConnectorFactory {
                 events: { event in
                     if case .delivered(_, _, let rows, _) = event { throughput.add(rows) }
                 })
-            return ConnectorInstance(
-                name: spec.name, kind: kind, throughput: throughput,
+            return WorkerConnector(
+                name: spec.name, role: kind.role, throughput: throughput, prepare: source.prepareTopics,
                 run: {
                     try await source.run()
                     await producer.close()
-                },
-                prepare: source.prepareTopics, embedded: context.kafka.embedded)
+                })
         case .mysqlSink:
             let sink = try MySQLSink(
                 properties: spec.properties, kafka: staticMember(spec, context),
                 deadLetterKafka: context.producerConfiguration, logger: logger)
-            return ConnectorInstance(name: spec.name, kind: kind, throughput: sink.throughput, run: sink.run, embedded: context.kafka.embedded)
+            return WorkerConnector(name: spec.name, role: kind.role, throughput: sink.throughput, run: sink.run)
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
             let sink = try S3SinkConnector(properties: spec.properties, kafka: staticMember(spec, context), throughput: throughput, logger: logger)
-            return ConnectorInstance(name: spec.name, kind: kind, throughput: throughput, run: sink.run, embedded: context.kafka.embedded)
+            return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput, run: sink.run)
         }
     }
 }

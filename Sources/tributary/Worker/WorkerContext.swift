@@ -16,24 +16,14 @@ struct WorkerContext: Sendable {
     var consumerConfiguration: KafkaConfiguration { kafka.with(consumerProperties) }
 }
 
-/// A connector built from its config, ready to run.
-struct ConnectorInstance: Sendable {
-    var name: String
-    var kind: ConnectorKind
-    /// Records handled, for progress lines.
-    var throughput: Throughput
-    var run: @Sendable () async throws -> Void
-    /// Work to do before any connector of the worker runs (a source creates its topics).
-    var prepare: (@Sendable () async throws -> Void)? = nil
-    /// The in-process cluster the connector uses, when it is one (see ``StartOrder``).
-    var embedded: EmbeddedKafka? = nil
-}
-
 /// The connector classes this worker runs, by their Kafka Connect class names.
 enum ConnectorKind: String, Sendable, CaseIterable {
     case postgresSource = "io.confluent.connect.jdbc.JdbcSourceConnector"
     case mysqlSink = "io.confluent.connect.jdbc.JdbcSinkConnector"
     case s3Sink = "io.confluent.connect.s3.S3SinkConnector"
+
+    /// Whether the connector reads from Kafka or writes into it.
+    var role: WorkerConnector.Role { self == .postgresSource ? .source : .sink }
 
     /// Accepts the full class name or its last component.
     init(className: String) throws {

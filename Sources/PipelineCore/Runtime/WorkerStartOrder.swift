@@ -1,5 +1,4 @@
 import Logging
-import PipelineCore
 
 /// On the embedded broker, a worker's connectors start in the order that
 /// keeps every record until its sinks have read it: the sources create
@@ -10,18 +9,19 @@ import PipelineCore
 ///
 /// A real broker keeps topics and committed offsets across runs, so there
 /// the connectors start together, as in Connect.
-enum StartOrder {
+enum WorkerStartOrder {
     /// How long sources wait for the sinks to join before starting anyway
     /// (the limiter holds them back for every sink whose consumer started).
     static let joinTimeout: Duration = .seconds(60)
 
-    static func arrange(_ connectors: [ConnectorInstance], logger: Logger) -> [ConnectorInstance] {
-        guard let backlog = connectors.lazy.compactMap(\.embedded).first?.backlog else { return connectors }
-        let sinks = connectors.filter { $0.kind != .postgresSource }.map(\.name)
+    static func arrange(_ connectors: [WorkerConnector], backlog: BacklogLimiter?, logger: Logger) -> [WorkerConnector] {
+        guard let backlog else { return connectors }
+        let sinks = connectors.filter { $0.role == .sink }.map(\.name)
         let topicsPending = Locked(connectors.count - sinks.count)
         return connectors.map { connector in
             var ordered = connector
-            if connector.kind == .postgresSource {
+            switch connector.role {
+            case .source:
                 ordered.run = {
                     do {
                         do {
@@ -41,7 +41,7 @@ enum StartOrder {
                     }
                     try await connector.run()
                 }
-            } else {
+            case .sink:
                 ordered.run = {
                     do {
                         while topicsPending.value > 0 { try await Task.sleep(for: .milliseconds(20)) }
