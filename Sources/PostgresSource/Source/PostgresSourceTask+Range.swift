@@ -96,8 +96,11 @@ extension PostgresSourceTask {
     /// Advances the offset and the Kafka positions over the acknowledged page:
     /// pages arrive oldest first, so both only cover what the broker has.
     func acknowledged(_ page: PagePosition, reports: [DeliveryReport]) {
-        guard var range = self.range, tables[range.key] != nil else { return }
+        // Taken out while it changes, so its dictionaries are not copied.
+        guard var range = self.range.take() else { return }
+        defer { self.range = range }
         let key = range.key
+        guard tables[key] != nil else { return }
         range.total += page.rows
         if tables[key]!.recovery.covered != nil {
             // Each row's position in Kafka: where it was sent now, or where the earlier run put it.
@@ -121,7 +124,6 @@ extension PostgresSourceTask {
             range.delivered = upper
             if tables[key]!.recovery.covered != nil { Recovery.merge(&tables[key]!.recovery.covered!, range.uncovered) }
         }
-        self.range = range
     }
 
     /// Stores the offset the acknowledgements reach, with the Kafka positions it covers.
