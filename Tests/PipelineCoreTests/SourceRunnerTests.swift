@@ -54,6 +54,31 @@ final class SourceRunnerTests: XCTestCase {
         }
     }
 
+    /// A task that polls slowly never fills the window; its commits still
+    /// follow the broker's acknowledgements instead of waiting for the end.
+    func testCommitsFollowTheBrokerWhileTheWindowIsNotFull() async throws {
+        let kafka = try TestEnvironment.kafka()
+        let producer = try KafkaProducer(configuration: kafka)
+        let topic = TestEnvironment.unique("slowpoll")
+        // The topic exists first: the first send to a new one waits for its creation.
+        _ = try await producer.send(KafkaMessage(topic: topic, key: nil, value: Array("first".utf8)))
+        let task = NumberedTask(topic: topic, count: 20) { _ in
+            try? await Task.sleep(for: .milliseconds(30))
+        }
+        let runner = SourceRunner(producer: producer, commitInterval: .milliseconds(10))
+        let run = Task { try await runner.run(task) }
+        try await eventually("20 batches acknowledged") { task.state.value.acknowledged.count == 20 }
+        run.cancel()
+        try await run.value
+        await producer.close()
+
+        let state = task.state.value
+        XCTAssertEqual(state.problems, [])
+        XCTAssertLessThan(state.inFlight.max() ?? 0, 20, "the window never held every batch")
+        XCTAssertGreaterThan(state.commits.count, 5, "commits while batches flow: \(state.commits)")
+        XCTAssertEqual(state.commits.last, 19)
+    }
+
     /// A poll that fails while batches are in flight loses none of them:
     /// they are still acknowledged and committed, the task hears that nothing
     /// past them was sent, and it goes on from there without a duplicate.

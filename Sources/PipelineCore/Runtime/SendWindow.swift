@@ -26,6 +26,7 @@ struct SendWindow<Position> {
 
     var count: Int { batches.count - head }
     var isEmpty: Bool { count == 0 }
+    var oldest: Batch? { isEmpty ? nil : batches[head] }
 
     /// Whether a batch of `more` bytes must wait for the oldest to be
     /// acknowledged; an empty window always takes one, however large.

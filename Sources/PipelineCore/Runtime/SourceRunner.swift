@@ -116,10 +116,11 @@ private struct SourceSession<Source: SourceTask> {
     /// the window when the batch completes a range.
     private mutating func send(_ batch: SourceBatch<Source.Position>) async throws {
         let bytes = batch.bytes
-        while window.isFull(adding: bytes) {
-            try await acknowledgeOldest()
-            if uncommitted && clock.now - lastCommit >= runner.commitInterval { try await commit() }
-        }
+        // Acknowledgements that arrived meanwhile are taken without waiting,
+        // so commits follow the broker even while the window is not full.
+        while let oldest = window.oldest, oldest.delivery.isSettled { try await acknowledgeOldest() }
+        while window.isFull(adding: bytes) { try await acknowledgeOldest() }
+        if uncommitted && clock.now - lastCommit >= runner.commitInterval { try await commit() }
         let delivery: PendingDelivery
         do {
             delivery = try await runner.producer.enqueue(batch.messages)
