@@ -31,6 +31,36 @@ final class ReconnectTests: XCTestCase {
         await h.close()
     }
 
+    /// The connection dies in the middle of a range, while many pages are in
+    /// flight: those pages are still acknowledged and their offset stored, so
+    /// even without Kafka positions (no recovery) the range resumes after
+    /// them and no row is sent twice.
+    func testALostConnectionMidRangeSendsNothingTwice() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("midrange")
+        let quoted = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 3000) g")
+        let name = TestEnvironment.uniqueName("victim")
+        let url = h.url + (h.url.contains("?") ? "&" : "?") + "application_name=\(name)"
+        let task = h.start(try h.source([
+            "connection.url": url, "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
+            "connection.backoff.ms": "100",
+        ]))
+        try await h.eventually("some rows") { h.delivered() >= 50 }
+        let killed = try await h.pg.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", [name])
+        XCTAssertEqual(killed, [["1"]])
+        XCTAssertLessThan(h.delivered(), 3000, "the kill came after the range")
+        try await h.eventually("every row") {
+            h.events.value.contains { if case .delivered(_, _, _, let offset) = $0 { offset?.incrementing == 3000 } else { false } }
+        }
+        try await h.stop(task)
+        let ids = try await h.consume(h.topicPrefix + table, count: 3000).compactMap { $0.int("id") }
+        XCTAssertEqual(ids.count, 3000, "rows sent twice (or lost)")
+        XCTAssertEqual(Set(ids), Set(1...3000))
+        await h.close()
+    }
+
     /// The server restarted (down 10 s) mid-backlog: the source waits it
     /// out, resumes within seconds of its return, and loses nothing.
     func testSourceWaitsOutAServerRestart() async throws {

@@ -4,7 +4,7 @@ import XCTest
 
 @testable import PostgresSource
 
-/// The source keeps many pages in flight (``SendWindow``) and stores only the
+/// The source keeps many pages in flight (PipelineCore's ``SourceRunner``) and stores only the
 /// offset of the longest acknowledged prefix.
 final class SendWindowTests: XCTestCase {
     /// With 20 ms added to every broker round trip, a source that waited for

@@ -166,6 +166,10 @@ public struct PendingDelivery: Sendable {
         guard let batch else { return [] }
         return try await batch.wait()
     }
+
+    /// Whether every message has its delivery report (or failed), so
+    /// ``reports()`` returns without waiting.
+    public var isSettled: Bool { batch?.isSettled ?? true }
 }
 
 /// Tracks one `send` call's messages until every delivery report arrived.
@@ -185,6 +189,9 @@ final class DeliveryBatch: @unchecked Sendable {
         state = Locked(State(reports: Array(repeating: DeliveryReport(partition: -1, offset: -1), count: count), remaining: count))
         self.onFinish = onFinish
     }
+
+    /// Nothing is outstanding.
+    var isSettled: Bool { state.withLock { $0.remaining == 0 } }
 
     /// Messages from `index` on were never enqueued.
     func abandon(from index: Int, error: PipelineError) {

@@ -16,9 +16,12 @@ import PipelineCore
 /// - Memory stays bounded for any backlog: rows are read through a cursor,
 ///   `batch.max.rows` at a time, and each cycle covers at most `maxRowsPerCycle` rows.
 /// - All libpq calls run on the client's own thread.
+/// - Sending is PipelineCore's ``SourceRunner``: many pages in flight, offsets
+///   stored over the longest acknowledged prefix; the table cycles are its
+///   ``SourceTask`` (``makeTask()``).
 ///
-/// `run()` polls until its task is cancelled, then finishes the batch in
-/// hand, stores the offset and returns (graceful shutdown).
+/// `run()` polls until its task is cancelled, then waits for the pages in
+/// flight, stores the offset they reach and returns (graceful shutdown).
 public final class PostgresSource: Sendable {
     public let config: PostgresSourceConfig
     public let producer: KafkaProducer
@@ -31,20 +34,23 @@ public final class PostgresSource: Sendable {
     let events: @Sendable (SourceEvent) -> Void
     let keyConverter: JsonConverter
     let valueConverter: JsonConverter
+    /// Counts the records the broker acknowledged (not those skipped after a restart).
+    public let throughput: Throughput
     /// Topics this source made sure of (see ``ensureTopic(_:)``).
     let ensuredTopics = Locked<Set<String>>([])
     static let cursor = "\"tributary_source_cursor\""
 
     /// - Parameters:
-    ///   - producer: where records go; `send` must return only once the broker acknowledged them.
+    ///   - producer: where records go (with many pages awaiting acknowledgement at once).
     ///   - offsetStore: defaults to a ``FileOffsetStore`` at `offset.storage.file.filename`,
     ///     or `.tributary/offsets/<name>.json`.
     ///   - kafka: the configuration `producer` was made with. With it, stored offsets
     ///     carry Kafka positions and a restart after a crash skips the records the
     ///     crashed run delivered but had not recorded (effectively-once, see
     ///     ``DeliveredRecords``); without it, such records are sent again.
-    ///   - events: called after every batch the broker acknowledged, and when a
-    ///     cycle waits for open transactions (for progress displays; keep it fast).
+    ///   - events: called after every page handed to the producer and every page
+    ///     the broker acknowledged, and when a cycle waits for open transactions
+    ///     (for progress displays; keep it fast).
     public init(
         config: PostgresSourceConfig, producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil,
         kafka: KafkaConfiguration? = nil,
@@ -57,6 +63,7 @@ public final class PostgresSource: Sendable {
         self.client = PostgresClient(settings: config.connection, name: config.name, logger: logger)
         self.logger = logger
         self.events = events
+        self.throughput = Throughput(name: config.name)
         self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
         self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
@@ -76,99 +83,14 @@ public final class PostgresSource: Sendable {
     /// error that retrying cannot fix; connection loss and broker outages are
     /// retried with capped exponential backoff.
     public func run() async throws {
-        do {
-            try await poll()
-        } catch {
-            await client.close()
-            throw error
-        }
-        await client.close()
+        let runner = SourceRunner(producer: producer, throughput: throughput, logger: logger)
+        try await runner.run(makeTask())
     }
 
-    func poll() async throws {
-        try await client.connect(policy: connectPolicy)
-        let clock = ContinuousClock()
-        var reported: Set<String> = []
-        var tasks = try await discover(keeping: [:], strict: true, reported: &reported)
-        var nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
-        var retry = RetryLoop(waitingFor: "PostgreSQL and Kafka", logger: logger, backoff: outageBackoff)
-        while !Task.isCancelled {
-            if clock.now >= nextDiscovery {
-                tasks = try await retryingDiscovery(keeping: tasks, reported: &reported)
-                nextDiscovery = clock.now + .milliseconds(config.tablePollIntervalMilliseconds)
-            }
-            var wake = nextDiscovery
-            for key in tasks.keys.sorted() {
-                guard !Task.isCancelled, var task = tasks[key] else { break }
-                do {
-                    try await step(&task, clock: clock)
-                    retry.succeeded()
-                } catch let error where PostgresSource.isRetriable(error) {
-                    // An outage of either side is waited out; the range is read
-                    // and sent again from the stored offset.
-                    let delay = retry.delayAfterFailure(PipelineError.other("\(task.label): \(error)"))
-                    task.phase = .idle(due: clock.now + delay)
-                } catch is CancellationError {
-                    break  // graceful stop: the batch in hand was abandoned before its offset was stored
-                } catch PostgresError.statement(_, let state, _) where state == "42P01" || state == "42703" {
-                    // The table or a column went away: look at the catalog again.
-                    logger.warning("\(task.label) changed; describing it again")
-                    nextDiscovery = clock.now
-                    task.phase = .idle(due: clock.now + .milliseconds(config.pollIntervalMilliseconds))
-                }
-                tasks[key] = task
-                wake = min(wake, task.due)
-            }
-            do { try await clock.sleep(until: wake) } catch { break }
-        }
-    }
-
-    /// Runs one due step of a table: probe, check the fence, or read a range.
-    func step(_ task: inout TableTask, clock: ContinuousClock) async throws {
-        guard task.due <= clock.now else { return }
-        if task.recovery.pending { try await recover(&task) }
-        let poll = Duration.milliseconds(config.pollIntervalMilliseconds)
-        switch task.phase {
-        case .idle:
-            if config.mode == .bulk {
-                _ = try await readRange(&task, upTo: nil)
-                task.phase = .idle(due: clock.now + poll)
-                return
-            }
-            guard let (upper, writers) = try await probe(&task) else {
-                task.phase = .idle(due: clock.now + poll)
-                return
-            }
-            if writers.isEmpty {
-                try await readFenced(&task, upTo: upper, clock: clock)
-            } else {
-                logger.debug("\(task.label): waiting for \(writers.count) writer(s) before reading up to \(upper)")
-                events(.waitingForWriters(table: task.label, writers: writers.count, upTo: upper))
-                task.phase = .fenced(upper: upper, writers: writers, due: clock.now + .milliseconds(2), retry: .milliseconds(2))
-            }
-        case .fenced(let upper, let writers, _, let retry):
-            if try await pendingWriters(writers, scope: task.scope) == 0 {
-                try await readFenced(&task, upTo: upper, clock: clock)
-            } else {
-                // Back off up to a fraction of the poll interval: a long transaction is checked rarely.
-                let next = min(retry * 2, max(.milliseconds(5), min(poll / 4, .milliseconds(500))))
-                task.phase = .fenced(upper: upper, writers: writers, due: clock.now + next, retry: next)
-            }
-        }
-    }
-
-    /// Reads the fenced range, then polls again at once if it was full, else after the poll interval.
-    func readFenced(_ task: inout TableTask, upTo upper: SourceOffset, clock: ContinuousClock) async throws {
-        let rows = try await readRange(&task, upTo: upper)
-        let more = rows >= min(config.batchMaxRows, config.maxRowsPerCycle)
-        if let delivered = task.recovery.delivered, !more || delivered.isEmpty {
-            // Caught up: every row the crashed run had read has been read again.
-            if !delivered.isEmpty {
-                logger.info("\(task.label): \(delivered.count) record(s) delivered before the restart were not read again unchanged (rows changed or deleted since)")
-            }
-            task.recovery.delivered = nil
-        }
-        task.phase = .idle(due: more ? clock.now : clock.now + .milliseconds(config.pollIntervalMilliseconds))
+    /// The table cycles as a task for a ``SourceRunner`` that sends with
+    /// `producer` (what ``run()`` does). One run at a time per source.
+    public func makeTask() -> some SourceTask {
+        PostgresSourceTask(source: self)
     }
 
     /// The first connection's retries: Connect's `connection.attempts` and `connection.backoff.ms`.
@@ -198,13 +120,4 @@ public enum SourceEvent: Sendable {
     case sent(table: String, topic: String, rows: Int, pagesInFlight: Int)
     /// A cycle waits for `writers` open transactions that may still commit rows up to `upTo` (see ``CommitFence``).
     case waitingForWriters(table: String, writers: Int, upTo: SourceOffset)
-}
-
-extension TableTask {
-    var due: ContinuousClock.Instant {
-        switch phase {
-        case .idle(let due): return due
-        case .fenced(_, _, let due, _): return due
-        }
-    }
 }
