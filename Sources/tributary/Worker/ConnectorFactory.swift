@@ -22,16 +22,12 @@ enum ConnectorFactory {
         case .postgresSource:
             let config = try PostgresSourceConfig(properties: spec.properties)
             let producer = try KafkaProducer(configuration: context.producerConfiguration)
-            let throughput = Throughput(name: spec.name)
             let source = PostgresSource(
                 config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
                 // Lets the source see what it delivered before a crash and not send it twice.
-                kafka: context.kafka, logger: logger,
-                events: { event in
-                    if case .delivered(_, _, let rows, _) = event { throughput.add(rows) }
-                })
+                kafka: context.kafka, logger: logger)
             return WorkerConnector(
-                name: spec.name, role: kind.role, throughput: throughput, prepare: source.prepareTopics,
+                name: spec.name, role: kind.role, throughput: source.throughput, prepare: source.prepareTopics,
                 run: {
                     try await source.run()
                     await producer.close()
