@@ -48,13 +48,15 @@ public final class MySQLSink: Sendable {
         }
     }
 
-    /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).
+    /// A sink from Kafka Connect JDBC sink properties (unknown keys are
+    /// errors); `${env:VAR}` references are read from `environment`.
     public convenience init(
         properties: [String: String], kafka: KafkaConfiguration, deadLetterKafka: KafkaConfiguration? = nil,
-        logger: Logger = Logger(label: "tributary.mysql-sink")
+        environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.mysql-sink")
     ) throws {
-        let validated = try ConnectorConfig(properties, definition: MySQLSinkConfig.definition)
-        try self.init(config: try MySQLSinkConfig(validated), kafka: kafka, deadLetterKafka: deadLetterKafka, logger: logger)
+        try self.init(
+            config: try MySQLSinkConfig(properties: properties, environment: environment), kafka: kafka,
+            deadLetterKafka: deadLetterKafka, logger: logger)
     }
 
     /// Consumes and writes until the surrounding task is cancelled; then the
