@@ -76,12 +76,14 @@ final class SinkRunnerTests: XCTestCase {
             configuration: kafka.with(TestEnvironment.consumerProperties), groupID: TestEnvironment.unique("runner-revoke-group"),
             topics: [topic], hooks: RebalanceHooks(revoked: { revocations.record($0) }))
         var pipeline = SinkPipeline(
-            consumer: consumer, intake: intake, revocations: revocations, maxRecords: 200, maxBytes: .max,
+            consumer: consumer, intake: intake, revocations: revocations, maxRecords: 50, maxBytes: .max,
             timeout: .milliseconds(100))
-        var first = try await pipeline.next()
+        // Until the batch ahead holds records: every nonempty poll is decoded once.
+        var handedOut = 0
         try await waitUntil(within: 30) {
-            if first.messages.isEmpty { first = try await pipeline.next() }
-            return !first.messages.isEmpty && intake.decoded.value.count >= 2
+            if try await !pipeline.next().messages.isEmpty { handedOut += 1 }
+            try await Task.sleep(for: .milliseconds(300))  // the poll ahead (100 ms) and its decode are done
+            return intake.decoded.value.count > handedOut
         }
         let ahead = intake.decoded.value.last!
         let lost = ahead[0].topicPartition
@@ -93,7 +95,54 @@ final class SinkRunnerTests: XCTestCase {
         XCTAssertEqual(second.revoked, [lost])
         XCTAssertEqual(second.messages.map(\.position), ahead.filter { $0.topicPartition != lost }.map(\.position))
         XCTAssertEqual(second.batch?.map(\.position) ?? [], second.messages.map(\.position), "decoded again without them")
-        XCTAssertFalse(intake.decoded.value.last!.contains { $0.topicPartition == lost })
+    }
+
+    /// A commit refused by a rebalance closes every partition the task
+    /// holds; nothing is put until the revoke, and then the partitions
+    /// resume at their committed offsets (here: none committed, so 0).
+    func testARefusedCommitDropsEverythingUntilTheRevokeThenResumesAtTheCommittedOffsets() async throws {
+        let kafka = try TestEnvironment.kafka()
+        let topic = TestEnvironment.unique("runner-refused")
+        try await produce(numberedMessages(topic: topic, count: 200), kafka: kafka)
+        let settings = SinkRunnerSettings(
+            groupID: TestEnvironment.unique("runner-refused-group"), topics: [topic],
+            consumer: kafka.with(TestEnvironment.consumerProperties), maxRecords: 10, pollTimeout: .milliseconds(100))
+        let first = RecordingTask.Intake(), second = RecordingTask.Intake()
+        let running = Task {
+            try await SinkRunner(settings: settings).run(RecordingTask(intake: first, putDuration: .milliseconds(20), refusals: 1))
+        }
+        try await waitUntil(within: 30) { first.log.value.events.contains { if case .refused = $0 { return true } else { return false } } }
+        // A second member makes the group rebalance: every partition of the first is revoked.
+        let joining = Task { try await SinkRunner(settings: settings).run(RecordingTask(intake: second, putDuration: .zero)) }
+        try await waitUntil(within: 60) {
+            first.log.value.events.filter { if case .closed = $0 { return true } else { return false } }.count >= 2
+                && first.log.value.events.last.map { if case .put = $0 { return true } else { return false } } == true
+                && second.log.value.putCount > 0
+        }
+        running.cancel()
+        joining.cancel()
+        try await running.value
+        try await joining.value
+
+        let events = first.log.value.events
+        let refusal = events.firstIndex { if case .refused = $0 { return true } else { return false } }!
+        guard case .refused(let refusedBatch) = events[refusal], case .closed(let dropped) = events[refusal + 1] else {
+            return XCTFail("a refusal is followed by closing what the task holds: \(events)")
+        }
+        XCTAssertEqual(Set(dropped), Set(refusedBatch.map(\.topicPartition)))
+        guard let revoke = events[(refusal + 2)...].firstIndex(where: { if case .closed = $0 { return true } else { return false } }) else {
+            return XCTFail("no revoke after the refusal: \(events)")
+        }
+        XCTAssertTrue(
+            events[(refusal + 2)..<revoke].allSatisfy { if case .put = $0 { return false } else { return true } },
+            "nothing is put between the refusal and the revoke")
+        var seen: Set<TopicPartition> = []
+        for case .put(let batch) in events[revoke...] {
+            for message in batch where seen.insert(message.topicPartition).inserted {
+                XCTAssertEqual(message.offset, 0, "\(message.topicPartition) resumes at its committed offset")
+            }
+        }
+        XCTAssertFalse(seen.isEmpty, "the first member got partitions back")
     }
 
     private func produce(_ messages: [KafkaMessage], kafka: KafkaConfiguration) async throws {
@@ -113,7 +162,14 @@ final class SinkRunnerTests: XCTestCase {
 
 /// Records batches, decodes and puts; commits synchronously everything put.
 private final class RecordingTask: SinkTask {
+    enum Event {
+        case put([KafkaMessage])
+        case refused([KafkaMessage])
+        case closed([TopicPartition])
+    }
+
     struct Log {
+        var events: [Event] = []
         var batches: [[KafkaMessage]] = []
         var putCount = 0
         var putting = false
@@ -138,19 +194,28 @@ private final class RecordingTask: SinkTask {
     private var log: Locked<Log> { intake.log }
     private let putDuration: Duration
     private var pending: [TopicPartition: Int64] = [:]
+    /// Puts that fail as a commit refused by a rebalance would.
+    private var refusals: Int
 
-    init(intake: Intake, putDuration: Duration) {
+    init(intake: Intake, putDuration: Duration, refusals: Int = 0) {
         self.intake = intake
         self.putDuration = putDuration
+        self.refusals = refusals
     }
 
     func put(_ batch: [KafkaMessage], context: SinkTaskContext) async throws {
+        if refusals > 0 {
+            refusals -= 1
+            log.withLock { $0.events.append(.refused(batch)) }
+            throw GroupRebalance(offsets: [:])
+        }
         log.withLock { $0.putting = true }
         // Not cancellable, as a write in progress is not: the runner finishes it.
         let end = ContinuousClock.now + putDuration
         while ContinuousClock.now < end { await Task.yield() }
         for message in batch { pending[message.topicPartition] = message.offset + 1 }
         log.withLock { log in
+            log.events.append(.put(batch))
             log.batches.append(batch)
             log.putCount += batch.count
             log.putting = false
@@ -162,7 +227,9 @@ private final class RecordingTask: SinkTask {
         return pending
     }
 
-    func close(_ partitions: [TopicPartition]) async {}
+    func close(_ partitions: [TopicPartition]) async {
+        log.withLock { $0.events.append(.closed(partitions)) }
+    }
 
     func stop() async {
         log.withLock { $0.stopped = true }
