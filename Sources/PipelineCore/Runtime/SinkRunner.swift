@@ -65,9 +65,10 @@ public final class SinkRunner: Sendable {
             let context = SinkTaskContext(consumer: active, deadLetters: deadLetters, logger: logger)
             try await consume(task, consumer: active, pipeline: &pipeline!, context: context)
         } catch {
-            // A cancelled wait (backoff, reconnect, upload retry) is the
-            // graceful stop: what was not committed is read again.
-            if !(Task.isCancelled || error is CancellationError) { failure = error }
+            // Once cancelled, whatever the wait in progress threw (backoff,
+            // reconnect, upload retry) is the graceful stop: what was not
+            // committed is read again.
+            if !Task.isCancelled { failure = error }
         }
         await pipeline?.finish()
         await task.stop()
