@@ -97,6 +97,22 @@ final class SinkRunnerTests: XCTestCase {
         XCTAssertEqual(second.batch?.map(\.position) ?? [], second.messages.map(\.position), "decoded again without them")
     }
 
+    /// Each revoke is handed out once, in order; only those after a batch's
+    /// poll ended take records out of it.
+    func testRevocationsAreTakenOnceInOrderAndOnlyLaterOnesFilterABatch() {
+        let revocations = SinkRevocations()
+        let a = TopicPartition("t", 0), b = TopicPartition("t", 1), c = TopicPartition("t", 2)
+        revocations.record([b, a])  // during the poll
+        let mark = revocations.count
+        revocations.record([c, b])  // after it ended
+        let taken = revocations.take(after: mark)
+        XCTAssertEqual(taken.all, [b, a, c])
+        XCTAssertEqual(taken.since, [c, b])
+        let again = revocations.take(after: 0)
+        XCTAssertEqual(again.all, [])
+        XCTAssertEqual(again.since, [])
+    }
+
     /// A commit refused by a rebalance closes every partition the task
     /// holds; nothing is put until the revoke, and then the partitions
     /// resume at their committed offsets (here: none committed, so 0).
