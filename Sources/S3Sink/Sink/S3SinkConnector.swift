@@ -20,7 +20,7 @@ public final class S3SinkConnector: Sendable {
     /// The Kafka connection (the consumer group is ``S3SinkConfig/groupID``).
     public let kafka: KafkaConfiguration
     private let client: S3Client
-    /// The running task's counters.
+    /// Kept by the running task (``S3SinkTask``), read by ``statistics``.
     private let progress = Locked(S3SinkStatistics())
     private let throughput: Throughput?
     private let logger: Logger
@@ -72,7 +72,7 @@ public final class S3SinkConnector: Sendable {
             environment: environment, logger: logger)
     }
 
-    /// Counters of the task running (or that ran last).
+    /// Counters since the sink was made, over every `run()`.
     public var statistics: S3SinkStatistics { progress.value }
 
     /// Checks that the bucket exists and the credentials may use it.
