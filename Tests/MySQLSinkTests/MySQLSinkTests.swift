@@ -80,7 +80,7 @@ final class MySQLSinkTests: XCTestCase {
         let topic = KafkaTestEnvironment.unique("crash")
         try await KafkaTestEnvironment.produce(Fixtures.users(Array(1...400), topic: topic), to: topic, spread: true, kafka: kafka)
         let props = properties(["topics": topic, "insert.mode": "insert", "batch.size": "50"])
-        let config = try MySQLSinkConfig(ConnectorConfig(props, definition: MySQLSinkConfig.definition))
+        let config = try MySQLSinkConfig(properties: props)
 
         // The first life: consume part of the topic and write it to MySQL
         // (rows and offsets in one transaction), then die before committing

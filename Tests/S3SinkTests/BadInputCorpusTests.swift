@@ -185,7 +185,7 @@ final class BadInputCorpusTests: XCTestCase {
     /// The seed's connector JSON carried a Schema Registry key the JsonConverter ignores.
     func testTheSeedConnectorWithASubjectNameStrategyIsAccepted() throws {
         let env = try S3TestEnvironment.load()
-        let config = try S3SinkConfig.parse([
+        let config = try S3SinkConfig(properties: [
             "name": "s3-sink-users", "connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "P_USERS",
             "s3.bucket.name": env.bucket, "s3.region": env.region, "store.url": env.endpoint, "flush.size": "5",
             "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
@@ -193,7 +193,7 @@ final class BadInputCorpusTests: XCTestCase {
         ])
         XCTAssertEqual(config.ignoredKeyNotices.count, 1)
         XCTAssertTrue(config.ignoredKeyNotices[0].contains("'value.converter.value.subject.name.strategy'"), "\(config.ignoredKeyNotices)")
-        XCTAssertThrowsError(try S3SinkConfig.parse(["topics": "t", "s3.bucket.name": "b", "flush.size": "2147483648", "format.class": "io.confluent.connect.s3.format.json.JsonFormat"])) { error in
+        XCTAssertThrowsError(try S3SinkConfig(properties: ["topics": "t", "s3.bucket.name": "b", "flush.size": "2147483648", "format.class": "io.confluent.connect.s3.format.json.JsonFormat"])) { error in
             XCTAssertTrue("\(error)".contains("'flush.size'") && "\(error)".contains("out of range"), "\(error)")
         }
     }
@@ -235,7 +235,7 @@ final class BadInputCorpusTests: XCTestCase {
             ("timestamp.extractor", "Kafka", "use one of"),
         ]
         for c in cases {
-            XCTAssertThrowsError(try S3SinkConfig.parse(base.merging([c.key: c.value]) { _, new in new }), "\(c.key)=\(c.value)") { error in
+            XCTAssertThrowsError(try S3SinkConfig(properties: base.merging([c.key: c.value]) { _, new in new }), "\(c.key)=\(c.value)") { error in
                 XCTAssertTrue("\(error)".contains(c.reason), "\(c.key)=\(c.value): \(error)")
                 XCTAssertTrue("\(error)".contains("'\(c.key == "partitioner.class" ? "partition.field.name" : c.key)'"), "\(c.key)=\(c.value): \(error)")
             }

@@ -35,7 +35,7 @@ final class GzipTests: XCTestCase {
         for compressed in [fast, small, stored] { XCTAssertEqual(try gunzip(compressed), data) }
         XCTAssertLessThan(small.count, fast.count)
         XCTAssertGreaterThan(stored.count, data.count)
-        let config = try S3SinkConfig.parse([
+        let config = try S3SinkConfig(properties: [
             "name": "n", "topics": "t", "s3.bucket.name": "b", "s3.region": "r", "flush.size": "1",
             "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "s3.compression.level": "9",
         ])

@@ -22,7 +22,7 @@ final class S3SinkConfigTests: XCTestCase {
     ]
 
     func testSeedConnector() throws {
-        let config = try S3SinkConfig.parse(Self.seed, environment: [:])
+        let config = try S3SinkConfig(properties: Self.seed, environment: [:])
         XCTAssertEqual(config.name, "s3-users")
         XCTAssertEqual(config.groupID, "connect-s3-users")
         XCTAssertEqual(config.topics, ["P_USERS"])
@@ -57,7 +57,7 @@ final class S3SinkConfigTests: XCTestCase {
             "behavior.on.null.values": "ignore", "errors.tolerance": "all",
             "errors.deadletterqueue.topic.name": "dlq", "s3.part.retries": "5", "s3.retry.backoff.ms": "50",
         ]) { _, new in new }
-        let config = try S3SinkConfig.parse(properties, environment: ["S3_SECRET": "from-env"])
+        let config = try S3SinkConfig(properties: properties, environment: ["S3_SECRET": "from-env"])
         XCTAssertEqual(config.endpoint, "http://127.0.0.1:9000")
         XCTAssertFalse(config.pathStyleAccess)
         XCTAssertEqual(config.credentials?.secretAccessKey.value, "from-env")
@@ -84,11 +84,11 @@ final class S3SinkConfigTests: XCTestCase {
         properties["partitioner.class"] = "io.confluent.connect.storage.partitioner.HourlyPartitioner"
         properties["timestamp.extractor"] = "Record"
         XCTAssertEqual(
-            try S3SinkConfig.parse(properties, environment: [:]).partitioner,
+            try S3SinkConfig(properties: properties, environment: [:]).partitioner,
             .timeBased(pathFormat: "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH", durationMilliseconds: 3_600_000, extractor: .record))
         properties["partitioner.class"] = "io.confluent.connect.storage.partitioner.FieldPartitioner"
         properties["partition.field.name"] = "region, country"
-        XCTAssertEqual(try S3SinkConfig.parse(properties, environment: [:]).partitioner, .field(["region", "country"]))
+        XCTAssertEqual(try S3SinkConfig(properties: properties, environment: [:]).partitioner, .field(["region", "country"]))
     }
 
     func testMistakesAreClearErrors() {
@@ -96,7 +96,7 @@ final class S3SinkConfigTests: XCTestCase {
             var properties = Self.seed
             for (key, value) in changes { properties[key] = value }
             do {
-                _ = try S3SinkConfig.parse(properties, environment: [:])
+                _ = try S3SinkConfig(properties: properties, environment: [:])
                 return "no error"
             } catch {
                 return "\(error)"
@@ -130,8 +130,8 @@ final class S3SinkExampleConnectorTests: XCTestCase {
         let path = repository.appendingPathComponent("Examples/connectors/s3-sink.json").path
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         let spec = try ConnectorSpec.parse(bytes, fallbackName: "s3-sink")
-        let config = try S3SinkConfig.parse(
-            spec.properties,
+        let config = try S3SinkConfig(
+            properties: spec.properties,
             environment: ["AWS_REGION": "us-east-1", "TRIBUTARY_S3_BUCKET": "b", "TRIBUTARY_S3_ENDPOINT": "http://127.0.0.1:9000"])
         XCTAssertEqual(config.bucket, "b")
         XCTAssertEqual(config.endpoint, "http://127.0.0.1:9000")

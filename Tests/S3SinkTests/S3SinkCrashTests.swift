@@ -218,7 +218,7 @@ final class S3SinkCrashChild: XCTestCase {
             exit(3)
         }
         let spec = try ConnectorSpec.parse(Array(connector.utf8), fallbackName: "crash")
-        let config = try S3SinkConfig.parse(spec.properties)
+        let config = try S3SinkConfig(properties: spec.properties)
         let sink = try S3SinkConnector(
             config: config, kafka: KafkaConfiguration(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000"]))
         try await sink.run()

@@ -90,30 +90,45 @@ public actor MySQLRecordWriter {
     }
 
     /// Writes `messages` (any topics and partitions, in consumption order) in
-    /// one transaction with their offsets.
+    /// one transaction with their offsets: ``decode(_:)`` then ``write(_:deadLetters:)``.
+    public func write(_ messages: [KafkaMessage]) async throws -> BatchResult {
+        try await write(decode(messages))
+    }
+
+    /// Reads keys and values into MySQL values, off the writer's actor: pure
+    /// CPU, so ``MySQLSink`` decodes the next batch while this one is written.
+    /// Bad records are kept in the batch, reported in order by the write.
+    public nonisolated func decode(_ messages: [KafkaMessage]) -> MySQLBatch {
+        MySQLBatch(messages: messages, rows: messages.map { message in Result { () throws(RecordFailure) in try fields(of: message) } })
+    }
+
+    /// Writes a decoded batch in one transaction with its offsets.
     ///
     /// Bad records (not JSON, not a Struct, NULL into NOT NULL, incompatible
     /// schema) stop the batch with ``PipelineError/badMessage(position:reason:)``
     /// naming topic, partition and offset, unless `errors.tolerance=all`: then
-    /// they go to the dead-letter topic, acknowledged before the transaction
-    /// commits, so none is lost. Other failures are retried `max.retries`
-    /// times with capped exponential backoff, then thrown.
-    public func write(_ messages: [KafkaMessage]) async throws -> BatchResult {
+    /// they go to the dead-letter topic (`deadLetters`, else the writer's
+    /// own), acknowledged before the transaction commits, so none is lost.
+    /// Other failures are retried `max.retries` times with capped
+    /// exponential backoff, then thrown; outages are waited out.
+    public func write(_ batch: MySQLBatch, deadLetters: DeadLetterQueue? = nil) async throws -> BatchResult {
+        let messages = batch.messages
         guard !messages.isEmpty else { return BatchResult(nextOffsets: [:], written: 0, skipped: 0, failed: 0) }
         try await prepare()
         var next: [TopicPartition: Int64] = [:]
         var byPosition: [RecordPosition: KafkaMessage] = [:]
         var rows: [SinkRow] = []
         var failures: [RecordFailure] = []
-        for message in messages {
+        for (message, decoded) in zip(messages, batch.rows) {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             byPosition[RecordPosition(message.topicPartition, message.offset)] = message
             do {
-                rows.append(try row(for: message))
+                rows.append(try row(message, decoded.get()))
             } catch {
                 failures.append(error)
             }
         }
+        let deadLetters = deadLetters ?? self.deadLetters
         var reported = 0
         var attempt = 0
         var retry = RetryLoop(
@@ -122,7 +137,7 @@ public actor MySQLRecordWriter {
         while true {
             do {
                 let live = try await ensureTables(rows, failures: &failures)
-                try await report(Array(failures[reported...]), messages: byPosition)
+                try await report(Array(failures[reported...]), messages: byPosition, to: deadLetters)
                 reported = failures.count
                 let counts = try await commit(live, next: next)
                 knownPartitions.formUnion(next.keys)
@@ -150,10 +165,10 @@ public actor MySQLRecordWriter {
 
     // MARK: - Steps
 
-    /// The row of one message. Key and value are read straight from their
+    /// The key and value of one message. They are read straight from their
     /// bytes into MySQL values (``SQLFields``); a message that fast path does
     /// not take goes through the full decoder, which names what is wrong.
-    private func row(for message: KafkaMessage) throws(RecordFailure) -> SinkRow {
+    private nonisolated func fields(of message: KafkaMessage) throws(RecordFailure) -> DecodedFields {
         var key = SQLFields(), value = SQLFields()
         var keySchema: InternedSchema?, valueSchema: InternedSchema?
         var fast = true
@@ -178,18 +193,18 @@ public actor MySQLRecordWriter {
             valueSchema = record.value?.schema.map(SchemaInterner.shared.intern)
             key = keySchema.map { SQLFields(record.key!.value, schema: $0.schema) } ?? SQLFields()
             value = valueSchema.map { SQLFields(record.value!.value, schema: $0.schema) } ?? SQLFields()
-            if record.value == nil { return try row(message, keySchema, nil, isDelete: true, key, value) }
+            if record.value == nil {
+                return DecodedFields(keySchema: keySchema, valueSchema: nil, isDelete: true, key: key, value: value)
+            }
         }
-        return try row(message, keySchema, valueSchema, isDelete: false, key, value)
+        return DecodedFields(keySchema: keySchema, valueSchema: valueSchema, isDelete: false, key: key, value: value)
     }
 
-    private func row(
-        _ message: KafkaMessage, _ keySchema: InternedSchema?, _ valueSchema: InternedSchema?, isDelete: Bool,
-        _ key: SQLFields, _ value: SQLFields
-    ) throws(RecordFailure) -> SinkRow {
+    /// The row of a decoded message, through the plan of its topic and schemas.
+    private func row(_ message: KafkaMessage, _ fields: DecodedFields) throws(RecordFailure) -> SinkRow {
         do {
-            return try plan(topic: message.topic, key: keySchema, value: valueSchema, isDelete: isDelete).get()
-                .row(message.topicPartition, offset: message.offset, key: key, value: value)
+            return try plan(topic: message.topic, key: fields.keySchema, value: fields.valueSchema, isDelete: fields.isDelete).get()
+                .row(message.topicPartition, offset: message.offset, key: fields.key, value: fields.value)
         } catch {
             throw RecordFailure(topicPartition: message.topicPartition, offset: message.offset, error: error, stage: "TASK_PUT")
         }
@@ -214,7 +229,7 @@ public actor MySQLRecordWriter {
 
     /// The full decoder, for what the fast path does not take; its errors
     /// name the record and Connect's stage.
-    private func decode(_ message: KafkaMessage) throws(RecordFailure) -> Record {
+    private nonisolated func decode(_ message: KafkaMessage) throws(RecordFailure) -> Record {
         let key: SchemaAndValue?
         let value: SchemaAndValue?
         do {
@@ -275,7 +290,9 @@ public actor MySQLRecordWriter {
 
     /// Stops on the first bad record, or sends them to the dead-letter topic
     /// and waits for the broker's acknowledgement.
-    private func report(_ failures: [RecordFailure], messages: [RecordPosition: KafkaMessage]) async throws {
+    private func report(
+        _ failures: [RecordFailure], messages: [RecordPosition: KafkaMessage], to deadLetters: DeadLetterQueue?
+    ) async throws {
         guard let first = failures.first else { return }
         guard config.toleratesErrors else {
             if let error = first.error as? PipelineError, case .badMessage = error { throw error }  // already names the record
@@ -343,6 +360,23 @@ public actor MySQLRecordWriter {
         if let error = error as? MySQLError { return error.kind == .connectionLost }
         return Retry.isRetriable(error)
     }
+}
+
+/// Messages decoded by ``MySQLRecordWriter/decode(_:)``, ready to write.
+public struct MySQLBatch: Sendable {
+    /// The messages, in consumption order.
+    public let messages: [KafkaMessage]
+    /// Per message: its key and value as MySQL values, or why not.
+    let rows: [Result<DecodedFields, RecordFailure>]
+}
+
+/// A message's key and value read into MySQL values, with their schemas.
+struct DecodedFields: Sendable {
+    let keySchema: InternedSchema?
+    let valueSchema: InternedSchema?
+    let isDelete: Bool
+    let key: SQLFields
+    let value: SQLFields
 }
 
 /// Rows the database refused, found inside the transaction (which then rolls back).

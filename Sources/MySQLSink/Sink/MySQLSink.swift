@@ -48,99 +48,48 @@ public final class MySQLSink: Sendable {
         }
     }
 
-    /// A sink from Kafka Connect JDBC sink properties (unknown keys are errors).
+    /// A sink from Kafka Connect JDBC sink properties (unknown keys are
+    /// errors); `${env:VAR}` references are read from `environment`.
     public convenience init(
         properties: [String: String], kafka: KafkaConfiguration, deadLetterKafka: KafkaConfiguration? = nil,
-        logger: Logger = Logger(label: "tributary.mysql-sink")
+        environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.mysql-sink")
     ) throws {
-        let validated = try ConnectorConfig(properties, definition: MySQLSinkConfig.definition)
-        try self.init(config: try MySQLSinkConfig(validated), kafka: kafka, deadLetterKafka: deadLetterKafka, logger: logger)
+        try self.init(
+            config: try MySQLSinkConfig(properties: properties, environment: environment), kafka: kafka,
+            deadLetterKafka: deadLetterKafka, logger: logger)
     }
 
     /// Consumes and writes until the surrounding task is cancelled; then the
     /// batch in hand is finished and committed, and `run` returns. Throws on
     /// a bad record (unless `errors.tolerance=all`) naming its topic,
     /// partition and offset, or when retries are exhausted.
+    ///
+    /// The sink is a ``MySQLRecordWriter`` on PipelineCore's `SinkRunner`:
+    /// the next batch is decoded while this one is written, a cooperative
+    /// rebalance keeps retained partitions flowing while others move
+    /// (exactly-once does not depend on it: every newly assigned partition
+    /// seeks to its offset stored in MySQL), and Kafka commits are sent
+    /// without waiting (while the group coordinator is away a synchronous
+    /// commit would hold every batch for seconds).
     public func run() async throws {
-        let producer = try deadLetterProducer()
-        let limit = DeadLetterQueue.maxRecordBytes(for: deadLetterKafka.with(config.producerProperties))
-        let deadLetters = producer.map {
-            DeadLetterQueue(topic: config.deadLetterTopic!, connectorName: config.name, producer: $0, maxRecordBytes: limit)
-        }
-        let writer = MySQLRecordWriter(config: config, deadLetters: deadLetters, logger: logger)
-        var consumer: KafkaConsumer?
-        do {
-            try await writer.prepare()
-            let active = try await makeConsumer()
-            consumer = active
-            try await consume(active, writer: writer)
-        } catch {
-            await shutDown(consumer, writer, producer)
-            // A cancelled wait (backoff, reconnect) is the graceful stop: the
-            // uncommitted batch is read again on restart, nothing is lost.
-            if Task.isCancelled && error is CancellationError { return }
-            throw error
-        }
-        await shutDown(consumer, writer, producer)
+        let writer = MySQLRecordWriter(config: config, logger: logger)
+        let runner = SinkRunner(settings: runnerSettings(), throughput: throughput, logger: logger)
+        try await runner.run(MySQLSinkTask(writer: writer, logger: logger))
     }
 
-    private func consume(_ consumer: KafkaConsumer, writer: MySQLRecordWriter) async throws {
-        var total = 0
-        while !Task.isCancelled {
-            let messages = try await consumer.poll(maxMessages: config.batchSize, timeout: .milliseconds(500))
-            guard !messages.isEmpty else { continue }
-            let result = try await writer.write(messages)
-            total += result.written
-            throughput.add(messages.count)
-            do {
-                // Not waited for: while the group coordinator is away a
-                // synchronous commit would hold every batch for seconds.
-                try await consumer.commit(result.nextOffsets, waitForBroker: false)
-            } catch {
-                // Advisory only: MySQL holds the offsets that count.
-                logger.warning("Kafka offset commit failed; offsets are safe in MySQL", metadata: ["error": "\(error)"])
-            }
-            logger.debug("batch written", metadata: [
-                "records": "\(messages.count)", "written": "\(result.written)", "skipped": "\(result.skipped)",
-                "failed": "\(result.failed)", "total": "\(total)",
-            ])
-        }
-    }
-
-    private func shutDown(_ consumer: KafkaConsumer?, _ writer: MySQLRecordWriter, _ producer: KafkaProducer?) async {
-        await consumer?.close()
-        await writer.close()
-        await producer?.close()
-    }
-
-    private func deadLetterProducer() throws -> KafkaProducer? {
-        guard config.toleratesErrors, config.deadLetterTopic != nil else { return nil }
-        return try KafkaProducer(configuration: deadLetterKafka.with(config.producerProperties), logger: logger)
-    }
-
-    private func makeConsumer() async throws -> KafkaConsumer {
-        let config = self.config
-        let logger = self.logger
-        let hooks = RebalanceHooks(assigned: { partitions in
-            // On the consumer's own thread, so blocking MySQL calls are fine here.
-            let stored = try MySQLSink.storedOffsets(config)
-            let resume = stored.filter { partitions.contains($0.key) }
-            if !resume.isEmpty {
-                logger.info("resuming from offsets stored in MySQL", metadata: ["offsets": "\(resume.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"])
-            }
-            return resume
-        })
+    private func runnerSettings() -> SinkRunnerSettings {
         let topics = config.topicsRegex.map { [Self.anchoredRegex($0)] } ?? config.topics
-        // Cooperative rebalancing keeps the partitions a member retains
-        // flowing while others move; exactly-once does not depend on it, as
-        // every newly assigned partition seeks to its offset stored in MySQL.
-        let configuration = await KafkaConfiguration(
+        let consumer = KafkaConfiguration(
             bootstrapServers: kafka.bootstrapServers,
             properties: ["partition.assignment.strategy": "cooperative-sticky"])
             .with(kafka.with(config.consumerProperties).properties)
-            .forGroupMember()
-        return try KafkaConsumer(
-            configuration: configuration, groupID: config.groupID, topics: topics, hooks: hooks, logger: logger)
+        var deadLetters: SinkRunnerSettings.DeadLetters?
+        if config.toleratesErrors, let topic = config.deadLetterTopic {
+            deadLetters = .init(topic: topic, connectorName: config.name, kafka: deadLetterKafka.with(config.producerProperties))
+        }
+        return SinkRunnerSettings(
+            groupID: config.groupID, topics: topics, consumer: consumer, deadLetters: deadLetters,
+            maxRecords: config.batchSize, pollTimeout: .milliseconds(500), commits: .advisory)
     }
 
     /// Offsets stored in MySQL for the connector's group, read over a

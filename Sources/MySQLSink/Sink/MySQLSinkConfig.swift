@@ -1,7 +1,7 @@
 import PipelineCore
 
 /// Settings of the MySQL sink. Built from Kafka Connect JDBC sink properties
-/// with ``init(_:)``, or filled in directly by library users; the defaults
+/// with ``init(properties:environment:)``, or filled in directly by library users; the defaults
 /// are Connect's.
 public struct MySQLSinkConfig: Sendable {
     /// `insert.mode`.
@@ -116,13 +116,14 @@ public struct MySQLSinkConfig: Sendable {
 
     /// Reads and validates Connect JDBC sink properties (a connector JSON's
     /// `config`), in the shape every stage's config takes
-    /// (``PostgresSourceConfig``'s `init(properties:environment:)`).
+    /// (`PostgresSourceConfig`'s and `S3SinkConfig`'s `init(properties:environment:)`).
     public init(properties: [String: String], environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
-        try self.init(ConnectorConfig(properties, definition: Self.definition, environment: environment))
+        try self.init(connector: ConnectorConfig(properties, definition: Self.definition, environment: environment))
     }
 
-    /// Reads and validates Connect JDBC sink properties.
-    public init(_ config: ConnectorConfig) throws(PipelineError) {
+    /// Reads and validates Connect JDBC sink properties already checked
+    /// against ``definition`` (as `S3SinkConfig(connector:)` does).
+    public init(connector config: ConnectorConfig) throws(PipelineError) {
         let connection = try MySQLConnectionOptions(
             url: config.string("connection.url"), user: config.explicit("connection.user"),
             password: config.explicit("connection.password").map(Secret.init))

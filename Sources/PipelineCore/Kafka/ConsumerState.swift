@@ -34,12 +34,13 @@ final class ConsumerState: @unchecked Sendable {
         self.rk = nil
     }
 
-    func poll(maxMessages: Int, timeoutMs: Int32) throws -> [KafkaMessage] {
+    func poll(maxMessages: Int, maxBytes: Int, timeoutMs: Int32) throws -> [KafkaMessage] {
         guard let rk else { throw PipelineError.other("consumer is closed") }
         try throwPending()
         var messages: [KafkaMessage] = []
+        var bytes = 0
         var wait = timeoutMs
-        while messages.count < maxMessages, let raw = rd_kafka_consumer_poll(rk, wait) {
+        while messages.count < maxMessages, bytes < maxBytes, let raw = rd_kafka_consumer_poll(rk, wait) {
             defer { rd_kafka_message_destroy(raw) }
             dropRevokedMessages(&messages)
             wait = 0
@@ -50,6 +51,7 @@ final class ConsumerState: @unchecked Sendable {
                 try handleMessageError(raw)
                 continue
             }
+            bytes += m.key_len + m.len
             messages.append(KafkaMessage(native: raw))
             try throwPending()
         }

@@ -89,13 +89,14 @@ public final class KafkaConsumer: Sendable {
         worker.shutdown()
     }
 
-    /// Up to `maxMessages` messages, waiting at most `timeout` for the first.
-    /// Throws when a partition's position was pruned, when a rebalance hook
-    /// failed, or on a fatal client error.
-    public func poll(maxMessages: Int = 1000, timeout: Duration = .milliseconds(500)) async throws -> [KafkaMessage] {
+    /// Up to `maxMessages` messages, and none after the one whose keys and
+    /// values bring the batch to `maxBytes`, waiting at most `timeout` for
+    /// the first. Throws when a partition's position was pruned, when a
+    /// rebalance hook failed, or on a fatal client error.
+    public func poll(maxMessages: Int = 1000, maxBytes: Int = .max, timeout: Duration = .milliseconds(500)) async throws -> [KafkaMessage] {
         let state = self.state
         let timeoutMs = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return try await worker.run { try state.poll(maxMessages: maxMessages, timeoutMs: timeoutMs) }
+        return try await worker.run { try state.poll(maxMessages: maxMessages, maxBytes: maxBytes, timeoutMs: timeoutMs) }
     }
 
     /// Commits `offsets` (each the next offset to read, i.e. last processed + 1),

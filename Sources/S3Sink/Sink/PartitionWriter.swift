@@ -1,4 +1,3 @@
-import Logging
 import PipelineCore
 
 /// The open files of one Kafka partition and its rotation state.
@@ -79,29 +78,13 @@ final class PartitionWriter {
         files = [:]
         rotation.reset(now: now)
         guard let offset = pendingCommit else { return nil }
-        // A commit refused for a passing reason (coordinator moving or down,
-        // broker unreachable) is retried for as long as the outage lasts:
-        // moving on without it would leave two uncommitted batches, which a
-        // rebuild could no longer replace exactly, and giving up would end
-        // the run over an outage.
-        var retry = RetryLoop(waitingFor: "committing \(topicPartition)@\(offset) after upload", logger: Self.logger)
-        while true {
-            do {
-                try await commit([topicPartition: offset])
-                retry.succeeded()
-                return offset
-            } catch PipelineError.kafka(_, let code, _, _) where GroupRebalance.codes.contains(code) {
-                // The group moved on (a rebalance, or this member was fenced
-                // while the coordinator was away): only the consumer's next
-                // poll can finish the rebalance.
-                throw GroupRebalance(topicPartition: topicPartition)
-            } catch let error where Retry.isRetriable(error) {
-                try await retry.failed(error)
-            }
-        }
+        // Synchronous, before any record after this batch is taken: moving
+        // on without it would leave two uncommitted batches, which a rebuild
+        // could no longer replace exactly. On a `SinkRunner` the context
+        // waits out outages and throws `GroupRebalance` when the group moved on.
+        try await commit([topicPartition: offset])
+        return offset
     }
-
-    static let logger = Logger(label: "tributary.s3-sink")
 
     /// Throws away the open files (aborting multipart uploads); the records
     /// in them will be consumed again from the last committed offset.
@@ -111,15 +94,4 @@ final class PartitionWriter {
         rotation.reset(now: now)
         lastOffset = nil
     }
-}
-
-/// An offset commit refused because the consumer group is rebalancing.
-///
-/// The uploaded objects stay; their offsets are not committed, and with
-/// the eager rebalance protocol every partition is revoked and resumes at
-/// its committed offset, so the batch is rebuilt under the same keys.
-struct GroupRebalance: Error {
-    /// REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID.
-    static let codes: Set<Int32> = [27, 22, 25, 82]
-    var topicPartition: TopicPartition
 }

@@ -110,11 +110,11 @@ extension S3SinkConfig {
         try validate()
     }
 
-    /// Parses flat connector properties (as in a connector JSON's `config`).
-    public static func parse(
-        _ properties: [String: String], environment: [String: String] = ProcessEnvironment.current
-    ) throws(PipelineError) -> S3SinkConfig {
-        try S3SinkConfig(connector: ConnectorConfig(properties, definition: definition, environment: environment))
+    /// Parses flat connector properties (as in a connector JSON's `config`);
+    /// `${env:VAR}` references are read from `environment`. The shape every
+    /// stage's config takes (`MySQLSinkConfig`, `PostgresSourceConfig`).
+    public init(properties: [String: String], environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
+        try self.init(connector: ConnectorConfig(properties, definition: Self.definition, environment: environment))
     }
 
     private static func partitionerChoice(_ config: ConnectorConfig) throws(PipelineError) -> PartitionerChoice {

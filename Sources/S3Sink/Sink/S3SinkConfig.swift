@@ -26,7 +26,7 @@ public enum NullValueBehavior: String, Sendable, Equatable {
 }
 
 /// The S3 sink's typed configuration. Built directly by library users or
-/// from Confluent S3 sink connector properties with ``init(connector:)``.
+/// from Confluent S3 sink connector properties with ``init(properties:environment:)``.
 ///
 /// Where this sink differs from Confluent's, on purpose:
 /// - `rotate.interval.ms` also works without a time-based partitioner,

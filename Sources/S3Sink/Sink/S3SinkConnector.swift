@@ -20,6 +20,7 @@ public final class S3SinkConnector: Sendable {
     /// The Kafka connection (the consumer group is ``S3SinkConfig/groupID``).
     public let kafka: KafkaConfiguration
     private let client: S3Client
+    /// Kept by the running task (``S3SinkTask``), read by ``statistics``.
     private let progress = Locked(S3SinkStatistics())
     private let throughput: Throughput?
     private let logger: Logger
@@ -67,11 +68,11 @@ public final class S3SinkConnector: Sendable {
         environment: [String: String] = ProcessEnvironment.current, logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws {
         try self.init(
-            config: S3SinkConfig.parse(properties, environment: environment), kafka: kafka, throughput: throughput,
+            config: S3SinkConfig(properties: properties, environment: environment), kafka: kafka, throughput: throughput,
             environment: environment, logger: logger)
     }
 
-    /// Counters as of the last processed batch.
+    /// Counters since the sink was made, over every `run()`.
     public var statistics: S3SinkStatistics { progress.value }
 
     /// Checks that the bucket exists and the credentials may use it.
@@ -82,51 +83,21 @@ public final class S3SinkConnector: Sendable {
     /// Consumes and archives until cancelled (graceful shutdown) or a
     /// non-retriable failure. On the way out, open files are dropped, not
     /// uploaded: their records are read again from the committed offsets.
+    ///
+    /// The sink is an ``S3SinkTask`` on PipelineCore's `SinkRunner`: the
+    /// next batch is decoded while this one is written and uploaded, and a
+    /// commit refused by a rebalance drops every open file until the
+    /// partitions are revoked.
     public func run() async throws {
         try await checkBucket()
-        let revoked = Locked<[TopicPartition]>([])
-        let consumer = try KafkaConsumer(
-            configuration: await kafka.forGroupMember(), groupID: config.groupID,
-            topics: config.topics,
-            hooks: RebalanceHooks(revoked: { partitions in revoked.withLock { $0 += partitions } }))
-        var producer: KafkaProducer? = nil
-        var deadLetters: S3SinkTask.DeadLetters? = nil
+        var deadLetters: SinkRunnerSettings.DeadLetters?
         if config.toleratesErrors, let topic = config.deadLetterTopic {
-            let dlqProducer = try KafkaProducer(configuration: kafka)
-            let queue = DeadLetterQueue(
-                topic: topic, connectorName: config.name, producer: dlqProducer, maxRecordBytes: DeadLetterQueue.maxRecordBytes(for: kafka))
-            deadLetters = { failures in try await queue.send(failures, stage: "VALUE_CONVERTER") }
-            producer = dlqProducer
+            deadLetters = .init(topic: topic, connectorName: config.name, kafka: kafka)
         }
-        let task = try S3SinkTask(
-            config: config, client: client, commit: { offsets in try await consumer.commit(offsets) },
-            deadLetters: deadLetters, logger: logger)
-
-        var failure: (any Error)? = nil
-        do {
-            while !Task.isCancelled {
-                let messages = try await consumer.poll(maxMessages: 1000, timeout: .milliseconds(200))
-                let lost = revoked.withLock { list in
-                    defer { list = [] }
-                    return list
-                }
-                if !lost.isEmpty { await task.revoke(lost) }
-                try await task.put(messages)
-                throughput?.add(messages.count)
-                try await task.tick()
-                progress.withLock { $0 = task.statistics }
-            }
-        } catch is CancellationError {
-            // Graceful shutdown.
-        } catch let error as S3Error where error.code == "Cancelled" {
-            // Cancelled while waiting to retry an upload.
-        } catch {
-            failure = error
-        }
-        await task.close()
-        await consumer.close()
-        await producer?.close()
-        progress.withLock { $0 = task.statistics }
-        if let failure { throw failure }
+        let settings = SinkRunnerSettings(
+            groupID: config.groupID, topics: config.topics, consumer: kafka, deadLetters: deadLetters,
+            maxRecords: 1000, pollTimeout: .milliseconds(200), commits: .synchronous)
+        let task = try S3SinkTask(config: config, client: client, commit: nil, counters: progress, logger: logger)
+        try await SinkRunner(settings: settings, throughput: throughput, logger: logger).run(task)
     }
 }

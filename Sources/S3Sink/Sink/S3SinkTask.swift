@@ -14,12 +14,17 @@ public struct S3SinkStatistics: Sendable, Equatable {
     public var commits = 0
     /// Commits refused by a group rebalance (open files dropped, rebuilt later).
     public var rebalanceInterruptions = 0
+
+    /// All zero.
+    public init() {}
 }
 
 /// The S3 sink's processing core, independent of the Kafka consumer: feed
 /// it each partition's messages in offset order and call ``tick()``
 /// regularly; it writes objects and, after each completed upload batch,
-/// commits offsets through the given closure.
+/// commits offsets through the given closure. ``S3SinkConnector`` runs it
+/// on PipelineCore's `SinkRunner` (``SinkTask``), committing through the
+/// runner's context instead.
 public final class S3SinkTask {
     /// Commits offsets (next offset to read) synchronously; the sink waits for it.
     public typealias Committer = @Sendable ([TopicPartition: Int64]) async throws -> Void
@@ -27,27 +32,21 @@ public final class S3SinkTask {
     public typealias DeadLetters = @Sendable ([(message: KafkaMessage, error: any Error)]) async throws -> Void
 
     public let config: S3SinkConfig
+    /// Decoding and partitioning, which the runner does while the previous batch is put.
+    public let intake: S3SinkIntake
     private let client: S3Client
-    private let partitioner: any Partitioner
     private let zone: ZoneRules
-    private let valueConverter: JsonConverter
-    private let needsDecodedValue: Bool
-    /// Whether the partitioner reads fields of the value (else JsonFormat
-    /// only validates the payload and writes it as received).
-    private let partitionerReadsValue: Bool
     private let recordTimeIsWallClock: Bool
-    private let commitOffsets: Committer
+    private let commitOffsets: Committer?
     private let deadLetters: DeadLetters?
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var writers: [TopicPartition: PartitionWriter] = [:]
     private let budget: BufferBudget
-    /// A commit was refused by a group rebalance; messages are dropped until
-    /// the partitions are revoked (and then resume at committed offsets).
-    private var awaitingRebalance = false
-    private let counters = Locked(S3SinkStatistics())
+    private let counters: Locked<S3SinkStatistics>
 
-    /// A task writing with `client` and committing with `commit`.
+    /// A task writing with `client` and committing with `commit` (nil when
+    /// it runs on a `SinkRunner`, whose context commits).
     ///
     /// - Parameters:
     ///   - deadLetters: where bad records go with `errors.tolerance=all`;
@@ -55,27 +54,18 @@ public final class S3SinkTask {
     ///     one is logged with its `topic-partition@offset`.
     ///   - clock: epoch milliseconds; for wall-clock rotation and partitioning.
     ///   - logger: one warning per bad record skipped or dead-lettered.
+    ///   - counters: where the counters are kept (a connector reads them while the task runs).
     public init(
-        config: S3SinkConfig, client: S3Client, commit: @escaping Committer, deadLetters: DeadLetters? = nil,
+        config: S3SinkConfig, client: S3Client, commit: Committer?, deadLetters: DeadLetters? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
+        counters: Locked<S3SinkStatistics> = Locked(S3SinkStatistics()),
         logger: Logger = Logger(label: "tributary.s3-sink")
     ) throws(PipelineError) {
         try config.validate()
         self.config = config
         self.client = client
-        self.partitioner = try config.makePartitioner()
         self.zone = try ZoneRules(identifier: config.timeZone, key: "timezone")
-        self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
-        if case .default = config.partitioner, case .byteArray = config.format {
-            needsDecodedValue = false
-        } else {
-            needsDecodedValue = true
-        }
-        switch config.partitioner {
-        case .field: partitionerReadsValue = true
-        case .timeBased(_, _, .recordField): partitionerReadsValue = true
-        default: partitionerReadsValue = false
-        }
+        self.intake = S3SinkIntake(preparer: try S3RecordPreparer(config: config), clock: clock)
         if case .timeBased(_, _, .wallclock) = config.partitioner {
             recordTimeIsWallClock = true
         } else {
@@ -85,6 +75,7 @@ public final class S3SinkTask {
         self.commitOffsets = commit
         self.deadLetters = deadLetters
         self.clock = clock
+        self.counters = counters
         self.logger = logger
     }
 
@@ -97,48 +88,20 @@ public final class S3SinkTask {
     }
 
     /// Writes `messages`, rotating (upload, then commit) as the rules say.
-    ///
-    /// If a commit is refused because the group is rebalancing, every open
-    /// file is dropped and so is every message until the rebalance revokes
-    /// the partitions (``revoke(_:)``): they then resume at their committed
-    /// offsets. Writing on meanwhile would start files at offsets past the
-    /// committed one, which no rebuild could replace.
     public func put(_ messages: [KafkaMessage]) async throws {
-        do {
-            for message in messages where !awaitingRebalance { try await put(message) }
-        } catch is GroupRebalance {
-            await interruptForRebalance()
-        }
+        try await put(intake.decode(messages), commit: try standaloneCommitter(), deadLetters: deadLetters)
     }
 
     /// Rotates partitions whose scheduled rotation (`rotate.schedule.interval.ms`)
     /// is due, or whose `rotate.interval.ms` has passed on the wall clock when
     /// that is the record time; call it even when no messages arrive.
     public func tick() async throws {
-        let now = clock()
-        guard !awaitingRebalance else { return }
-        do {
-            for topicPartition in writers.keys.sorted() {
-                let writer = writers[topicPartition]!
-                if writer.isDueWithoutRecord(now: now, recordTimeIsWallClock: recordTimeIsWallClock) {
-                    try await rotate(writer, now: now)
-                }
-            }
-        } catch is GroupRebalance {
-            await interruptForRebalance()
-        }
-    }
-
-    private func interruptForRebalance() async {
-        await close()
-        awaitingRebalance = true
-        counters.withLock { $0.rebalanceInterruptions += 1 }
+        try await tick(commit: try standaloneCommitter())
     }
 
     /// Drops the open files of partitions taken away by a rebalance; their
     /// records are consumed again by whoever gets the partitions.
     public func revoke(_ partitions: [TopicPartition]) async {
-        awaitingRebalance = false
         for topicPartition in partitions.sorted() {
             await writers.removeValue(forKey: topicPartition)?.discard(now: clock())
         }
@@ -151,7 +114,36 @@ public final class S3SinkTask {
         await revoke(Array(writers.keys))
     }
 
-    private func put(_ message: KafkaMessage) async throws {
+    private func standaloneCommitter() throws -> Committer {
+        guard let commitOffsets else {
+            throw PipelineError.other("S3SinkTask made without a committer: run it on a SinkRunner, or pass commit:")
+        }
+        return commitOffsets
+    }
+
+    func put(_ batch: S3Batch, commit: Committer, deadLetters: DeadLetters?) async throws {
+        for (message, prepared) in zip(batch.messages, batch.prepared) {
+            try await put(message, prepared, commit: commit, deadLetters: deadLetters)
+        }
+    }
+
+    func tick(commit: Committer) async throws {
+        let now = clock()
+        for topicPartition in writers.keys.sorted() {
+            let writer = writers[topicPartition]!
+            if writer.isDueWithoutRecord(now: now, recordTimeIsWallClock: recordTimeIsWallClock) {
+                try await rotate(writer, now: now, commit: commit)
+            }
+        }
+    }
+
+    func noteRebalanceInterruption() {
+        counters.withLock { $0.rebalanceInterruptions += 1 }
+    }
+
+    private func put(
+        _ message: KafkaMessage, _ decoded: Result<S3PreparedRecord?, any Error>, commit: Committer, deadLetters: DeadLetters?
+    ) async throws {
         let topicPartition = message.topicPartition
         let now = clock()
         let writer: PartitionWriter
@@ -167,9 +159,9 @@ public final class S3SinkTask {
             writers[topicPartition] = writer
         }
 
-        let prepared: (bytes: [UInt8], encodedPartition: String, recordTime: Int64?)?
+        let prepared: S3PreparedRecord?
         do {
-            prepared = try prepare(message, now: now)
+            prepared = try decoded.get()
         } catch let error as PipelineError where config.toleratesErrors {
             if let deadLetters {
                 try await deadLetters([(message: message, error: error)])
@@ -195,57 +187,13 @@ public final class S3SinkTask {
             before: prepared.encodedPartition, recordTime: prepared.recordTime,
             timeBased: config.partitioner.isTimeBased, now: now)
         {
-            try await rotate(writer, now: now)
+            try await rotate(writer, now: now, commit: commit)
         }
         try await writer.write(
             prepared.bytes, offset: message.offset, encodedPartition: prepared.encodedPartition,
             recordTime: prepared.recordTime, now: now, open: openFile(for: topicPartition))
         counters.withLock { $0.recordsWritten += 1 }
-        if writer.isFull { try await rotate(writer, now: now) }
-    }
-
-    /// The bytes, encoded partition and record time of a message; nil for a
-    /// null value that is to be ignored.
-    private func prepare(_ message: KafkaMessage, now: Int64) throws
-        -> (bytes: [UInt8], encodedPartition: String, recordTime: Int64?)?
-    {
-        var value: SchemaAndValue? = nil
-        // JsonFormat writes the payload as received once it is known valid:
-        // no JSON tree and no re-encoding, and the same bytes on every delivery.
-        var payload: Range<Int>? = nil
-        if let bytes = message.value, needsDecodedValue {
-            var validation = PayloadValidation()
-            if case .json = config.format, !partitionerReadsValue, let location = valueConverter.read(bytes, into: &validation),
-                RecordFormat.isVerbatim(bytes[location.range])
-            {
-                payload = location.range
-            } else {
-                do {
-                    value = try valueConverter.decode(bytes)
-                } catch {
-                    throw PipelineError.badMessage(position: message.position, reason: error.description)
-                }
-                if case .json = config.format, value != nil, let location = valueConverter.locatePayload(bytes),
-                    RecordFormat.isVerbatim(bytes[location.range])
-                {
-                    payload = location.range
-                }
-            }
-        }
-        let isNull = message.value == nil || (needsDecodedValue && value == nil && payload == nil)
-        if isNull {
-            guard config.nullValues == .ignore else {
-                throw NullValueError(position: message.position)
-            }
-            return nil
-        }
-        let record = Record(
-            topic: message.topic, partition: message.partition, offset: message.offset, key: nil, value: value,
-            headers: message.headers, timestamp: message.timestamp)
-        let encodedPartition = try partitioner.encodedPartition(for: record, now: now)
-        let recordTime = try partitioner.recordTime(for: record, now: now)
-        let bytes = try config.format.encode(record, rawValue: message.value, payload: payload)
-        return (bytes, encodedPartition, recordTime)
+        if writer.isFull { try await rotate(writer, now: now, commit: commit) }
     }
 
     private func openFile(for topicPartition: TopicPartition) -> (String, Int64) -> ObjectWriter {
@@ -268,9 +216,9 @@ public final class S3SinkTask {
         }
     }
 
-    private func rotate(_ writer: PartitionWriter, now: Int64) async throws {
+    private func rotate(_ writer: PartitionWriter, now: Int64, commit: Committer) async throws {
         let files = writer.openFileCount
-        let committed = try await writer.rotate(now: now, commit: commitOffsets)
+        let committed = try await writer.rotate(now: now, commit: commit)
         counters.withLock { counts in
             counts.objectsUploaded += files
             if committed != nil { counts.commits += 1 }
