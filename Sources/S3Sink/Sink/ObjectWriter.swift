@@ -37,24 +37,42 @@ final class ObjectWriter {
 
     /// Appends one record's bytes; uploads a part when enough is buffered.
     func append(_ bytes: [UInt8]) async throws(S3Error) {
+        let partSize = budget.partSize
+        // The whole part at once: growing by doubling would copy the buffer
+        // again and again and, while it does, hold the old and the new one
+        // (up to 3 times the bytes buffered). Pages not written yet take no memory.
+        if buffer.capacity == 0 { buffer.reserveCapacity(partSize) }
         rawByteCount += bytes.count
         if gzip != nil {
-            buffer += gzip!.append(bytes)
+            gzip!.append(bytes, to: &buffer)
         } else {
             buffer += bytes
         }
-        let partSize = budget.partSize
         while buffer.count >= partSize {
-            try await uploadPart(Array(buffer.prefix(partSize)))
-            buffer.removeFirst(partSize)
+            try await uploadPart(takePart(partSize))
         }
+    }
+
+    /// The first `partSize` bytes of the buffer, which keeps the rest:
+    /// the buffer itself when it holds no more (the usual case, so no copy).
+    private func takePart(_ partSize: Int) -> [UInt8] {
+        guard buffer.count > partSize else {
+            defer { buffer = [] }
+            return buffer
+        }
+        var rest: [UInt8] = []
+        rest.reserveCapacity(partSize)
+        rest += buffer[partSize...]
+        buffer.removeSubrange(partSize...)
+        defer { buffer = rest }
+        return buffer
     }
 
     /// Finishes the object so it appears under its key.
     func commit() async throws(S3Error) {
         close()
         if gzip != nil {
-            buffer += gzip!.finish()
+            gzip!.finish(to: &buffer)
             gzip = nil
         }
         guard let uploadID else {
