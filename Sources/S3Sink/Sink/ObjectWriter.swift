@@ -38,10 +38,10 @@ final class ObjectWriter {
     /// Appends one record's bytes; uploads a part when enough is buffered.
     func append(_ bytes: [UInt8]) async throws(S3Error) {
         let partSize = budget.partSize
-        // The whole part at once: growing by doubling would copy the buffer
-        // again and again and, while it does, hold the old and the new one
-        // (up to 3 times the bytes buffered). Pages not written yet take no memory.
-        if buffer.capacity == 0 { buffer.reserveCapacity(partSize) }
+        // No reserveCapacity(partSize): with glibc's dynamic mmap threshold
+        // a reserved part comes from an arena and stays resident once
+        // freed; with 16 files open that made the peak 257 MB instead of
+        // 209 (BENCHMARKS.md, run 6).
         rawByteCount += bytes.count
         if gzip != nil {
             gzip!.append(bytes, to: &buffer)
@@ -60,9 +60,7 @@ final class ObjectWriter {
             defer { buffer = [] }
             return buffer
         }
-        var rest: [UInt8] = []
-        rest.reserveCapacity(partSize)
-        rest += buffer[partSize...]
+        let rest = Array(buffer[partSize...])
         buffer.removeSubrange(partSize...)
         defer { buffer = rest }
         return buffer
