@@ -53,8 +53,8 @@ final class ObjectWriter {
         }
     }
 
-    /// The first `partSize` bytes of the buffer, which keeps the rest:
-    /// the buffer itself when it holds no more (the usual case, so no copy).
+    /// The first `partSize` bytes of the buffer, which keeps the rest: the
+    /// buffer itself, cut to the part, so only the few bytes past it are copied.
     private func takePart(_ partSize: Int) -> [UInt8] {
         guard buffer.count > partSize else {
             defer { buffer = [] }
