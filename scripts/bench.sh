@@ -5,6 +5,12 @@
 #   scripts/bench.sh [--rows N] [--flush-size N] [--compression lz4|none|zstd|…]
 #                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
 #                    [--partitions N] [--worker-set KEY=VALUE]… [--no-build] [--keep-state]
+#                    [--bin PATH] [--idle-seconds N] [--pipeline-only]
+#
+# --pipeline-only runs generate, pipeline and idle only (memory and CPU per
+# row, in a third of the time), with a short report.
+# --bin PATH runs that tributary binary instead of building this checkout's
+# (e.g. a copy of main's release binary, for a baseline in the same session).
 #
 # Phases, each timed:
 #   1. build      swift build -c release --product tributary (skip: --no-build)
@@ -21,6 +27,9 @@
 #                 watermarks (source), MySQL's COUNT(*) and the records in
 #                 S3's objects reach N. The sinks can go no faster than the
 #                 source feeds them, so then:
+#      Then idle: the same three connectors started again with nothing left
+#                 to do; tributary's resident memory after --idle-seconds
+#                 (default 15: the group joins and the first polls are over).
 #   5. backlog    each sink alone, under a fresh name, reading what the broker
 #                 still holds of the topic: the sink's own capacity.
 #   6. baselines  the same work done by stock tools, one at a time: psql
@@ -52,6 +61,9 @@ timeout_s=300
 partitions=
 build=1
 keep_state=0
+bin=
+idle_s=15
+pipeline_only=0
 overrides=()
 worker_overrides=() # extra worker.properties lines, e.g. consumer.queued.max.messages.kbytes=65536
 
@@ -70,13 +82,16 @@ while (($#)); do
     --partitions) partitions=${2:?}; shift 2 ;;
     --worker-set) worker_overrides+=("${2:?}"); shift 2 ;;
     --no-build) build=0; shift ;;
+    --bin) bin=${2:?}; build=0; shift 2 ;;
+    --idle-seconds) idle_s=${2:?}; shift 2 ;;
+    --pipeline-only) pipeline_only=1; shift ;;
     --keep-state) keep_state=1; shift ;;
     -h | --help) usage 0 ;;
     *) echo "bench: unknown argument $1" >&2; usage 2 ;;
   esac
 done
-[[ $rows =~ ^[1-9][0-9]*$ && $flush_size =~ ^[1-9][0-9]*$ && $timeout_s =~ ^[1-9][0-9]*$ ]] ||
-  { echo "bench: --rows, --flush-size and --timeout take positive integers" >&2; exit 2; }
+[[ $rows =~ ^[1-9][0-9]*$ && $flush_size =~ ^[1-9][0-9]*$ && $timeout_s =~ ^[1-9][0-9]*$ && $idle_s =~ ^[1-9][0-9]*$ ]] ||
+  { echo "bench: --rows, --flush-size, --timeout and --idle-seconds take positive integers" >&2; exit 2; }
 [[ -z $partitions || $partitions =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --partitions takes a positive integer" >&2; exit 2; }
 for o in "${overrides[@]}"; do
@@ -90,7 +105,11 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ------------------------------------------------------------------ build
 scripts/setup.sh >/dev/null
-bin=$REPO/.build/release/tributary
+if [[ -n $bin ]]; then
+  bin=$(realpath "$bin")
+else
+  bin=$REPO/.build/release/tributary
+fi
 if ((build)); then
   log "release build of tributary"
   t=$(now)
@@ -162,6 +181,7 @@ mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 os=$(. /etc/os-release && echo "$PRETTY_NAME")
 echo "machine:  $(nproc) cores ($cpu), $mem RAM, $os, Linux $(uname -r)"
 echo "swift:    $(swift --version 2>/dev/null | head -n 1), release build"
+echo "binary:   $bin ($(stat -c %y "$bin" | cut -d. -f1))"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
 echo "run:      $rows rows, flush.size=$flush_size, producer compression=$compression, ${partitions:-4 (auto-created)} partitions${overrides[*]:+, --set ${overrides[*]}}${worker_overrides[*]:+, --worker-set ${worker_overrides[*]}}"
 
@@ -426,11 +446,13 @@ t=$(now)
 generate_s=$(elapsed "$t" "$(now)")
 
 # ------------------------------------------------------------------ source
-log "source: the source connector alone until Kafka holds $rows records"
-python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/source-alone" "alone-$run_id" \
-  "${overrides[@]}" "source:topic.prefix=ALONE_"
-run_worker source-alone "$rows" kafka --topic ALONE_USERS -- "$WORK/source-alone/postgres-source.json"
-source_alone_s=$(result "$WORK/source-alone.result" kafka_s)
+if ((!pipeline_only)); then
+  log "source: the source connector alone until Kafka holds $rows records"
+  python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/source-alone" "alone-$run_id" \
+    "${overrides[@]}" "source:topic.prefix=ALONE_"
+  run_worker source-alone "$rows" kafka --topic ALONE_USERS -- "$WORK/source-alone/postgres-source.json"
+  source_alone_s=$(result "$WORK/source-alone.result" kafka_s)
+fi
 
 # ------------------------------------------------------------------ pipeline
 log "pipeline: the three connectors until MySQL and S3 hold $rows rows"
@@ -458,6 +480,35 @@ mysql_distinct=$(my -N -B -e "SELECT COUNT(DISTINCT \`index\`) FROM \`$topic\`")
 if ((kafka_count != rows || mysql_count != rows || mysql_distinct != rows || s3_count != rows)); then
   log "row counts differ: kafka $kafka_count, mysql $mysql_count ($mysql_distinct distinct), s3 $s3_count; expected $rows"
   exit 1
+fi
+
+# ------------------------------------------------------------------ idle
+# The same three connectors again (same names: the source's offset and the
+# sinks' groups are at the end), with nothing to do: tributary's footprint
+# when idle. VmRSS after idle_s seconds; VmHWM too (the start-up peak).
+log "idle: the three connectors again with nothing to do, for $idle_s s"
+"$bin" run --worker "$WORK/worker.properties" --progress-interval 10 \
+  "$WORK/pipeline/postgres-source.json" "$WORK/pipeline/mysql-sink.json" "$WORK/pipeline/s3-sink.json" \
+  >"$WORK/idle.log" 2>&1 &
+worker_pid=$!
+sleep "$idle_s"
+kill -0 "$worker_pid" 2>/dev/null || { log "idle: tributary run exited early"; tail -n 25 "$WORK/idle.log" >&2; exit 1; }
+idle_rss=$(awk '/^VmRSS:/ { rss = $2 } /^VmHWM:/ { hwm = $2 } END { printf "%.1f MB (peak %.1f MB)", rss / 1024, hwm / 1024 }' "/proc/$worker_pid/status")
+stop_worker
+((worker_rc == 0)) || { log "idle: tributary run exited $worker_rc on SIGTERM, expected 0"; tail -n 25 "$WORK/idle.log" >&2; exit 1; }
+idle_rows=$(my -N -B -e "SELECT COUNT(*) FROM \`$topic\`")
+((idle_rows == rows)) || { log "idle: MySQL holds $idle_rows rows after the idle run, expected $rows"; exit 1; }
+
+pipeline_cpu=$(sed -n 's/^tributary \([0-9.]*\),.*/\1/p' "$WORK/pipeline.cpu")
+cpu_per_row=$(awk -v c="$pipeline_cpu" -v n="$rows" 'BEGIN { printf "%.1f", c * 1e6 / n }')
+if ((pipeline_only)); then
+  e2e_s=$(awk -v a="$mysql_s" -v b="$s3_s" 'BEGIN { print (a > b ? a : b) }')
+  echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
+  echo "pipeline: $rows rows end to end in $e2e_s s (source $kafka_s s, MySQL $mysql_s s, S3 $s3_s s); peak backlog $peak_backlog"
+  echo "cpu:      $(<"$WORK/pipeline.cpu")"
+  echo "          tributary's CPU in the pipeline phase: $pipeline_cpu s, $cpu_per_row µs per row"
+  echo "rss:      tributary's peak (VmHWM) in the pipeline: $(<"$WORK/pipeline.rss"); idle with three connectors: $idle_rss"
+  exit 0
 fi
 
 # ------------------------------------------------------------------ backlog
@@ -567,7 +618,9 @@ echo "cpu:      source alone:  $(<"$WORK/source-alone.cpu")"
 echo "          pipeline:      $(<"$WORK/pipeline.cpu")"
 echo "          MySQL alone:   $(<"$WORK/backlog-mysql.cpu")"
 echo "          S3 alone:      $(<"$WORK/backlog-s3.cpu")"
-echo "rss:      tributary's peak (VmHWM): pipeline $(<"$WORK/pipeline.rss"), source alone $(<"$WORK/source-alone.rss")"
+echo "rss:      tributary's peak (VmHWM): pipeline $(<"$WORK/pipeline.rss"), source alone $(<"$WORK/source-alone.rss");" \
+  "idle with three connectors: $idle_rss"
+echo "          tributary's CPU in the pipeline phase: $pipeline_cpu s, $cpu_per_row µs per row"
 echo
 cols stage rows seconds rows/s baseline seconds rows/s ratio
 line "generate -> Postgres" "$rows" "$generate_s" "psql \\copy FROM (same rows)" "$rows" "$pg_write_s"

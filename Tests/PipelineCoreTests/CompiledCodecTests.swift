@@ -167,6 +167,30 @@ final class CompiledCodecTests: XCTestCase {
         XCTAssertEqual(JsonConverter(schemasEnabled: false).locatePayload(Array(#"{"a":1}"#.utf8))?.range, 0..<7)
     }
 
+    func testValidationChecksTheStringsItDoesNotKeep() throws {
+        // PayloadValidation skips building strings; it must still take and
+        // refuse exactly what a visitor that keeps them does.
+        let converter = JsonConverter()
+        let schema = Schema.struct("T", [Field("a", .int32), Field("b", .string)])
+        let head = #"{"schema":"# + String(decoding: SchemaInterner.shared.intern(schema).json, as: UTF8.self) + #","payload":{"a":1,"b":""#
+        let cases: [([UInt8], Bool)] = [
+            (Array("plain".utf8), true),
+            (Array("é 日本 🙂".utf8), true),
+            ([0x61, 0xFF, 0x62], false),  // not UTF-8
+            ([0x61, 0xC3], false),  // a truncated sequence
+            ([0xED, 0xA0, 0x80], false),  // a surrogate
+            ([0xC0, 0xAF], false),  // an overlong form
+        ]
+        for (text, valid) in cases {
+            let bytes = Array(head.utf8) + text + Array(#""}}"#.utf8)
+            var validation = PayloadValidation()
+            var kept = KeptStrings()
+            XCTAssertEqual(converter.read(bytes, into: &validation) != nil, valid, "\(text)")
+            XCTAssertEqual(converter.read(bytes, into: &kept) != nil, valid, "\(text)")
+            if valid { XCTAssertEqual(kept.strings, [String(decoding: text, as: UTF8.self)]) }
+        }
+    }
+
     func testPrimitivePayloadsAreReadToo() throws {
         let converter = JsonConverter()
         let bytes = try XCTUnwrap(try converter.encode(SchemaAndValue(schema: .int64, value: .int(42))))
@@ -209,4 +233,19 @@ struct Collector: PayloadVisitor {
     mutating func date(_ field: Int, _ days: Int32) { fields.append(field); values.append(.date(days)) }
     mutating func time(_ field: Int, _ milliseconds: Int32) { fields.append(field); values.append(.time(milliseconds)) }
     mutating func decimal(_ field: Int, _ value: DecimalValue) { fields.append(field); values.append(.decimal(value)) }
+}
+
+/// A visitor that keeps the strings (``PayloadVisitor/keepsStrings`` true, the default).
+private struct KeptStrings: PayloadVisitor {
+    var strings: [String] = []
+    mutating func null(_ field: Int) {}
+    mutating func int(_ field: Int, _ value: Int64) {}
+    mutating func double(_ field: Int, _ value: Double) {}
+    mutating func bool(_ field: Int, _ value: Bool) {}
+    mutating func string(_ field: Int, _ value: String) { strings.append(value) }
+    mutating func bytes(_ field: Int, _ value: [UInt8]) {}
+    mutating func timestamp(_ field: Int, _ milliseconds: Int64) {}
+    mutating func date(_ field: Int, _ days: Int32) {}
+    mutating func time(_ field: Int, _ milliseconds: Int32) {}
+    mutating func decimal(_ field: Int, _ value: DecimalValue) {}
 }

@@ -208,6 +208,41 @@ final class S3SinkTaskTests: XCTestCase {
         XCTAssertEqual(body, [UInt8(ascii: "\n"), UInt8(ascii: "b")])
     }
 
+    func testGzipFilesStreamAsMultipartPartsThatDecompressToTheRecords() async throws {
+        let env = try S3TestEnvironment.load()
+        var config = env.sinkConfig(flushSize: 13)
+        config.format = .byteArray(separator: Array("\n".utf8), fileExtension: ".bin")
+        config.compression = .gzip
+        config.compressionLevel = 1
+        config.partSize = S3Client.minimumPartSize
+        let client = try env.client()
+        let task = try S3SinkTask(config: config, client: client, commit: CommitLog().committer)
+        // 13 records of 700,000 random bytes, which gzip cannot shrink: the
+        // compressed stream crosses the 5 MiB part size mid-record, so parts
+        // are cut from a buffer that keeps the rest.
+        let messages = (0..<13).map { offset in
+            KafkaMessage(
+                topic: "P_USERS", partition: 0, offset: Int64(offset), key: nil,
+                value: testBytes(count: 700_000, seed: UInt8(offset) + 11))
+        }
+        try await task.put(messages)
+        let key = "\(config.naming.topicsDir)/P_USERS/partition=0/P_USERS+0+0000000000.bin.gz"
+        let head = try await client.headObject(bucket: env.bucket, key: key)
+        XCTAssertTrue(head?.etag.hasSuffix("-2\"") ?? false, "uploaded in 2 parts: \(head?.etag ?? "-")")
+        let body = try await client.getObject(bucket: env.bucket, key: key)
+        XCTAssertEqual(try gunzip(body), messages.flatMap { $0.value! + Array("\n".utf8) })
+    }
+
+    func testGzipAppendsToWhatTheBufferHolds() throws {
+        let writer = GzipWriter(level: 1)
+        var buffer: [UInt8] = Array("kept".utf8)
+        writer.append(Array("hello, ".utf8), to: &buffer)
+        writer.append(Array("world".utf8), to: &buffer)
+        writer.finish(to: &buffer)
+        XCTAssertEqual(Array(buffer.prefix(4)), Array("kept".utf8))
+        XCTAssertEqual(try gunzip(Array(buffer.dropFirst(4))), Array("hello, world".utf8))
+    }
+
     func testManyOpenFilesShareTheBufferBudget() async throws {
         let budget = BufferBudget(totalBytes: 64 << 20, configuredPartSize: 25 << 20)
         XCTAssertEqual(budget.partSize, 25 << 20)

@@ -17,6 +17,14 @@ public protocol PayloadVisitor {
     /// Milliseconds since midnight.
     mutating func time(_ field: Int, _ milliseconds: Int32)
     mutating func decimal(_ field: Int, _ value: DecimalValue)
+    /// Whether ``string(_:_:)`` wants the strings: a visitor that only
+    /// validates (``PayloadValidation``) is spared a `String`, and often an
+    /// allocation, per string field; the bytes are checked all the same.
+    static var keepsStrings: Bool { get }
+}
+
+extension PayloadVisitor {
+    public static var keepsStrings: Bool { true }
 }
 
 /// Reads a payload of one schema straight from its JSON bytes into a
@@ -186,8 +194,12 @@ struct PayloadReader: Sendable {
                     return false
                 }
             case .string:
-                guard let s = string() else { return false }
-                visitor.string(index, s)
+                if V.keepsStrings {
+                    guard let s = string() else { return false }
+                    visitor.string(index, s)
+                } else {
+                    guard skipString() else { return false }
+                }
             case .bytes:
                 guard let s = string(), let b = Base64.decode(s) else { return false }
                 visitor.bytes(index, b)
@@ -246,6 +258,23 @@ struct PayloadReader: Sendable {
 
         /// A string without escapes, valid UTF-8; escapes go to the full decoder.
         mutating func string() -> String? {
+            guard let (raw, ascii) = rawString() else { return nil }
+            let s = String(decoding: raw, as: UTF8.self)
+            // Decoding replaces invalid UTF-8, so the bytes differ exactly when it was invalid.
+            guard ascii || s.utf8.elementsEqual(raw) else { return nil }
+            return s
+        }
+
+        /// Passes over what ``string()`` would read, without building it:
+        /// false exactly when ``string()`` would return nil.
+        mutating func skipString() -> Bool {
+            guard let (raw, ascii) = rawString() else { return false }
+            return ascii || Self.isValidUTF8(raw)
+        }
+
+        /// The bytes between the quotes of a string without escapes or
+        /// control characters, and whether they are all ASCII.
+        private mutating func rawString() -> (UnsafeBufferPointer<UInt8>, ascii: Bool)? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = i
             var ascii = true
@@ -254,10 +283,7 @@ struct PayloadReader: Sendable {
                 if b == UInt8(ascii: "\"") {
                     let raw = UnsafeBufferPointer(rebasing: bytes[start..<i])
                     i += 1
-                    let s = String(decoding: raw, as: UTF8.self)
-                    // Decoding replaces invalid UTF-8, so the bytes differ exactly when it was invalid.
-                    guard ascii || s.utf8.elementsEqual(raw) else { return nil }
-                    return s
+                    return (raw, ascii)
                 }
                 if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
                 if b >= 0x80 { ascii = false }
@@ -265,12 +291,26 @@ struct PayloadReader: Sendable {
             }
             return nil
         }
+
+        /// Whether `raw` is well-formed UTF-8, as `String(decoding:)` would find it, without building a String.
+        static func isValidUTF8(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+            var parser = Unicode.UTF8.ForwardParser()
+            var bytes = raw.makeIterator()
+            while true {
+                switch parser.parseScalar(from: &bytes) {
+                case .valid: continue
+                case .emptyInput: return true
+                case .error: return false
+                }
+            }
+        }
     }
 }
 
 /// A visitor that keeps nothing: reading into it only validates a payload.
 public struct PayloadValidation: PayloadVisitor {
     public init() {}
+    public static var keepsStrings: Bool { false }
     public mutating func null(_ field: Int) {}
     public mutating func int(_ field: Int, _ value: Int64) {}
     public mutating func double(_ field: Int, _ value: Double) {}

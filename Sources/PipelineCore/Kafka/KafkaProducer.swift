@@ -26,7 +26,10 @@ public final class KafkaProducer: Sendable {
         "linger.ms": "5",
         "batch.num.messages": "10000",
         "queue.buffering.max.messages": "500000",
-        "queue.buffering.max.kbytes": "1048576",
+        // librdkafka's default (1 GiB) lets a producer that outruns the
+        // broker hold that much in memory; 64 MiB is still thousands of
+        // batches, and a full queue only makes `enqueue` wait.
+        "queue.buffering.max.kbytes": "65536",
         // Java clients hash keys with murmur2: same key, same partition as Kafka Connect.
         "partitioner": "murmur2_random",
     ]

@@ -32,14 +32,29 @@ final class GzipWriter {
 
     /// Compresses `chunk`; returns the output bytes completed so far.
     func append(_ chunk: [UInt8]) -> [UInt8] {
-        deflate(chunk, flush: Z_NO_FLUSH)
+        var out: [UInt8] = []
+        append(chunk, to: &out)
+        return out
+    }
+
+    /// Compresses `chunk`, adding the output bytes completed so far to `out`
+    /// (an object's buffer: no intermediate array per record).
+    func append(_ chunk: [UInt8], to out: inout [UInt8]) {
+        deflate(chunk, flush: Z_NO_FLUSH, to: &out)
     }
 
     /// Ends the stream: what deflate still holds, then CRC-32 and size.
     func finish() -> [UInt8] {
+        var out: [UInt8] = []
+        finish(to: &out)
+        return out
+    }
+
+    /// Ends the stream, adding what deflate still holds, then CRC-32 and size, to `out`.
+    func finish(to out: inout [UInt8]) {
         precondition(!finished, "gzip stream finished twice")
         finished = true
-        return deflate([], flush: Z_FINISH)
+        deflate([], flush: Z_FINISH, to: &out)
     }
 
     /// gzip of `data` in one go.
@@ -48,8 +63,7 @@ final class GzipWriter {
         return writer.append(data) + writer.finish()
     }
 
-    private func deflate(_ input: [UInt8], flush: Int32) -> [UInt8] {
-        var out: [UInt8] = []
+    private func deflate(_ input: [UInt8], flush: Int32, to out: inout [UInt8]) {
         input.withUnsafeBufferPointer { source in
             stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
             stream.pointee.avail_in = UInt32(source.count)
@@ -66,6 +80,5 @@ final class GzipWriter {
             } while stream.pointee.avail_out == 0
             stream.pointee.next_in = nil
         }
-        return out
     }
 }
