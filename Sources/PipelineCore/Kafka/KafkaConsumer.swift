@@ -30,12 +30,10 @@ public final class KafkaConsumer: Sendable {
         "max.poll.interval.ms": "300000",
         "auto.offset.reset": "earliest",
         // librdkafka prefetches up to 64 MiB per consumer by default, which
-        // dominated a worker's memory; at 16 MiB the two sinks' prefetched
-        // (decompressed) batches still made 46 MB of a 178 MB pipeline
-        // (heaptrack, BENCHMARKS.md run 6). 8 MiB is still more than 5,000
-        // records of ~1.5 KB ahead of a sink that polls 1,000 at a time.
-        "queued.max.messages.kbytes": "8192",
-        "fetch.max.bytes": "8388608",
+        // dominated a worker's memory. 16 MiB still holds more than a
+        // sink's batch (flush.size 10,000 records of ~1.5 KB) ahead of it.
+        "queued.max.messages.kbytes": "16384",
+        "fetch.max.bytes": "16777216",
     ]
 
     /// Joins `groupID` and subscribes to `topics` (a name starting with `^` is a regex).
