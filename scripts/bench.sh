@@ -94,6 +94,14 @@ done
   { echo "bench: --rows, --flush-size, --timeout and --idle-seconds take positive integers" >&2; exit 2; }
 [[ -z $partitions || $partitions =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --partitions takes a positive integer" >&2; exit 2; }
+# The test broker keeps about 5 MiB per partition; a sink lagging further
+# behind than that on 4 auto-created partitions fails loudly (records
+# pruned). Big runs get a partition per 62,500 rows (16 for 1,000,000).
+if [[ -z $partitions ]] && ((rows > 250000)); then
+  partitions=$(((rows + 62499) / 62500))
+  ((partitions > 64)) && partitions=64
+  echo "bench: $rows rows: the pipeline topic gets $partitions partitions (the test broker keeps ~5 MiB per partition; --partitions to choose)"
+fi
 for o in "${overrides[@]}"; do
   [[ $o =~ ^(source|mysql|s3):[^=]+=.*$ ]] || { echo "bench: --set expects source|mysql|s3:KEY=VALUE, got '$o'" >&2; exit 2; }
 done
