@@ -66,7 +66,6 @@ func runConnectors(_ connectors: [WorkerConnector], kafka: KafkaConfiguration, l
 
 /// The connectors' worker as a service group that shuts down gracefully on SIGTERM/SIGINT.
 func makeServiceGroup(_ connectors: [WorkerConnector], kafka: KafkaConfiguration, logger: Logger, progressInterval: Double) -> ServiceGroup {
-    MemoryTuning.apply()
     let worker = Worker(
         connectors: connectors, kafka: kafka,
         progressInterval: progressInterval > 0 ? .milliseconds(Int64(progressInterval * 1000)) : nil, logger: logger)
