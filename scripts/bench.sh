@@ -19,8 +19,9 @@
 #                 Kafka's high watermarks reach N: the source's own capacity
 #   4. pipeline   `tributary run` with the seed's three connector configs
 #                 (with --partitions N, their topic is created first with N
-#                 partitions through the broker's control FIFO; else the
-#                 broker auto-creates it with 4), and tributary's peak RSS
+#                 partitions through the broker's control FIFO; without it,
+#                 runs above 250,000 rows get one per 62,500 rows, smaller
+#                 ones the broker's auto-created 4), and tributary's peak RSS
 #                 (Examples/connectors/*.json: fresh names, flush.size raised,
 #                 anything given with --set) until MySQL and S3 hold every
 #                 row. Per stage: the time from the start until Kafka's high
