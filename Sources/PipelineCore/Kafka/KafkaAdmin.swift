@@ -30,8 +30,7 @@ public final class KafkaAdmin: Sendable {
 
     deinit {
         let client = self.client
-        worker.enqueue { rd_kafka_destroy(client.rk) }
-        worker.shutdown()
+        worker.shutdown { rd_kafka_destroy(client.rk) }
     }
 
     /// Creates `name` with `partitions` partitions; an existing topic is fine.

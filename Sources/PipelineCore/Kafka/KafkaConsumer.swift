@@ -84,9 +84,7 @@ public final class KafkaConsumer: Sendable {
 
     deinit {
         let state = self.state
-        let worker = self.worker
-        worker.enqueue { state.destroy() }
-        worker.shutdown()
+        worker.shutdown { state.destroy() }
     }
 
     /// Up to `maxMessages` messages, and none after the one whose keys and

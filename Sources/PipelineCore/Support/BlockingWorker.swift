@@ -46,6 +46,16 @@ public final class BlockingWorker: @unchecked Sendable {
         return true
     }
 
+    /// Runs `cleanup` on the worker thread after the queued jobs, then ends
+    /// the thread. For owners of C handles (in `deinit`): the handle is freed
+    /// on the thread that used it, never on whichever thread happened to drop
+    /// the last reference (often one of the cooperative pool's, where a
+    /// blocking close does not belong).
+    public func shutdown(after cleanup: @escaping () -> Void) {
+        enqueue(cleanup)
+        shutdown()
+    }
+
     /// Lets queued jobs finish, then ends the thread.
     public func shutdown() {
         condition.lock()

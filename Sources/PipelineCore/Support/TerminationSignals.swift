@@ -20,7 +20,7 @@ public func cancelOnTerminationSignals<T: Sendable>(
             return first
         }
         if let earlier {
-            if now - earlier > .seconds(1) { exit(128 + number) }
+            if now - earlier > .seconds(1) { exitSkippingTeardown(128 + number) }
             return
         }
         FileHandle.standardError.write(Data((notice + "\n").utf8))

@@ -22,7 +22,12 @@ public final class PostgresClient: Sendable {
         self.worker = BlockingWorker(name: "pg-\(name)")
     }
 
-    deinit { worker.shutdown() }
+    deinit {
+        // PQfinish (in PGConnection's deinit) sends a goodbye to the server:
+        // on the worker thread, not on the thread releasing the client.
+        let slot = self.slot
+        worker.shutdown { slot.connection = nil }
+    }
 
     /// Connects now, trying up to `policy.maxAttempts` times (Connect's
     /// `connection.attempts` / `connection.backoff.ms`).

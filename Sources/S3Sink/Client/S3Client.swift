@@ -45,7 +45,12 @@ public final class S3Client: Sendable {
 
     static let logger = Logger(label: "tributary.s3")
 
-    deinit { worker.shutdown() }
+    deinit {
+        // curl_easy_cleanup (in CurlConnection's deinit) closes the cached
+        // connection: on the worker thread, after the requests queued before it.
+        let connection = self.connection
+        worker.shutdown { withExtendedLifetime(connection) {} }
+    }
 
     /// Stops the client's thread once queued requests are done; later calls fail.
     public func shutdown() { worker.shutdown() }

@@ -42,7 +42,7 @@ struct BrokerCommand: ParsableCommand {
         waitForTerminationSignal()
         cluster.close()
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
-        Foundation.exit(0)  // a requested stop
+        exitSkippingTeardown(0)  // a requested stop; the control thread still reads
     }
 }
 
