@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -35,12 +37,23 @@ let package = Package(
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "DataGen"),
         .target(name: "PostgresSource", dependencies: ["PipelineCore", "CLibPQ"]),
         .target(name: "MySQLSink", dependencies: ["PipelineCore", "CMySQL"]),
         .target(name: "S3Sink", dependencies: ["PipelineCore", "CCurl", "CCrypto", "CZlib"]),
+
+        // Prometheus text for a /metrics endpoint; no stage imports it.
+        .target(
+            name: "PrometheusExport",
+            dependencies: [
+                "PipelineCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
 
         // The thin command-line front end.
         .executableTarget(
@@ -60,6 +73,7 @@ let package = Package(
         .executableTarget(name: "ArchiveTopicToS3", dependencies: ["S3Sink", "PipelineCore"], path: "Examples/ArchiveTopicToS3"),
 
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"]),
+        .testTarget(name: "PrometheusExportTests", dependencies: ["PrometheusExport", "PipelineCore"]),
         .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),

@@ -18,10 +18,9 @@
 #   3. source     the source connector alone, into a topic of its own, until
 #                 Kafka's high watermarks reach N: the source's own capacity
 #   4. pipeline   `tributary run` with the seed's three connector configs
-#                 (with --partitions N, their topic is created first with N
-#                 partitions through the broker's control FIFO; without it,
-#                 runs above 250,000 rows get one per 62,500 rows, smaller
-#                 ones the broker's auto-created 4), and tributary's peak RSS
+#                 (their topic is created first through the broker's control
+#                 FIFO, with --partitions N partitions or one per 12,500
+#                 rows, 4 to 64), and tributary's peak RSS
 #                 (Examples/connectors/*.json: fresh names, flush.size raised,
 #                 anything given with --set) until MySQL and S3 hold every
 #                 row. Per stage: the time from the start until Kafka's high
@@ -41,7 +40,7 @@
 # Servers are private (own TRIBUTARY_STATE_DIR, loopback only) and stopped on
 # exit; their logs are kept when the bench fails (or with --keep-state).
 #
-# Why producer compression (worker file, default zstd): the embedded broker
+# Why producer compression (worker file, default lz4): the embedded broker
 # keeps only about 5 MiB per partition and the seed's topic has 4: about
 # 14,000 uncompressed records of ~1.5 KB. Whenever the sinks fall further
 # behind the source than that, records are pruned before they are read (the
@@ -50,6 +49,9 @@
 # far less room: the broker then holds ~100,000 of them with lz4 and
 # ~200,000 with zstd. Real Kafka keeps data for days: a limit of the test
 # broker, not of the pipeline. kcat's baseline uses the same compression.
+# lz4 rather than zstd since the topic got a partition per 12,500 rows:
+# zstd was 16.5% of tributary's CPU in the pipeline (perf), and lz4 cut
+# tributary's CPU per row by about a sixth in the same session (BENCHMARKS.md).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,7 +59,7 @@ cd "$REPO"
 
 rows=200000
 flush_size=10000
-compression=zstd
+compression=lz4
 timeout_s=300
 partitions=
 build=1
@@ -97,9 +99,11 @@ done
   { echo "bench: --partitions takes a positive integer" >&2; exit 2; }
 # The test broker keeps about 5 MiB per partition; a sink lagging further
 # behind than that on 4 auto-created partitions fails loudly (records
-# pruned). Big runs get a partition per 62,500 rows (16 for 1,000,000).
-if [[ -z $partitions ]] && ((rows > 250000)); then
-  partitions=$(((rows + 62499) / 62500))
+# pruned; at 200,000 rows it did with zstd as with lz4). Every run gets a
+# partition per 12,500 rows (16 for 200,000, at most 64), at least 4.
+if [[ -z $partitions ]]; then
+  partitions=$(((rows + 12499) / 12500))
+  ((partitions < 4)) && partitions=4
   ((partitions > 64)) && partitions=64
   echo "bench: $rows rows: the pipeline topic gets $partitions partitions (the test broker keeps ~5 MiB per partition; --partitions to choose)"
 fi
@@ -433,7 +437,7 @@ run_worker() {
       tail -n 25 "$WORK/$name.log" >&2
       if grep -q "records pruned" "$WORK/$name.log"; then
         log "a sink fell further behind the source than the embedded broker retains (~5 MiB a partition);" \
-          "try --compression zstd or fewer --rows"
+          "try --compression zstd, more --partitions or fewer --rows"
       fi
       exit 1
     }

@@ -42,6 +42,12 @@ if ! python3 -c 'import moto.server, boto3' 2>/dev/null; then
   python3 -m pip install 'moto[server]'
 fi
 
+# The tests parse /metrics with Prometheus's own Python client (an independent parser).
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "setup: installing prometheus_client"
+  python3 -m pip install prometheus_client
+fi
+
 # postgres' binaries are not on PATH; services.sh looks for them here.
 pg_bin=/usr/lib/postgresql/15/bin
 for tool in "$pg_bin/initdb" "$pg_bin/pg_ctl" /usr/sbin/mariadbd /usr/bin/mariadb-install-db; do

@@ -302,6 +302,7 @@ public actor MySQLRecordWriter {
             for failure in failures {
                 logger.warning("bad record skipped (errors.tolerance=all, no dead-letter topic)", metadata: ["at": "\(failure.position)", "error": "\(failure)"])
             }
+            ConnectorMetrics.current?.failed(failures.count)
             return
         }
         // In record order; DeadLetterQueue takes one stage per call, so send

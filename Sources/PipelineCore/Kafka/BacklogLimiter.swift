@@ -55,7 +55,7 @@ public final class BacklogLimiter: Sendable {
 
     /// A record's estimated size in a stored batch.
     public static func storedBytes(_ message: KafkaMessage) -> Int {
-        (message.key?.count ?? 0) + (message.value?.count ?? 0)
+        message.byteCount
             + message.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) + 2 } + recordOverheadBytes
     }
 

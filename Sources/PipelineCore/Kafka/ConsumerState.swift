@@ -14,6 +14,9 @@ final class ConsumerState: @unchecked Sendable {
     let assigned = Locked<Set<TopicPartition>>([])
     /// Partitions revoked while `poll` was collecting a batch.
     private var revokedDuringPoll: Set<TopicPartition> = []
+    /// Records between each assigned partition's position and its end, measured at most once a second.
+    let lag = Locked<[TopicPartition: Int64]>([:])
+    private var lagMeasured: ContinuousClock.Instant?
 
     /// Set on the embedded broker: where this consumer reports its positions.
     let backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?
@@ -57,6 +60,7 @@ final class ConsumerState: @unchecked Sendable {
         }
         dropRevokedMessages(&messages)
         try throwPending()
+        measureLagIfDue(rk)
         if let backlog, !messages.isEmpty {
             var next: [TopicPartition: Int64] = [:]
             for m in messages { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
@@ -101,6 +105,29 @@ final class ConsumerState: @unchecked Sendable {
             // Transient faults (broker down, transport) are retried by librdkafka.
             logger.debug("consumer: \(detail)")
         }
+    }
+
+    /// The lag of every assigned partition from local state only (the
+    /// position and the high watermark of the last fetch): no broker call.
+    private func measureLagIfDue(_ rk: OpaquePointer) {
+        let now = ContinuousClock.now
+        if let lagMeasured, now - lagMeasured < .seconds(1) { return }
+        lagMeasured = now
+        let partitions = assigned.value
+        var lags: [TopicPartition: Int64] = [:]
+        if !partitions.isEmpty {
+            let list = PartitionList.make(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            if rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                for (tp, position, err) in PartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
+                    var low: Int64 = 0, high: Int64 = 0
+                    if rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 {
+                        lags[tp] = max(0, high - position)
+                    }
+                }
+            }
+        }
+        lag.withLock { $0 = lags }
     }
 
     func watermarks(_ tp: TopicPartition) throws -> (low: Int64, high: Int64) {

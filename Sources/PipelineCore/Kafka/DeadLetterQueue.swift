@@ -15,6 +15,8 @@ public struct DeadLetterQueue: Sendable {
     /// Kafka's default `message.max.bytes` is 1,000,000).
     public let maxRecordBytes: Int
     private let producer: KafkaProducer
+    /// The connector's figures (the same series as its runner's).
+    private let metrics: ConnectorMetrics
 
     /// Kafka's default `message.max.bytes`.
     public static let defaultMaxRecordBytes = 1_000_000
@@ -36,6 +38,7 @@ public struct DeadLetterQueue: Sendable {
         self.connectorName = connectorName
         self.producer = producer
         self.maxRecordBytes = maxRecordBytes
+        self.metrics = ConnectorMetrics(connector: connectorName)
     }
 
     /// The limit for a producer made with `configuration`: its
@@ -95,6 +98,8 @@ public struct DeadLetterQueue: Sendable {
         guard !failures.isEmpty else { return }
         do {
             _ = try await producer.send(failures.map { deadLetter(for: $0.message, error: $0.error, stage: stage) })
+            metrics.deadLettered(failures.count)
+            metrics.failed(failures.count)
         } catch {
             let positions = failures.map(\.message.position)
             let named = positions.count <= 5 ? positions.joined(separator: ", ") : positions.prefix(5).joined(separator: ", ") + " and \(positions.count - 5) more"

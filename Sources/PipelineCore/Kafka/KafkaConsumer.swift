@@ -123,6 +123,12 @@ public final class KafkaConsumer: Sendable {
         return try await worker.run { try state.committed(partitions) }
     }
 
+    /// Records between this member's position in each assigned partition
+    /// and the partition's end, as of the last poll (measured at most once a
+    /// second, from the client's cached watermarks). Partitions not read
+    /// from yet are missing.
+    public var lag: [TopicPartition: Int64] { state.lag.value }
+
     /// The partitions currently assigned to this member.
     public func assignment() async throws -> [TopicPartition] {
         let state = self.state

@@ -60,6 +60,9 @@ public struct KafkaMessage: Sendable, Hashable {
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
+    /// Bytes of the key and the value (what batches and send windows are bounded by).
+    public var byteCount: Int { (key?.count ?? 0) + (value?.count ?? 0) }
+
     /// Where this message sits, for error messages: `topic-partition@offset`.
     public var position: String { "\(topic)-\(partition)@\(offset)" }
 }

@@ -13,6 +13,8 @@ struct SendWindow<Position> {
         /// Key and value bytes of the messages.
         var bytes: Int
         var delivery: PendingDelivery
+        /// When it was handed to the producer (its latency ends at the acknowledgement).
+        var sentAt: ContinuousClock.Instant = .now
     }
 
     let limits: SourceRunner.WindowLimits

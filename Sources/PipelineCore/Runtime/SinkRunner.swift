@@ -36,6 +36,11 @@ public final class SinkRunner: Sendable {
     /// Runs `task` until the calling task is cancelled (then returns) or a
     /// failure the task does not absorb (then throws it, after closing).
     public func run<T: SinkTask>(_ task: T) async throws {
+        let metrics = ConnectorMetrics(connector: settings.connectorName)
+        try await ConnectorMetrics.$current.withValue(metrics) { try await run(task, metrics: metrics) }
+    }
+
+    private func run<T: SinkTask>(_ task: T, metrics: ConnectorMetrics) async throws {
         var consumer: KafkaConsumer?
         var producer: KafkaProducer?
         var pipeline: SinkPipeline<T.Intake>?
@@ -46,7 +51,10 @@ public final class SinkRunner: Sendable {
             let revocations = SinkRevocations()
             let hooks = RebalanceHooks(
                 assigned: { partitions in try intake.open(partitions) },
-                revoked: { partitions in revocations.record(partitions) })
+                revoked: { partitions in
+                    metrics.rebalanced()
+                    revocations.record(partitions)
+                })
             let active = try KafkaConsumer(
                 configuration: await settings.consumer.forGroupMember(), groupID: settings.groupID,
                 topics: settings.topics, hooks: hooks, logger: logger)
@@ -62,13 +70,16 @@ public final class SinkRunner: Sendable {
             pipeline = SinkPipeline(
                 consumer: active, intake: intake, revocations: revocations, maxRecords: settings.maxRecords,
                 maxBytes: settings.maxBytes, timeout: settings.pollTimeout)
-            let context = SinkTaskContext(consumer: active, deadLetters: deadLetters, logger: logger)
+            let context = SinkTaskContext(consumer: active, deadLetters: deadLetters, metrics: metrics, logger: logger)
             try await consume(task, consumer: active, pipeline: &pipeline!, context: context)
         } catch {
             // Once cancelled, whatever the wait in progress threw (backoff,
             // reconnect, upload retry) is the graceful stop: what was not
             // committed is read again.
-            if !Task.isCancelled { failure = error }
+            if !Task.isCancelled {
+                failure = error
+                metrics.failed()
+            }
         }
         await pipeline?.finish()
         await task.stop()
@@ -83,8 +94,11 @@ public final class SinkRunner: Sendable {
         /// Partitions put since they were last closed: what a refused commit drops.
         var held: Set<TopicPartition> = []
         var awaitingRebalance = false
+        let clock = ContinuousClock()
         while !Task.isCancelled {
             let ready = try await pipeline.next()
+            context.metrics.read(ready.messages.count, bytes: ready.messages.reduce(0) { $0 + $1.byteCount })
+            context.metrics.lag(consumer.lag)
             if !ready.revoked.isEmpty {
                 awaitingRebalance = false
                 held.subtract(ready.revoked)
@@ -95,8 +109,10 @@ public final class SinkRunner: Sendable {
             do {
                 if let batch = ready.batch {
                     for message in ready.messages { held.insert(message.topicPartition) }
+                    let started = clock.now
                     try await task.put(batch, context: context)
                     throughput?.add(ready.messages.count)
+                    context.metrics.wrote(ready.messages.count, in: clock.now - started)
                     try await commit(task.preCommit(), consumer: consumer, context: context)
                 }
                 try await task.tick(context: context)

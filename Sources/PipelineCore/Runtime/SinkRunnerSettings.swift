@@ -46,6 +46,8 @@ public struct SinkRunnerSettings: Sendable {
     /// between two ticks while nothing arrives).
     public var pollTimeout: Duration
     public var commits: Commits
+    /// The connector's name, for its ``ConnectorMetrics``.
+    public var connectorName: String
 
     /// Bytes of keys and values a batch holds at most by default (about:
     /// the record that crosses it is still taken).
@@ -54,7 +56,7 @@ public struct SinkRunnerSettings: Sendable {
     public init(
         groupID: String, topics: [String], consumer: KafkaConfiguration, deadLetters: DeadLetters? = nil,
         maxRecords: Int = 1000, maxBytes: Int = SinkRunnerSettings.defaultMaxBytes, pollTimeout: Duration = .milliseconds(500),
-        commits: Commits = .synchronous
+        commits: Commits = .synchronous, connectorName: String? = nil
     ) {
         self.groupID = groupID
         self.topics = topics
@@ -64,5 +66,8 @@ public struct SinkRunnerSettings: Sendable {
         self.maxBytes = maxBytes
         self.pollTimeout = pollTimeout
         self.commits = commits
+        // Connect's group id is `connect-<name>`.
+        self.connectorName =
+            connectorName ?? deadLetters?.connectorName ?? (groupID.hasPrefix("connect-") ? String(groupID.dropFirst(8)) : groupID)
     }
 }

@@ -5,11 +5,14 @@ public struct SinkTaskContext: Sendable {
     private let consumer: KafkaConsumer
     /// The dead-letter queue, when `errors.tolerance=all` names a topic.
     public let deadLetters: DeadLetterQueue?
+    /// Where the task reports records it skipped (``ConnectorMetrics/failed(_:)``).
+    public let metrics: ConnectorMetrics
     private let logger: Logger
 
-    init(consumer: KafkaConsumer, deadLetters: DeadLetterQueue?, logger: Logger) {
+    init(consumer: KafkaConsumer, deadLetters: DeadLetterQueue?, metrics: ConnectorMetrics, logger: Logger) {
         self.consumer = consumer
         self.deadLetters = deadLetters
+        self.metrics = metrics
         self.logger = logger
     }
 

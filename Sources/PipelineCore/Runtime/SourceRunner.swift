@@ -39,16 +39,19 @@ public final class SourceRunner: Sendable {
     public let commitInterval: Duration
     /// Counts every acknowledged message, if given.
     public let throughput: Throughput?
+    /// Where rows read, acknowledgements, poll times and errors are reported.
+    public let metrics: ConnectorMetrics?
     let logger: Logger
 
     public init(
         producer: KafkaProducer, limits: WindowLimits = .standard, commitInterval: Duration = .seconds(1),
-        throughput: Throughput? = nil, logger: Logger = Logger(label: "tributary.source")
+        throughput: Throughput? = nil, metrics: ConnectorMetrics? = nil, logger: Logger = Logger(label: "tributary.source")
     ) {
         self.producer = producer
         self.limits = limits
         self.commitInterval = commitInterval
         self.throughput = throughput
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -56,15 +59,17 @@ public final class SourceRunner: Sendable {
     /// what is in flight is acknowledged and committed) or until the task
     /// throws from ``SourceTask/start()`` or ``SourceTask/failed(_:unsettled:)``.
     public func run<Source: SourceTask>(_ task: Source) async throws {
-        do {
-            try await task.start()
-            var session = SourceSession(task: task, runner: self)
-            try await session.run()
-        } catch {
+        try await ConnectorMetrics.$current.withValue(metrics) {
+            do {
+                try await task.start()
+                var session = SourceSession(task: task, runner: self)
+                try await session.run()
+            } catch {
+                await task.stop()
+                throw error
+            }
             await task.stop()
-            throw error
         }
-        await task.stop()
     }
 }
 
@@ -82,6 +87,8 @@ private struct SourceSession<Source: SourceTask> {
     var lastCommit: ContinuousClock.Instant
     /// Something was acknowledged since the last commit.
     var uncommitted = false
+    /// When the oldest acknowledgement not yet committed arrived: the age of the stored offset.
+    var oldestUncommitted: ContinuousClock.Instant?
 
     init(task: Source, runner: SourceRunner) {
         self.task = task
@@ -93,8 +100,12 @@ private struct SourceSession<Source: SourceTask> {
     mutating func run() async throws {
         while !Task.isCancelled {
             do {
-                switch try await task.poll() {
+                let started = clock.now
+                let poll = try await task.poll()
+                runner.metrics?.polled(in: clock.now - started)
+                switch poll {
                 case .batch(let batch):
+                    runner.metrics?.read(batch.messages.count, bytes: batch.bytes)
                     try await send(batch)
                 case .idle(let until):
                     try await settle()
@@ -153,13 +164,19 @@ private struct SourceSession<Source: SourceTask> {
     private mutating func acknowledge(_ sent: SendWindow<Source.Position>.Batch, _ reports: [DeliveryReport]) {
         task.acknowledged(sent.position, reports: reports)
         runner.throughput?.add(reports.count)
+        let now = clock.now
+        runner.metrics?.wrote(reports.count, in: now - sent.sentAt)
         uncommitted = true
+        if oldestUncommitted == nil { oldestUncommitted = now }
+        runner.metrics?.storedOffsetAge(now - oldestUncommitted!)
     }
 
     private mutating func commit() async throws {
         try await task.commit()
         lastCommit = clock.now
         uncommitted = false
+        oldestUncommitted = nil
+        runner.metrics?.storedOffsetAge(.zero)
     }
 
     /// Drains the window after `error`, commits the acknowledged prefix and
@@ -167,6 +184,7 @@ private struct SourceSession<Source: SourceTask> {
     /// acknowledged as usual; once a send failed, nothing after it is: the
     /// producer keeps order per partition, not across the window.
     private mutating func recover(from error: any Error) async throws {
+        runner.metrics?.failed()
         var cause = error
         var unsettled = false
         if let failure = error as? DeliveryFailure {

@@ -93,7 +93,7 @@ public struct SourceBatch<Position> {
 
     /// Key and value bytes, what the send window bounds.
     var bytes: Int {
-        messages.reduce(0) { $0 + ($1.key?.count ?? 0) + ($1.value?.count ?? 0) }
+        messages.reduce(0) { $0 + $1.byteCount }
     }
 }
 

@@ -65,6 +65,7 @@ public struct RetryLoop: Sendable {
     /// Notes a failed attempt, logs if due, and sleeps before the next one.
     public mutating func failed(_ error: any Error) async throws {
         let delay = noteFailure(error)
+        ConnectorMetrics.current?.retried()
         try await Task.sleep(for: .milliseconds(delay))
     }
 

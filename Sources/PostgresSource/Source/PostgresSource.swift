@@ -83,7 +83,8 @@ public final class PostgresSource: Sendable {
     /// error that retrying cannot fix; connection loss and broker outages are
     /// retried with capped exponential backoff.
     public func run() async throws {
-        let runner = SourceRunner(producer: producer, throughput: throughput, logger: logger)
+        let runner = SourceRunner(
+            producer: producer, throughput: throughput, metrics: ConnectorMetrics(connector: config.name), logger: logger)
         try await runner.run(makeTask())
     }
 

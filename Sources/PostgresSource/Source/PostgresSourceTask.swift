@@ -101,6 +101,7 @@ final class PostgresSourceTask: SourceTask {
             let label = tables[key]!.label
             source.logger.debug("\(label): waiting for \(writers.count) writer(s) before reading up to \(upper)")
             source.events(.waitingForWriters(table: label, writers: writers.count, upTo: upper))
+            ConnectorMetrics.current?.waitedForFence()
             tables[key]!.phase = .fenced(upper: upper, writers: writers, due: clock.now + .milliseconds(2), retry: .milliseconds(2))
             return nil
         case .fenced(let upper, let writers, _, let retry):

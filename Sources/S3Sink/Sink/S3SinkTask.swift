@@ -172,6 +172,7 @@ public final class S3SinkTask {
                 logger.warning(
                     "bad record skipped (errors.tolerance=all, no dead-letter topic)",
                     metadata: ["at": "\(message.position)", "error": "\(error)"])
+                ConnectorMetrics.current?.failed()
             }
             writer.skip(offset: message.offset)
             counters.withLock { $0.recordsSkipped += 1 }
