@@ -55,6 +55,32 @@ final class MetricsExpositionTests: XCTestCase {
         XCTAssertGreaterThan(second["process_cpu_seconds_total{}"] ?? 0, 0)
     }
 
+    func testASourceRunnersRowsAcknowledgementsAndPollTimesAreExposed() async throws {
+        guard let bootstrap = ProcessInfo.processInfo.environment["TRIBUTARY_BOOTSTRAP"] else {
+            throw XCTSkip("TRIBUTARY_BOOTSTRAP is not set: run scripts/test.sh (it starts the broker)")
+        }
+        let export = Self.export
+        let suffix = UUID().uuidString.prefix(8)
+        let topic = "metrics-source-\(suffix)", connector = "metrics-source-\(suffix)"
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap))
+        let committed = Locked(0)
+        let runner = SourceRunner(producer: producer, metrics: ConnectorMetrics(connector: connector))
+        let running = Task { try await runner.run(CountingSource(topic: topic, batches: 7, size: 50, committed: committed)) }
+        defer { running.cancel() }
+        try await waitUntil { committed.value >= 350 }
+        running.cancel()
+        try await running.value
+        await producer.close()
+
+        let samples = try Self.parse(export.exposition())
+        let labels = "connector=\(connector),task=0"
+        XCTAssertEqual(samples["tributary_connector_records_read_total{\(labels)}"], 350)
+        XCTAssertEqual(samples["tributary_connector_records_written_total{\(labels)}"], 350, "every record acknowledged")
+        XCTAssertGreaterThanOrEqual(samples["tributary_source_poll_duration_seconds_count{\(labels)}"] ?? 0, 7)
+        XCTAssertEqual(samples["tributary_connector_batch_duration_seconds_count{\(labels)}"], 7, "one latency per batch, send to acknowledgement")
+        XCTAssertEqual(samples["tributary_source_stored_offset_age_seconds{\(labels)}"], 0, "everything acknowledged is stored")
+    }
+
     func testProcessFiguresReadStatFieldsAfterACommandNameWithSpaces() {
         // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime …
         let stat = "4242 (my worker (2)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0"
@@ -130,4 +156,37 @@ final class CountingSink: SinkTask {
 
     func close(_ partitions: [TopicPartition]) async {}
     func stop() async {}
+}
+
+/// A source task that sends `batches` batches of `size` messages, then idles.
+final class CountingSource: SourceTask {
+    let topic: String
+    let batches: Int
+    let size: Int
+    let committed: Locked<Int>
+    private var polled = 0
+    private var acknowledged = 0
+
+    init(topic: String, batches: Int, size: Int, committed: Locked<Int>) {
+        self.topic = topic
+        self.batches = batches
+        self.size = size
+        self.committed = committed
+    }
+
+    func poll() async throws -> SourcePoll<Int> {
+        guard polled < batches else { return .idle(until: .now + .milliseconds(20)) }
+        polled += 1
+        let messages = (0..<size).map { KafkaMessage(topic: topic, key: Array("k\($0)".utf8), value: Array("batch \(polled) row \($0)".utf8)) }
+        return .batch(SourceBatch(messages: messages, position: polled))
+    }
+
+    func acknowledged(_ position: Int, reports: [DeliveryReport]) { acknowledged += reports.count }
+
+    func commit() async throws {
+        let total = acknowledged
+        committed.withLock { $0 = total }
+    }
+
+    func failed(_ error: any Error, unsettled: Bool) async throws { throw error }
 }
