@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -55,6 +56,12 @@ let package = Package(
             ]
         ),
 
+        // The web console's pages (server-rendered); no stage imports it.
+        .target(
+            name: "Console",
+            dependencies: ["PipelineCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+
         // The thin command-line front end.
         .executableTarget(
             name: "tributary",
@@ -73,6 +80,7 @@ let package = Package(
         .executableTarget(name: "ArchiveTopicToS3", dependencies: ["S3Sink", "PipelineCore"], path: "Examples/ArchiveTopicToS3"),
 
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "PipelineCore"]),
         .testTarget(name: "PrometheusExportTests", dependencies: ["PrometheusExport", "PipelineCore"]),
         .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),

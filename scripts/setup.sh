@@ -11,6 +11,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev
   librdkafka-dev kcat
   pkg-config
+  chromium # headless, for the web console's tests and screenshots
 )
 
 missing=()

@@ -4,8 +4,8 @@ import Foundation
 /// Topic and group administration: create topics, list topics and
 /// partitions, read watermarks and a group's committed offsets.
 public final class KafkaAdmin: Sendable {
-    private let worker = BlockingWorker(name: "kafka-admin")
-    private let client: Client
+    let worker = BlockingWorker(name: "kafka-admin")
+    let client: Client
 
     /// One partition's metadata.
     public struct PartitionInfo: Sendable, Hashable {
