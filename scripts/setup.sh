@@ -43,10 +43,12 @@ if ! python3 -c 'import moto.server, boto3' 2>/dev/null; then
   python3 -m pip install 'moto[server]'
 fi
 
-# The tests parse /metrics with Prometheus's own Python client (an independent parser).
-if ! python3 -c 'import prometheus_client' 2>/dev/null; then
-  echo "setup: installing prometheus_client"
-  python3 -m pip install prometheus_client
+# The tests parse /metrics with Prometheus's own Python client (an
+# independent parser) and drive headless Chromium over its DevTools
+# protocol with websocket-client (Tests/EndToEndTests/Support/browser.py).
+if ! python3 -c 'import prometheus_client, websocket' 2>/dev/null; then
+  echo "setup: installing prometheus_client and websocket-client"
+  python3 -m pip install prometheus_client websocket-client
 fi
 
 # postgres' binaries are not on PATH; services.sh looks for them here.
