@@ -12,12 +12,15 @@ let package = Package(
         .library(name: "PostgresSource", targets: ["PostgresSource"]),
         .library(name: "MySQLSink", targets: ["MySQLSink"]),
         .library(name: "S3Sink", targets: ["S3Sink"]),
+        .library(name: "ConnectWorker", targets: ["ConnectWorker"]),
         .executable(name: "tributary", targets: ["tributary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // The REST API's HTTP server: small, builds in seconds, non-blocking sockets.
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -42,11 +45,24 @@ let package = Package(
         .target(name: "MySQLSink", dependencies: ["PipelineCore", "CMySQL"]),
         .target(name: "S3Sink", dependencies: ["PipelineCore", "CCurl", "CCrypto", "CZlib"]),
 
+        // Builds connectors from Connect configs and hosts them behind Kafka
+        // Connect's REST API (`tributary connect`); no stage imports it.
+        .target(
+            name: "ConnectWorker",
+            dependencies: [
+                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The thin command-line front end.
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink",
+                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,6 +80,8 @@ let package = Package(
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
+        // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
+        .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
     ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectWorker
 import MySQLSink
 import PipelineCore
 import PostgresSource
