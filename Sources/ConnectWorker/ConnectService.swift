@@ -24,7 +24,17 @@ public struct ConnectService: Service {
 
     /// A worker on `context`'s cluster keeping its state in `store`.
     public init(context: WorkerContext, store: ConfigStore, listener: Listener, auth: BasicAuth?, logger: Logger) {
-        let herder = ConnectHerder(store: store, logger: logger) { spec in try ConnectorFactory.make(spec, context: context) }
+        self.init(context: context, store: store, listener: listener, auth: auth, logger: logger) { spec in
+            try ConnectorFactory.make(spec, context: context)
+        }
+    }
+
+    /// A worker building its connectors with `build` (tests wrap the real factory).
+    init(
+        context: WorkerContext, store: ConfigStore, listener: Listener, auth: BasicAuth?, logger: Logger,
+        build: @escaping ConnectHerder.Builder
+    ) {
+        let herder = ConnectHerder(store: store, logger: logger, build: build)
         self.herder = herder
         let admin = Locked<KafkaAdmin?>(nil)
         let kafka = context.kafka

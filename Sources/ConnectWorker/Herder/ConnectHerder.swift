@@ -36,6 +36,13 @@ public actor ConnectHerder {
     private let build: Builder
     private let logger: Logger
     private var shuttingDown = false
+    /// Connector runs started and not yet returned, across all connectors:
+    /// once operations settle it equals the connectors with a run (tests
+    /// check it to prove no run was orphaned or doubled).
+    nonisolated let liveRuns = Locked(0)
+
+    /// Connectors that have a run now.
+    func connectorsWithRun() -> Int { slots.values.filter { $0.task != nil }.count }
 
     /// A herder keeping its state in `store`, building connectors with `build`.
     public init(store: ConfigStore, logger: Logger, build: @escaping Builder) {
@@ -254,10 +261,13 @@ public actor ConnectHerder {
         slots[name]?.generation = generation
         slots[name]?.status = ConnectorStatus(state: .running)
         slots[name]?.activeTopics = ConnectorChecks.topics(slot.stored.config, kind: slot.kind)
+        let liveRuns = self.liveRuns
+        liveRuns.withLock { $0 += 1 }
         slots[name]?.task = Task.detached {
             // The run happens off the actor: the herder stays free for requests.
             var failure: (any Error)?
             do { try await connector.run() } catch { failure = error }
+            liveRuns.withLock { $0 -= 1 }
             await self.ended(name, generation: generation, error: failure)
         }
     }
