@@ -64,6 +64,7 @@ public struct ConnectService: Service {
         }
         let server = HTTPServer(address: address, logger: .disabled, handler: RestHandler(api: api, auth: auth, logger: logger))
         let logger = self.logger, listener = self.listener, bound = self.boundListener, api = self.api
+        let stopping = Locked(false)
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -77,8 +78,11 @@ public struct ConnectService: Service {
                     try await group.next()
                 }
             } onGracefulShutdown: {
+                stopping.withLock { $0 = true }
                 Task { await server.stop(timeout: 3) }
             }
+        } catch is CancellationError where stopping.value {
+            // FlyingFox ends `run()` this way when stopped: the graceful path.
         } catch {
             await herder.shutdown()
             throw error
