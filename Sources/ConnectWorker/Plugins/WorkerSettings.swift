@@ -24,7 +24,7 @@ public struct WorkerSettings: Sendable {
 
     public static let definition = ConfigDefinition(keys: [
         ConfigKey("bootstrap.servers", .list, default: "", doc: "Kafka brokers; empty starts the embedded cluster."),
-        ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Source offset file shared by every source."),
+        ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Source offset file shared by every source (`tributary connect`: default `.tributary/connect/offsets.json`)."),
         ConfigKey("offset.flush.interval.ms", .long, default: "10000", doc: "Accepted; offsets are written after every acknowledged batch."),
         ConfigKey("plugin.path", .string, default: "", doc: "Accepted and ignored: connectors are built in."),
         ConfigKey("rest.port", .int, default: "8083", doc: "Accepted; `tributary connect` takes its address from `listeners`."),

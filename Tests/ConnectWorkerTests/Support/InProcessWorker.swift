@@ -20,7 +20,7 @@ final class InProcessWorker: @unchecked Sendable {
     /// restart stays in progress as long as a test needs.
     let gate = Gate()
 
-    init(label: String, gated: @escaping @Sendable (String) -> Bool = { _ in false }) async throws {
+    init(label: String, auth: BasicAuth? = nil, gated: @escaping @Sendable (String) -> Bool = { _ in false }) async throws {
         environment = ProcessEnvironment.current
         for key in ["TRIBUTARY_BOOTSTRAP", "TRIBUTARY_MYSQL_URL", "TRIBUTARY_PG_URL", "TRIBUTARY_S3_ENDPOINT", "TRIBUTARY_S3_BUCKET", "AWS_REGION"]
         where (environment[key] ?? "").isEmpty {
@@ -35,7 +35,7 @@ final class InProcessWorker: @unchecked Sendable {
         let gate = self.gate
         service = ConnectService(
             context: context, store: ConfigStore(path: directory.appendingPathComponent("configs.json").path),
-            listener: Listener(host: "127.0.0.1", port: 0), auth: nil, logger: logger
+            listener: Listener(host: "127.0.0.1", port: 0), auth: auth, logger: logger
         ) { spec in
             var connector = try ConnectorFactory.make(spec, context: context)
             guard gated(spec.name) else { return connector }
