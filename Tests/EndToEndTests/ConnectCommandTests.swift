@@ -36,6 +36,7 @@ final class ConnectCommandTests: XCTestCase {
                 names.append(name)
             }
             let s3Sink = names.first { $0.hasPrefix("s3-sink") }!
+            try await checkLiteralPasswordIsNeverLogged(base: base, run: run)
             let writing = run.writers.start(rows: Self.rows)
             try await run.eventually("MySQL to get rows", within: 120, every: .milliseconds(200), status: run.progress) {
                 try await run.mysql.count() > 0
@@ -55,6 +56,7 @@ final class ConnectCommandTests: XCTestCase {
                 let state = try await Self.curl(["\(base)/connectors/\(name)/status"])
                 let expected = name == s3Sink ? "PAUSED" : "RUNNING"
                 XCTAssertEqual(try JSON.parse(state.text)["connector"]?["state"]?.stringValue, expected, "\(name) after the restart: \(state.text)")
+                XCTAssertFalse(state.text.contains("secret-probe"))
             }
             let resumed = try await Self.curl(["-X", "PUT", "\(base)/connectors/\(s3Sink)/resume"])
             XCTAssertEqual(resumed.status, 202)
@@ -68,6 +70,29 @@ final class ConnectCommandTests: XCTestCase {
             throw error
         }
         await run.finish(passed: passed)
+    }
+
+    /// A password given literally is returned by GET config, as Connect
+    /// returns configs as given, but appears in no log line and no status.
+    private func checkLiteralPasswordIsNeverLogged(base: String, run: PipelineRun) async throws {
+        let password = "literal-pw-\(run.scenario.id)"
+        let name = "secret-probe-\(run.scenario.id.lowercased())"
+        let body = run.scenario.directory.appendingPathComponent("secret-probe.json")
+        try Data(#"{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":"NO_DATA_\#(run.scenario.id)","connection.url":"${env:TRIBUTARY_MYSQL_URL}","connection.user":"nobody","connection.password":"\#(password)"}"#.utf8).write(to: body)
+        let created = try await Self.curl(["-X", "PUT", "-H", "Content-Type: application/json", "\(base)/connectors/\(name)/config", "-d", "@\(body.path)"])
+        XCTAssertEqual(created.status, 201, created.text)
+        let config = try await Self.curl(["\(base)/connectors/\(name)/config"])
+        XCTAssertTrue(config.text.contains(password), "GET config returns the config as given: \(config.text)")
+        // Let it try to connect (and fail) with that password before looking at the log.
+        try await run.eventually("the probe to try MySQL", within: 30, every: .milliseconds(200)) {
+            run.worker.log().contains(name)
+        }
+        try await Task.sleep(for: .seconds(1))
+        let status = try await Self.curl(["\(base)/connectors/\(name)/status"])
+        XCTAssertFalse(status.text.contains(password), status.text)
+        let deleted = try await Self.curl(["-X", "DELETE", "\(base)/connectors/\(name)"])
+        XCTAssertEqual(deleted.status, 204, deleted.text)
+        XCTAssertFalse(run.worker.log().contains(password), "the literal password is in the worker log")
     }
 
     static func names(_ text: String) throws -> [String] {
