@@ -31,7 +31,12 @@ public struct WorkerSettings: Sendable {
         ConfigKey("listeners", .string, default: "", doc: "`tributary connect`: where the REST API listens, `http://HOST:PORT` (default `http://127.0.0.1:8083`; `http://0.0.0.0:8083` for every interface). https is not supported."),
         ConfigKey("config.storage.file.filename", .string, default: "", doc: "`tributary connect`: the file keeping connector configs and target states (default: `connect-configs.json` next to the offset file)."),
         ConfigKey("rest.basic.auth.credentials.file", .string, default: "", doc: "`tributary connect`: HTTP basic auth for the REST API, one `user: password` per line; unset, no auth."),
-    ], passthroughPrefixes: ["producer.", "consumer.", "security.", "ssl.", "sasl.", "client."])
+    ], passthroughPrefixes: ["producer.", "consumer.", "security.", "ssl.", "sasl.", "client."],
+    ignoredKeys: [
+        // Connect needs its providers declared; here both are always on.
+        IgnoredKey("config.providers", reason: "${env:NAME} and ${file:PATH:KEY} are always resolved"),
+        IgnoredKey("config.providers.*", reason: "${env:NAME} and ${file:PATH:KEY} are always resolved"),
+    ])
 
     /// Reads a Java-properties worker file (`key=value`, `#` comments).
     public static func load(path: String) throws -> WorkerSettings {
