@@ -81,8 +81,10 @@ public struct ConnectService: Service {
                 stopping.withLock { $0 = true }
                 Task { await server.stop(timeout: 3) }
             }
-        } catch is CancellationError where stopping.value {
-            // FlyingFox ends `run()` this way when stopped: the graceful path.
+        } catch where stopping.value {
+            // Stopping the server ends its `run()` with CancellationError or
+            // SocketError.disconnected, depending on the race: the graceful path.
+            logger.debug("REST API stopped", metadata: ["error": "\(error)"])
         } catch {
             await herder.shutdown()
             throw error

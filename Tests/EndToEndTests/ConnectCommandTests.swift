@@ -95,6 +95,25 @@ final class ConnectCommandTests: XCTestCase {
         XCTAssertFalse(run.worker.log().contains(password), "the literal password is in the worker log")
     }
 
+    /// Connector files on the command line are created at start, next to
+    /// the stored ones; SIGTERM stops them gracefully and exits 0.
+    func testConnectorFilesGivenAtStartAreCreatedAndSIGTERMExitsZero() async throws {
+        let run = try await PipelineRun(label: "connect-files")
+        defer { run.worker.killIfRunning() }
+        let mysqlFile = run.scenario.connectorFiles.first { $0.lastPathComponent == "mysql-sink.json" }!
+        try run.worker.start(connect: true, connectFiles: [mysqlFile])
+        let base = try await run.worker.restBase()
+        try await run.eventually("the file's connector to be created", within: 30, every: .milliseconds(100)) {
+            let status = try await Self.curl(["\(base)/connectors/\(run.scenario.mysqlSinkName)/status"])
+            return status.status == 200 && status.text.contains(#""state":"RUNNING""#)
+        }
+        let listed = try await Self.curl(["\(base)/connectors"])
+        XCTAssertEqual(try Self.names(listed.text), [run.scenario.mysqlSinkName])
+        try await run.stopGracefully()
+        XCTAssertTrue(run.worker.log().contains("stopping every connector gracefully"), run.worker.logTail())
+        await run.finish(passed: testRun?.totalFailureCount == 0)
+    }
+
     static func names(_ text: String) throws -> [String] {
         guard case .array(let items) = try JSON.parse(text) else { throw E2EFailure("not a list: \(text)") }
         return items.compactMap(\.stringValue)

@@ -28,12 +28,14 @@ final class WorkerProcess: @unchecked Sendable {
     /// embedded cluster in its own process, as a user without Kafka gets it.
     /// `connect` instead of `run` starts `tributary connect` (no connector
     /// files: they are PUT over its REST API) on a free loopback port.
-    func start(embeddedBroker: Bool = false, connect: Bool = false) throws {
+    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = []) throws {
         precondition(process == nil, "a worker is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
         if connect {
-            process.arguments = ["connect", "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers]
+            process.arguments = ["connect"] + connectFiles.map(\.path) + [
+                "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers,
+            ]
         } else if embeddedBroker {
             process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + ["--progress-interval", "5"]
             process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "TRIBUTARY_BOOTSTRAP" }
