@@ -142,6 +142,33 @@ final class ConnectAPITests: XCTestCase {
         await worker.finish()
     }
 
+    /// A connector that fails is FAILED with the error as `trace` (without
+    /// the password); `onlyFailed` restarts it and leaves a running one alone.
+    func testAFailedConnectorShowsItsTraceAndOnlyFailedRestartsIt() async throws {
+        let worker = try await InProcessWorker(label: "failed")
+        let curl = worker.curl
+        let failing = Bodies.unique("denied"), healthy = Bodies.unique("ok"), topic = Bodies.unique("T")
+        let password = "wrong-\(UInt32.random(in: 0...UInt32.max))"
+        var reply = try await curl("PUT", "/connectors/\(failing)/config", Bodies.mysqlSink(
+            topic: topic, extra: #","connection.user":"nobody","connection.password":"\#(password)""#))
+        XCTAssertEqual(reply.status, 201, "\(reply)")
+        try await expectStatus(curl("PUT", "/connectors/\(healthy)/config", Bodies.s3Sink(topic: topic)), 201)
+        try await worker.waitForState(failing, "FAILED")
+        reply = try await curl("GET", "/connectors/\(failing)/status")
+        XCTAssertTrue(reply.json?["connector"]?["trace"]?.stringValue?.contains("Access denied") == true, "\(reply)")
+        XCTAssertEqual(reply.json?["tasks"]?.text.contains(#""state":"FAILED""#), true, "\(reply)")
+        XCTAssertFalse(reply.text.contains(password), "\(reply)")
+
+        reply = try await curl("POST", "/connectors/\(healthy)/restart?onlyFailed=true&includeTasks=true")
+        XCTAssertEqual(reply.status, 202, "\(reply)")
+        XCTAssertEqual(reply.json?["connector"]?["state"], .string("RUNNING"), "a running connector is not restarted: \(reply)")
+        reply = try await curl("POST", "/connectors/\(failing)/restart?onlyFailed=true&includeTasks=true")
+        XCTAssertEqual(reply.status, 202, "\(reply)")
+        XCTAssertEqual(reply.json?["connector"]?["state"], .string("RESTARTING"), "\(reply)")
+        try await worker.waitForState(failing, "FAILED")
+        await worker.finish()
+    }
+
     /// Forty calls at once on five connectors: every connector ends in the
     /// state of its last call, the store agrees, and exactly one run exists
     /// per running connector (none lost, none doubled).
