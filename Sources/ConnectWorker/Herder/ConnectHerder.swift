@@ -60,6 +60,8 @@ public actor ConnectHerder {
             do {
                 kind = try ConnectorChecks.validate(stored.config)
             } catch {
+                // Only a hand-edited store names an unknown class; the slot
+                // still needs a kind to be listed, deleted or fixed by a PUT.
                 let kindGuess = (try? ConnectorKind(className: stored.config["connector.class"] ?? "")) ?? .postgresSource
                 slots[name] = Slot(stored: stored, kind: kindGuess, status: ConnectorStatus(state: .failed, trace: error.message))
                 logger.error("connector \(name) cannot start: \(error.message)")

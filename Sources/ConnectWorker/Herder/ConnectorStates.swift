@@ -30,11 +30,15 @@ public struct ConnectorStatus: Sendable, Equatable {
 
 /// One connector as the herder reports it.
 public struct ConnectorInfo: Sendable {
+    /// The connector's name (the URL's).
     public var name: String
     /// The config as given, placeholders unresolved.
     public var config: [String: String]
+    /// Which plugin runs it.
     public var kind: ConnectorKind
+    /// What the operator asked for (stored).
     public var target: TargetState
+    /// What it is doing now.
     public var status: ConnectorStatus
     /// A note for the status (e.g. that `tasks.max` > 1 runs one task).
     public var notice: String?
