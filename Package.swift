@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PostgresSource", targets: ["PostgresSource"]),
         .library(name: "MySQLSink", targets: ["MySQLSink"]),
         .library(name: "S3Sink", targets: ["S3Sink"]),
+        .library(name: "ConnectWorker", targets: ["ConnectWorker"]),
         .executable(name: "tributary", targets: ["tributary"]),
     ],
     dependencies: [
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+        // The REST API's HTTP server: small, builds in seconds, non-blocking sockets.
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -62,11 +65,24 @@ let package = Package(
             dependencies: ["PipelineCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
 
+        // Builds connectors from Connect configs and hosts them behind Kafka
+        // Connect's REST API (`tributary connect`); no stage imports it.
+        .target(
+            name: "ConnectWorker",
+            dependencies: [
+                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "Console", "PrometheusExport",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The thin command-line front end.
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink",
+                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,6 +102,8 @@ let package = Package(
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
+        // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
+        .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(
             name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"],

@@ -127,25 +127,64 @@ public struct ConnectorConfig: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Resolves `${env:NAME}` references (Connect's EnvVarConfigProvider syntax).
+    /// Resolves `${env:NAME}` references (Connect's EnvVarConfigProvider
+    /// syntax) and `${file:PATH:KEY}` ones (its FileConfigProvider: KEY of the
+    /// Java properties file PATH). Errors name the key, the variable or the
+    /// file, never a value.
     static func substituteEnvironment(_ raw: String, key: String, environment: [String: String]) throws(PipelineError) -> String {
-        guard raw.contains("${env:") else { return raw }
+        guard raw.contains("${env:") || raw.contains("${file:") else { return raw }
         var result = ""
         var rest = Substring(raw)
-        while let start = rest.range(of: "${env:") {
-            result += rest[..<start.lowerBound]
+        while let start = rest.range(of: "${") {
             let afterStart = rest[start.upperBound...]
-            guard let close = afterStart.firstIndex(of: "}") else {
-                throw PipelineError.config(key: key, reason: "unterminated ${env:...} reference")
+            let provider: String
+            if afterStart.hasPrefix("env:") {
+                provider = "env"
+            } else if afterStart.hasPrefix("file:") {
+                provider = "file"
+            } else {
+                result += rest[..<start.upperBound]
+                rest = afterStart
+                continue
             }
-            let name = String(afterStart[..<close])
-            guard let value = environment[name] else {
-                throw PipelineError.config(key: key, reason: "environment variable \(name) is not set")
+            result += rest[..<start.lowerBound]
+            let body = afterStart.dropFirst(provider.count + 1)
+            guard let close = body.firstIndex(of: "}") else {
+                throw PipelineError.config(key: key, reason: "unterminated ${\(provider):...} reference")
             }
-            result += value
-            rest = afterStart[afterStart.index(after: close)...]
+            let reference = String(body[..<close])
+            if provider == "env" {
+                guard let value = environment[reference] else {
+                    throw PipelineError.config(key: key, reason: "environment variable \(reference) is not set")
+                }
+                result += value
+            } else {
+                result += try fileValue(reference, key: key)
+            }
+            rest = body[body.index(after: close)...]
         }
         return result + rest
+    }
+
+    /// `PATH:KEY` of a `${file:…}` reference: KEY's value in the properties file PATH.
+    static func fileValue(_ reference: String, key: String) throws(PipelineError) -> String {
+        guard let colon = reference.lastIndex(of: ":"), colon != reference.startIndex else {
+            throw PipelineError.config(key: key, reason: "${file:\(reference)} must be ${file:PATH:KEY}")
+        }
+        let path = String(reference[..<colon]), name = String(reference[reference.index(after: colon)...])
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PipelineError.config(key: key, reason: "file \(path) named by ${file:…} cannot be read")
+        }
+        for rawLine in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let line = String(String(rawLine).trimmingSpaces)
+            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("!"),
+                let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" })
+            else { continue }
+            if String(line[..<separator]).trimmingSpaces == name {
+                return String(String(line[line.index(after: separator)...]).trimmingSpaces)
+            }
+        }
+        throw PipelineError.config(key: key, reason: "file \(path) named by ${file:…} has no key \(name)")
     }
 
     /// Hides a password embedded in a URL (`scheme://user:pass@host`).

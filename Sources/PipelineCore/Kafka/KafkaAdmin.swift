@@ -109,6 +109,17 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// The cluster's id (Kafka Connect's `kafka_cluster_id`), or nil when no
+    /// broker answered within `timeoutMilliseconds`.
+    public func clusterID(timeoutMilliseconds: Int32 = 5_000) async throws -> String? {
+        let client = self.client
+        return try await worker.run { () throws -> String? in
+            guard let id = rd_kafka_clusterid(client.rk, timeoutMilliseconds) else { return nil }
+            defer { rd_kafka_mem_free(client.rk, id) }
+            return String(cString: id)
+        }
+    }
+
     /// `group`'s committed offsets for `partitions`, read without joining the group.
     public func committedOffsets(group: String, partitions: [TopicPartition], configuration: KafkaConfiguration) async throws -> [TopicPartition: Int64] {
         try await worker.run {

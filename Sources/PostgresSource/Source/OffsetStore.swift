@@ -36,31 +36,49 @@ public final class FileOffsetStore: OffsetStore {
     }
 
     public func store(_ offsets: [String: JSON]) async throws {
-        var merged = try await all()
-        merged.merge(offsets) { _, new in new }
-        let bytes = JSON.object(merged.keys.sorted().map { ($0, merged[$0]!) }).serialized()
-        let path = self.path
-        try await worker.run { try FileOffsetStore.writeAtomically(bytes, to: path) }
-        cache.withLock { $0 = merged }
+        try await alter { $0.merge(offsets) { _, new in new } }
+    }
+
+    /// Changes the stored offsets with `change` and writes them durably. The
+    /// read, the change and the write run as one job on the file's thread,
+    /// so sources sharing the file never lose each other's updates.
+    public func alter(_ change: @escaping @Sendable (inout [String: JSON]) -> Void) async throws {
+        let path = self.path, cache = self.cache
+        try await worker.run {
+            var offsets = try cache.value ?? FileOffsetStore.load(path)
+            change(&offsets)
+            let bytes = JSON.object(offsets.keys.sorted().map { ($0, offsets[$0]!) }).serialized()
+            try FileOffsetStore.writeAtomically(bytes, to: path)
+            cache.withLock { $0 = offsets }
+        }
     }
 
     /// Every stored offset, read from the file once.
-    func all() async throws -> [String: JSON] {
+    public func all() async throws -> [String: JSON] {
         if let cached = cache.value { return cached }
-        let path = self.path
-        let bytes = try await worker.run { try FileOffsetStore.read(path) }
+        let path = self.path, cache = self.cache
+        return try await worker.run {
+            if let cached = cache.value { return cached }
+            let loaded = try FileOffsetStore.load(path)
+            cache.withLock { $0 = loaded }
+            return loaded
+        }
+    }
+
+    /// The file's offsets; a missing or empty file holds none.
+    static func load(_ path: String) throws -> [String: JSON] {
         var loaded: [String: JSON] = [:]
-        if let bytes, !bytes.isEmpty {
+        if let bytes = try read(path), !bytes.isEmpty {
             guard case .object(let members) = try JSON.parse(bytes) else {
                 throw PipelineError.other("offset file \(path) is not a JSON object")
             }
             for (key, value) in members { loaded[key] = value }
         }
-        cache.withLock { $0 = loaded }
         return loaded
     }
 
-    static func read(_ path: String) throws -> [UInt8]? {
+    /// The bytes of `path`, or nil when it does not exist.
+    public static func read(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -77,7 +95,8 @@ public final class FileOffsetStore: OffsetStore {
         }
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// Replaces `path` with `bytes` atomically and durably (temp file, fsync, rename, directory fsync).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         try makeDirectories(directory)
         let temporary = path + ".tmp"

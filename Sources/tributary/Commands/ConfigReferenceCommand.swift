@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectWorker
 import MySQLSink
 import PipelineCore
 import PostgresSource
@@ -19,7 +20,7 @@ struct ConfigReferenceCommand: ParsableCommand {
         section("MySQL sink (`io.confluent.connect.jdbc.JdbcSinkConnector`)", MySQLSinkConfig.definition)
         section("S3 sink (`io.confluent.connect.s3.S3SinkConnector`)", S3SinkConfig.definition)
         section("Keys every connector accepts", ConfigDefinition.common)
-        section("Worker file (`tributary run --worker worker.properties`)", WorkerSettings.definition)
+        section("Worker file (`tributary run` or `tributary connect --worker worker.properties`)", WorkerSettings.definition)
     }
 
     func section(_ title: String, _ definition: ConfigDefinition) {

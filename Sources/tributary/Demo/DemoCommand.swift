@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectWorker
 import Foundation
 import Logging
 import MySQLSink

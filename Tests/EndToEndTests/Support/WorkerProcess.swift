@@ -26,11 +26,17 @@ final class WorkerProcess: @unchecked Sendable {
     /// Starts a worker; one at a time. With `embeddedBroker`, no broker is
     /// named (nor TRIBUTARY_BOOTSTRAP passed on): the worker starts the
     /// embedded cluster in its own process, as a user without Kafka gets it.
-    func start(embeddedBroker: Bool = false) throws {
+    /// `connect` instead of `run` starts `tributary connect` (no connector
+    /// files: they are PUT over its REST API) on a free loopback port.
+    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = []) throws {
         precondition(process == nil, "a worker is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
-        if embeddedBroker {
+        if connect {
+            process.arguments = ["connect"] + connectFiles.map(\.path) + [
+                "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers,
+            ]
+        } else if embeddedBroker {
             process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + ["--progress-interval", "5"]
             process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "TRIBUTARY_BOOTSTRAP" }
         } else {
@@ -54,6 +60,24 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
+
+    /// The REST API's base URL of the running `tributary connect`, from the
+    /// line it logs once it listens (the port is the kernel's pick).
+    func restBase(within seconds: Double = 60) async throws -> String {
+        let marker = "==== worker start \(starts) at"
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            try checkAlive()
+            let thisStart = log().components(separatedBy: marker).last ?? ""
+            if let line = thisStart.split(separator: "\n").last(where: { $0.contains("REST API listening on ") }),
+                let range = line.range(of: "http://")
+            {
+                return String(line[range.lowerBound...]).trimmingCharacters(in: .whitespaces)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw E2EFailure("tributary connect did not log its REST address within \(Int(seconds)) s; log tail:\n\(logTail())")
+    }
 
     /// How a worker ended.
     enum Ending: Equatable, CustomStringConvertible {

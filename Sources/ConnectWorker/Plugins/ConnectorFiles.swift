@@ -3,18 +3,23 @@ import PipelineCore
 
 /// A problem with a file named on the command line; the message starts with
 /// the path, so with several connector files the one at fault is clear.
-struct FileError: Error, CustomStringConvertible {
-    var path: String
-    var reason: String
+public struct FileError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
 
-    var description: String { "\(path): \(reason)" }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
 }
 
 /// Reads the connector and worker files given on the command line.
-enum ConnectorFiles {
+public enum ConnectorFiles {
     /// The file's bytes; a missing file, a directory or an unreadable file is
     /// a one-line ``FileError`` instead of Foundation's error dump.
-    static func read(_ path: String) throws(FileError) -> [UInt8] {
+    public static func read(_ path: String) throws(FileError) -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FileError(path: path, reason: "no such file")
@@ -29,7 +34,7 @@ enum ConnectorFiles {
     /// Parses each connector file (named by its path in any error) and
     /// refuses the same file twice or two connectors with one name: they
     /// would share a consumer group or offset key and run twice.
-    static func specs(_ paths: [String]) throws(FileError) -> [(path: String, spec: ConnectorSpec)] {
+    public static func specs(_ paths: [String]) throws(FileError) -> [(path: String, spec: ConnectorSpec)] {
         var seenFiles: [String: String] = [:]
         var seenNames: [String: String] = [:]
         var result: [(path: String, spec: ConnectorSpec)] = []
@@ -51,7 +56,7 @@ enum ConnectorFiles {
     }
 
     /// Runs `body`, prefixing any error with `path` (a config error names the key, this names the file).
-    static func attributed<T, E: Error>(to path: String, _ body: () throws(E) -> T) throws(FileError) -> T {
+    public static func attributed<T, E: Error>(to path: String, _ body: () throws(E) -> T) throws(FileError) -> T {
         do {
             return try body()
         } catch let error as FileError {

@@ -6,16 +6,17 @@ import S3Sink
 
 /// Builds connectors from Kafka Connect configs; this is the only place that
 /// knows every stage, and it only composes them.
-enum ConnectorFactory {
+public enum ConnectorFactory {
     /// A sink's consumer settings: a worker runs each connector once, so its
     /// one task joins as a static member and, restarted after a crash, owns
     /// its partitions again at once. The worker's `consumer.group.instance.id`
     /// or the connector's `consumer.override.group.instance.id` win.
-    static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext) -> KafkaConfiguration {
+    public static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext) -> KafkaConfiguration {
         context.consumerConfiguration.staticMember(of: ConnectorSpec.sinkGroupID(connector: spec.name))
     }
 
-    static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> WorkerConnector {
+    /// Builds the connector `spec` describes; a bad config throws ``PipelineError`` naming the key.
+    public static func make(_ spec: ConnectorSpec, context: WorkerContext) throws -> WorkerConnector {
         let kind = try ConnectorKind(className: spec.properties["connector.class"] ?? "")
         let logger = Logger(label: "tributary.\(spec.name)")
         switch kind {

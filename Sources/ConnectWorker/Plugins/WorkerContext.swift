@@ -4,29 +4,40 @@ import PostgresSource
 
 /// What every connector in a worker shares: where Kafka is and where
 /// source offsets live.
-struct WorkerContext: Sendable {
-    var kafka: KafkaConfiguration
-    var producerProperties: [String: String]
-    var consumerProperties: [String: String]
+public struct WorkerContext: Sendable {
+    public var kafka: KafkaConfiguration
+    public var producerProperties: [String: String]
+    public var consumerProperties: [String: String]
     /// Shared by every source when the worker names one offset file.
-    var sharedOffsetStore: FileOffsetStore?
-    var logger: Logger
+    public var sharedOffsetStore: FileOffsetStore?
+    public var logger: Logger
 
-    var producerConfiguration: KafkaConfiguration { kafka.with(producerProperties) }
-    var consumerConfiguration: KafkaConfiguration { kafka.with(consumerProperties) }
+    public init(
+        kafka: KafkaConfiguration, producerProperties: [String: String], consumerProperties: [String: String],
+        sharedOffsetStore: FileOffsetStore?, logger: Logger
+    ) {
+        self.kafka = kafka
+        self.producerProperties = producerProperties
+        self.consumerProperties = consumerProperties
+        self.sharedOffsetStore = sharedOffsetStore
+        self.logger = logger
+    }
+
+    public var producerConfiguration: KafkaConfiguration { kafka.with(producerProperties) }
+    public var consumerConfiguration: KafkaConfiguration { kafka.with(consumerProperties) }
 }
 
 /// The connector classes this worker runs, by their Kafka Connect class names.
-enum ConnectorKind: String, Sendable, CaseIterable {
+public enum ConnectorKind: String, Sendable, CaseIterable {
     case postgresSource = "io.confluent.connect.jdbc.JdbcSourceConnector"
     case mysqlSink = "io.confluent.connect.jdbc.JdbcSinkConnector"
     case s3Sink = "io.confluent.connect.s3.S3SinkConnector"
 
     /// Whether the connector reads from Kafka or writes into it.
-    var role: WorkerConnector.Role { self == .postgresSource ? .source : .sink }
+    public var role: WorkerConnector.Role { self == .postgresSource ? .source : .sink }
 
     /// Accepts the full class name or its last component.
-    init(className: String) throws {
+    public init(className: String) throws {
         let short = className.split(separator: ".").last.map(String.init) ?? className
         guard let kind = ConnectorKind.allCases.first(where: { $0.rawValue == className || $0.rawValue.hasSuffix("." + short) }) else {
             throw PipelineError.config(
