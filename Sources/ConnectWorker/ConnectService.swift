@@ -21,6 +21,8 @@ public struct ConnectService: Service {
     private let logger: Logger
     /// Set once the server listens: the address actually bound (port 0 picks one).
     public let boundListener = Locked<Listener?>(nil)
+    /// The web console (`/ui`) and metrics (`/metrics`) on the same listener; nil serves neither.
+    public var web: WebRoutes?
 
     /// A worker on `context`'s cluster keeping its state in `store`.
     public init(context: WorkerContext, store: ConfigStore, listener: Listener, auth: BasicAuth?, logger: Logger) {
@@ -62,7 +64,7 @@ public struct ConnectService: Service {
             await herder.shutdown()
             throw PipelineError.config(key: "listeners", reason: "cannot listen on \(listener): \(error)")
         }
-        let server = HTTPServer(address: address, logger: .disabled, handler: RestHandler(api: api, auth: auth, logger: logger))
+        let server = HTTPServer(address: address, logger: .disabled, handler: RestHandler(api: api, auth: auth, web: web, logger: logger))
         let logger = self.logger, listener = self.listener, bound = self.boundListener, api = self.api
         let stopping = Locked(false)
         do {

@@ -109,7 +109,7 @@ public final class Console: Sendable {
                 ["name": $0.name, "url": Self.pathSegment($0.name), "partitions": $0.partitions.count, "records": $0.records,
                  "deadLetters": deadLetterTopics.contains($0.name)] as [String: Any]
             },
-            "groups": groupRows, "groupsNote": note ?? "",
+            "groups": groupRows, "groupsNote": note as Any,
             "connectors": connectors.map { ["name": $0.name, "url": Self.pathSegment($0.name), "type": $0.type, "state": $0.state] as [String: Any] },
         ])
     }
@@ -164,8 +164,8 @@ public final class Console: Sendable {
             "url": url, "partition": partition, "from": from, "to": max(from, to - 1), "low": marks.low, "high": marks.high,
             "count": count, "offsetField": requested.map(String.init) ?? "", "keyFilter": key ?? "", "containsFilter": contains ?? "",
             "filtered": (key?.isEmpty == false) || (contains?.isEmpty == false), "shown": shown.count,
-            "olderURL": from > marks.low ? link(max(marks.low, from - Int64(count))) : "",
-            "newerURL": to < marks.high ? link(to) : "",
+            "olderURL": (from > marks.low ? link(max(marks.low, from - Int64(count))) : nil) as Any,
+            "newerURL": (to < marks.high ? link(to) : nil) as Any,
             "partitionChoices": summary.partitions.map { ["value": $0.partition, "selected": $0.partition == partition] as [String: Any] },
             "rows": shown.map(Self.row),
         ])
@@ -193,8 +193,8 @@ public final class Console: Sendable {
             throw ConsoleNotFound(message: "No consumer group \(name).")
         }
         return page(200, "group", title: "Consumer group \(name)", [
-            "state": described?.state ?? "", "protocolName": described?.protocolName ?? "",
-            "membersNote": listed == nil ? "This broker does not list groups or their members (the embedded test broker); committed offsets are shown." : "",
+            "state": described?.state as Any, "protocolName": described?.protocolName as Any,
+            "membersNote": (listed == nil ? "This broker does not list groups or their members (the embedded test broker); committed offsets are shown." : nil) as Any,
             "members": (described?.members ?? []).map {
                 ["memberID": $0.memberID, "clientID": $0.clientID, "clientHost": $0.clientHost,
                  "assignment": $0.assignment.map(\.description).joined(separator: ", ")] as [String: Any]
@@ -211,8 +211,9 @@ public final class Console: Sendable {
         return page(200, "connector", title: "Connector \(name)", [
             "name": overview.name, "type": overview.type, "state": overview.state,
             "tasks": detail.tasks.map { ["id": $0.id, "state": $0.state] as [String: Any] },
-            "trace": detail.trace ?? "",
-            "groupID": overview.groupID ?? "", "groupURL": overview.groupID.map(Self.pathSegment) ?? "",
+            // Optionals: nil leaves out the section ("" would not).
+            "trace": detail.trace as Any,
+            "groupID": overview.groupID as Any, "groupURL": overview.groupID.map(Self.pathSegment) as Any,
             "config": detail.config.keys.sorted().map { ["key": $0, "value": SecretMasking.display(key: $0, value: detail.config[$0]!)] },
         ])
     }
@@ -249,13 +250,35 @@ public final class Console: Sendable {
     }
 
     private static func row(_ row: MessageRow) -> [String: Any] {
-        func bytes(_ r: RenderedBytes) -> [String: Any] { ["kind": r.kind.rawValue, "text": r.text, "schema": r.schema ?? ""] }
+        func bytes(_ r: RenderedBytes) -> [String: Any] { ["kind": r.kind.rawValue, "text": r.text, "schema": r.schema as Any] }
         return [
             "offset": row.offset, "timestamp": row.timestamp, "key": bytes(row.key), "value": bytes(row.value),
             "headers": row.headers.map { ["name": $0.name, "value": bytes($0.value)] as [String: Any] },
             "hasErrorHeaders": !row.errorHeaders.isEmpty,
             "errorHeaders": row.errorHeaders.map { ["name": $0.name, "value": $0.value] },
         ]
+    }
+
+    /// `values` without the nil optionals, at every depth: Mustache renders
+    /// a nil stored as `Any` as the text "nil" and opens its section, while
+    /// a missing key is false. Pages pass optionals for their optional parts.
+    static func withoutNils(_ values: [String: Any]) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for (key, value) in values {
+            if let kept = withoutNils(value) { out[key] = kept }
+        }
+        return out
+    }
+
+    private static func withoutNils(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return withoutNils(wrapped)
+        }
+        if let dictionary = value as? [String: Any] { return withoutNils(dictionary) }
+        if let array = value as? [[String: Any]] { return array.map { withoutNils($0) } }
+        return value
     }
 
     static func queryValue(_ text: String) -> String {
@@ -265,7 +288,7 @@ public final class Console: Sendable {
     }
 
     private func page(_ status: Int, _ template: String, title: String, _ values: [String: Any]) -> ConsoleResponse {
-        var context = values
+        var context = Self.withoutNils(values)
         context["title"] = title
         context["hasConnectors"] = directory != nil
         let html = Templates.library.render(context, withTemplate: template) ?? "template \(template) is missing"

@@ -98,3 +98,18 @@ final class ConsolePagesTests: XCTestCase {
         XCTAssertEqual(post.status, 405, "the console changes nothing")
     }
 }
+
+final class TemplateContextTests: XCTestCase {
+    /// Mustache opens a section for a nil stored as `Any` (and prints "nil"): such keys are left out.
+    func testNilOptionalsAreLeftOutAtEveryDepth() {
+        let none: String? = nil
+        let cleaned = Console.withoutNils(["a": none as Any, "b": "x", "rows": [["c": none as Any, "d": 1]], "e": Optional("y") as Any])
+        XCTAssertNil(cleaned["a"])
+        XCTAssertEqual(cleaned["b"] as? String, "x")
+        XCTAssertEqual(cleaned["e"] as? String, "y")
+        let rows = cleaned["rows"] as? [[String: Any]]
+        XCTAssertEqual(rows?.count, 1)
+        XCTAssertNil(rows?.first?["c"])
+        XCTAssertEqual(rows?.first?["d"] as? Int, 1)
+    }
+}

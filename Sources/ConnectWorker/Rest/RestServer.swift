@@ -9,6 +9,8 @@ import PipelineCore
 struct RestHandler: HTTPHandler {
     let api: Locked<ConnectRestAPI>
     let auth: BasicAuth?
+    /// The console and metrics beside the API.
+    var web: WebRoutes?
     let logger: Logger
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -20,6 +22,7 @@ struct RestHandler: HTTPHandler {
                 ConnectRestAPI.Response(401, ConnectRestError(401, "Credentials are required (HTTP basic auth)").body),
                 extra: [HTTPHeader("WWW-Authenticate"): "Basic realm=\"tributary-connect\""])
         }
+        if let web, let page = await web.respond(to: request) { return page }
         let body = [UInt8](try await request.bodyData)
         let answer = await api.value.respond(
             method: method, path: request.path, query: request.query.map { ($0.name, $0.value) }, body: body)
@@ -46,6 +49,7 @@ struct RestHandler: HTTPHandler {
         case 401: "Unauthorized"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 502: "Bad Gateway"
         case 409: "Conflict"
         default: "Internal Server Error"
         }

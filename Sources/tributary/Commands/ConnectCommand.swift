@@ -1,9 +1,11 @@
 import ArgumentParser
 import ConnectWorker
+import Console
 import Foundation
 import Logging
 import PipelineCore
 import PostgresSource
+import PrometheusExport
 import ServiceLifecycle
 
 /// `tributary connect`: a long-running worker serving Kafka Connect's REST
@@ -55,7 +57,10 @@ struct ConnectCommand: AsyncParsableCommand {
         let context = WorkerContext(
             kafka: cluster, producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
             sharedOffsetStore: FileOffsetStore(path: offsetFile), logger: logger)
-        let service = ConnectService(context: context, store: ConfigStore(path: configFile), listener: listener, auth: auth, logger: logger)
+        // Before any connector makes its metrics: swift-metrics takes one backend, first.
+        let metrics = PrometheusExport.bootstrap()
+        var service = ConnectService(context: context, store: ConfigStore(path: configFile), listener: listener, auth: auth, logger: logger)
+        service.web = WebRoutes(console: try Console(kafka: cluster, directory: service.herder), metrics: metrics)
         logger.notice("connector configs in \(configFile), source offsets in \(offsetFile)\(auth == nil ? "" : ", HTTP basic auth on")")
 
         let specs = try ConnectorFiles.specs(connectorFiles)

@@ -49,7 +49,7 @@ def main():
             session.pump(wait)
         if command == "screenshot":
             height = session.evaluate("document.documentElement.scrollHeight")
-            session.call("Emulation.setDeviceMetricsOverride", width=1280, height=max(600, min(int(height), 4000)), deviceScaleFactor=1, mobile=False)
+            session.call("Emulation.setDeviceMetricsOverride", width=1280, height=max(600, min(int(height), 1400)), deviceScaleFactor=1, mobile=False)
             shot = session.call("Page.captureScreenshot", format="png")
             with open(sys.argv[3], "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
