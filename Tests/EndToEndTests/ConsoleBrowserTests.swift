@@ -2,6 +2,10 @@ import Foundation
 import PipelineCore
 import XCTest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The web console and `/metrics` of a running `tributary connect`, in a
 /// real browser (headless Chromium over its DevTools protocol,
 /// Support/browser.py): every page loads and says what it should, hostile
@@ -107,6 +111,28 @@ final class ConsoleBrowserTests: XCTestCase {
             throw error
         }
         await run.finish(passed: passed)
+    }
+
+    /// `tributary ui`: the console for a cluster alone, `/` sending browsers
+    /// to it, pages for topics, no connectors section; SIGTERM exits 0.
+    func testTributaryUIServesTheClusterAlone() async throws {
+        let run = try await PipelineRun(label: "ui")
+        defer { run.worker.killIfRunning() }
+        let topic = try await produceHostileMessages(run)
+        try run.worker.start(ui: true)
+        let base = try await run.worker.consoleBase()
+        let root = try await ConnectCommandTests.curl(["\(base)/"])
+        XCTAssertEqual(root.status, 302)
+        let overview = try await Browser.dom("\(base)/ui")
+        XCTAssertTrue(overview.contains(">\(topic)</a>"), "the topic is listed")
+        XCTAssertFalse(overview.contains("id=\"connectors\""), "no connectors without a worker")
+        let page = try await ConnectCommandTests.curl(["\(base)/ui/topics/\(topic)"])
+        XCTAssertEqual(page.status, 200)
+        let rest = try await ConnectCommandTests.curl(["\(base)/connectors"])
+        XCTAssertEqual(rest.status, 404, "no REST API here")
+        let ending = try await run.worker.stop(SIGTERM)
+        XCTAssertEqual(ending, .exited(0))
+        await run.finish(passed: testRun?.totalFailureCount == 0)
     }
 
     /// A topic of records whose key, value and headers are markup, with a

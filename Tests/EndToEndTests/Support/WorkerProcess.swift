@@ -28,11 +28,14 @@ final class WorkerProcess: @unchecked Sendable {
     /// embedded cluster in its own process, as a user without Kafka gets it.
     /// `connect` instead of `run` starts `tributary connect` (no connector
     /// files: they are PUT over its REST API) on a free loopback port.
-    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = []) throws {
+    /// `ui` starts `tributary ui`, the console alone, on a free loopback port.
+    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = [], ui: Bool = false) throws {
         precondition(process == nil, "a worker is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
-        if connect {
+        if ui {
+            process.arguments = ["ui", "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers]
+        } else if connect {
             process.arguments = ["connect"] + connectFiles.map(\.path) + [
                 "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers,
             ]
@@ -64,19 +67,28 @@ final class WorkerProcess: @unchecked Sendable {
     /// The REST API's base URL of the running `tributary connect`, from the
     /// line it logs once it listens (the port is the kernel's pick).
     func restBase(within seconds: Double = 60) async throws -> String {
+        try await loggedBase(after: "REST API listening on ", within: seconds)
+    }
+
+    /// The base URL `tributary ui` logs once it listens.
+    func consoleBase(within seconds: Double = 60) async throws -> String {
+        try await loggedBase(after: "console listening on ", within: seconds).replacingOccurrences(of: "/ui", with: "")
+    }
+
+    private func loggedBase(after text: String, within seconds: Double) async throws -> String {
         let marker = "==== worker start \(starts) at"
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             try checkAlive()
             let thisStart = log().components(separatedBy: marker).last ?? ""
-            if let line = thisStart.split(separator: "\n").last(where: { $0.contains("REST API listening on ") }),
+            if let line = thisStart.split(separator: "\n").last(where: { $0.contains(text) }),
                 let range = line.range(of: "http://")
             {
                 return String(line[range.lowerBound...]).trimmingCharacters(in: .whitespaces)
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw E2EFailure("tributary connect did not log its REST address within \(Int(seconds)) s; log tail:\n\(logTail())")
+        throw E2EFailure("tributary did not log \"\(text)\" within \(Int(seconds)) s; log tail:\n\(logTail())")
     }
 
     /// How a worker ended.
