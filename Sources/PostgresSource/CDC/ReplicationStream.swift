@@ -95,6 +95,7 @@ final class ReplicationStream: Sendable {
                     received.messages.append((start, try PgOutputMessage.decode(data)))
                 case .keepalive(let walEnd, let replyRequested):
                     received.walEnd = max(received.walEnd, walEnd)
+                    state.written = max(state.written, walEnd)
                     if replyRequested { try connection.sendStatus(written: state.written, flushed: state.confirmed) }
                 }
             }

@@ -1,0 +1,181 @@
+import PipelineCore
+import XCTest
+
+@testable import PostgresSource
+
+/// PostgresCDCSource against the real Postgres 15 and broker: snapshot then
+/// stream, every op, restarts, a dropped slot, heartbeats.
+final class CDCSourceTests: XCTestCase {
+    /// Rows written while the snapshot runs arrive once each: the snapshot
+    /// has those committed before the slot's consistent point, the stream the rest.
+    func testSnapshotThenStreamWithAWriterHasNoGapAndNoDuplicate() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("snap")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id bigserial PRIMARY KEY, v int NOT NULL)")
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) (v) SELECT g FROM generate_series(1, 2000) g")
+        let source = try h.source([table], ["max.batch.size": "100"])
+        let writer = try TestEnvironment.client(name: "writer")
+        let writing = Task {
+            for batch in 0..<20 {
+                try await writer.query("INSERT INTO \(SQL.quote(table)) (v) SELECT g FROM generate_series(\(2001 + batch * 50), \(2050 + batch * 50)) g")
+            }
+        }
+        let run = h.start(source)
+        try await writing.value
+        try await h.eventually("3000 rows") { source.throughput.total >= 3000 }
+        try await h.stop(run)
+        let events = try await h.events(table, count: 3000)
+        XCTAssertEqual(events.count, 3000, "nothing duplicated")
+        XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...3000), "nothing missing")
+        XCTAssertEqual(Set(events.compactMap(\.op)).subtracting(["r", "c"]), [])
+        XCTAssertTrue(events.contains { $0.op == "r" } && events.contains { $0.op == "c" }, "some rows from the snapshot, some streamed")
+        for event in events where event.op == "r" {
+            XCTAssertEqual(event.value?.value[field: "source"]?[field: "snapshot"], .string("true"))
+        }
+        await writer.close()
+        await h.close()
+    }
+
+    /// Insert, update of a TOASTed row leaving the big column alone, key change,
+    /// delete with its tombstone, truncate: each as Debezium writes it.
+    func testEveryOperationAsDebeziumEvents() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("ops")
+        let q = SQL.quote(table)
+        let mood = TestEnvironment.uniqueName("mood")
+        try await h.pg.query("CREATE TYPE \(SQL.quote(mood)) AS ENUM ('sad', 'happy')")
+        try await h.pg.query(
+            """
+            CREATE TABLE \(q) (id int PRIMARY KEY, name text, big text, amount numeric(10,2), at timestamptz, u uuid, j jsonb,
+                               tags int[], b bytea, m \(SQL.quote(mood)))
+            """)
+        let source = try h.source([table], ["snapshot.mode": "no_data"])
+        let run = h.start(source)
+        try await h.eventually("the slot") { try await h.confirmedFlush() != nil }
+        try await h.pg.query(
+            """
+            INSERT INTO \(q) VALUES (1, 'ann', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 4000) g), 12.34,
+                                     '2024-05-06 07:08:09.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, 2]}', '{1,2,3}', '\\x0102', 'happy')
+            """)
+        try await h.pg.query("UPDATE \(q) SET name = 'bea' WHERE id = 1")
+        try await h.pg.query("UPDATE \(q) SET id = 2 WHERE id = 1")
+        try await h.pg.query("DELETE FROM \(q) WHERE id = 2")
+        try await h.pg.query("INSERT INTO \(q) (id) VALUES (3)")
+        try await h.pg.query("TRUNCATE \(q)")
+        // c, u, d + tombstone + c (key change), d + tombstone, c, t
+        try await h.eventually("10 events") { source.throughput.total >= 10 }
+        try await h.stop(run)
+        let events = try await h.events(table, count: 10)
+        XCTAssertEqual(events.count, 10)
+        let inserts = events.filter { $0.op == "c" }
+        XCTAssertEqual(inserts.compactMap(\.keyID).sorted(), [1, 2, 3])
+
+        let first = try XCTUnwrap(inserts.first { $0.keyID == 1 })
+        XCTAssertEqual(first.row("name"), .string("ann"))
+        guard case .string(let big)? = first.row("big") else { return XCTFail("big") }
+        XCTAssertEqual(big.count, 128_000)
+        XCTAssertEqual(first.row("amount"), .decimal(DecimalValue("12.34", scale: 2)!))
+        XCTAssertEqual(first.row("at"), .timestamp(1_714_972_089_123))
+        XCTAssertEqual(first.row("u"), .string("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))
+        XCTAssertEqual(first.row("j"), .string(#"{"k": [1, 2]}"#))
+        XCTAssertEqual(first.row("tags"), .string("{1,2,3}"))
+        XCTAssertEqual(first.row("b"), .bytes([1, 2]))
+        XCTAssertEqual(first.row("m"), .string("happy"))
+        let source1 = first.value?.value[field: "source"]
+        XCTAssertEqual(source1?[field: "connector"], .string("postgresql"))
+        XCTAssertEqual(source1?[field: "name"], .string(h.topicPrefix))
+        XCTAssertEqual(source1?[field: "table"], .string(table))
+        XCTAssertEqual(source1?[field: "schema"], .string("public"))
+        XCTAssertNotNil(source1?[field: "lsn"].flatMap { $0.isNull ? nil : $0 })
+        XCTAssertNotNil(source1?[field: "txId"].flatMap { $0.isNull ? nil : $0 })
+
+        let update = try XCTUnwrap(events.first { $0.op == "u" })
+        XCTAssertEqual(update.row("name"), .string("bea"))
+        XCTAssertNil(update.row("big"), "the unchanged TOAST column is left out, never a placeholder")
+        XCTAssertNil(update.value?.schema?.field(named: "after")?.schema.field(named: "big"), "and out of the after schema")
+
+        let deletes = events.filter { $0.op == "d" }
+        XCTAssertEqual(deletes.compactMap(\.keyID).sorted(), [1, 2], "the key change deletes the old key; then the delete")
+        let tombstones = events.filter { $0.value == nil }
+        XCTAssertEqual(tombstones.compactMap(\.keyID).sorted(), [1, 2], "a tombstone after each delete")
+        XCTAssertEqual(deletes.first { $0.keyID == 2 }?.row("id", before: true), .int(2))
+        XCTAssertEqual(events.filter { $0.op == "t" }.count, 1)
+        await h.close()
+    }
+
+    /// A graceful stop in the middle of one big transaction stores how far
+    /// the broker got; the restart skips those changes by LSN.
+    func testRestartInsideABigTransactionLosesAndDuplicatesNothing() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("resume")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY, v text)")
+        let properties = ["max.batch.size": "20", "snapshot.mode": "no_data"]
+        let first = try h.source([table], properties)
+        let run1 = h.start(first)
+        try await h.eventually("the slot") { try await h.confirmedFlush() != nil }
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) SELECT g, repeat('x', 200) FROM generate_series(1, 5000) g")
+        try await h.eventually("part of the transaction") { first.throughput.total >= 200 }
+        try await h.stop(run1)
+        let sentFirst = first.throughput.total
+        let stored = try await h.base.storedOffsets()["test-cdc/cdc"].flatMap(CDCPosition.init(json:))
+        if sentFirst < 5000 { XCTAssertNotNil(stored?.partial, "stopped inside the transaction: the position says how far") }
+
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) SELECT g, 'later' FROM generate_series(5001, 5100) g")
+        let second = try h.source([table], properties)
+        let run2 = h.start(second)
+        try await h.eventually("the rest") { sentFirst + second.throughput.total >= 5100 }
+        try await h.stop(run2)
+        XCTAssertEqual(sentFirst + second.throughput.total, 5100)
+        let events = try await h.events(table, count: 5100)
+        XCTAssertEqual(events.count, 5100, "nothing sent twice")
+        XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...5100), "nothing lost")
+        await h.close()
+    }
+
+    func testDroppedSlotIsAClearErrorNotASilentSnapshot() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("drop")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) VALUES (1)")
+        let first = try h.source([table])
+        let run = h.start(first)
+        try await h.eventually("the snapshot") { first.throughput.total >= 1 }
+        try await h.stop(run)
+        try await h.pg.query("SELECT pg_drop_replication_slot($1)", [h.slot])
+
+        let second = try h.source([table])
+        do {
+            try await second.run()
+            XCTFail("a dropped slot must stop the source")
+        } catch {
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("replication slot '\(h.slot)' does not exist"), text)
+            XCTAssertTrue(text.contains("Not re-snapshotting"), text)
+        }
+        XCTAssertEqual(second.throughput.total, 0)
+        let recreated = try await h.confirmedFlush()
+        XCTAssertNil(recreated, "the slot is not recreated behind the user's back")
+        await h.close()
+    }
+
+    /// Writes to a table outside the publication move the server's WAL; heartbeats
+    /// let the idle slot confirm up to there, so it releases that WAL.
+    func testHeartbeatsAdvanceAnIdleSlot() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("idle"), other = TestEnvironment.uniqueName("busy")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(other)) (id int)")
+        let source = try h.source([table], ["heartbeat.interval.ms": "100", "snapshot.mode": "no_data"])
+        let run = h.start(source)
+        try await h.eventually("the slot") { try await h.confirmedFlush() != nil }
+        let before = try await h.confirmedFlush()!
+        try await h.pg.query("INSERT INTO \(SQL.quote(other)) SELECT g FROM generate_series(1, 1000) g")
+        let target = LSN(try await h.pg.query("SELECT pg_current_wal_lsn()::text")[0][0]!)!
+        XCTAssertGreaterThan(target, before)
+        try await h.eventually("confirmed_flush_lsn past the other table's writes") { try await h.confirmedFlush()! >= target }
+        try await h.stop(run)
+        let heartbeats = try await h.base.consumeMessages(source.heartbeatTopic, count: 1)
+        XCTAssertFalse(heartbeats.isEmpty)
+        await h.close()
+    }
+}

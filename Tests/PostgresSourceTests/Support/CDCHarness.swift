@@ -1,0 +1,103 @@
+import Foundation
+import PipelineCore
+import XCTest
+
+@testable import PostgresSource
+
+/// A CDC source under test against the real Postgres 15 (wal_level=logical)
+/// and broker, with its own slot, publication, topic prefix and offset file;
+/// ``close()`` drops the slot and the publication.
+final class CDCHarness: Sendable {
+    let base: SourceHarness
+    let slot: String
+    let publication: String
+    let topicPrefix: String
+
+    var pg: PostgresClient { base.pg }
+
+    init() throws {
+        base = try SourceHarness()
+        slot = TestEnvironment.uniqueName("slot").lowercased()
+        publication = TestEnvironment.uniqueName("pub")
+        topicPrefix = TestEnvironment.uniqueName("cdc")
+    }
+
+    /// Debezium properties for `tables` (a filtered publication), plus `extra`.
+    func properties(_ tables: [String], _ extra: [String: String] = [:]) throws -> [String: String] {
+        let settings = try ConnectionSettings(url: try TestEnvironment.postgresURL())
+        var properties = [
+            "name": "test-cdc", "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "database.hostname": settings.parameters["host"]!, "database.port": settings.parameters["port"] ?? "5432",
+            "database.user": settings.parameters["user"]!, "database.password": settings.password?.value ?? "",
+            "database.dbname": settings.parameters["dbname"]!, "topic.prefix": topicPrefix, "plugin.name": "pgoutput",
+            "slot.name": slot, "publication.name": publication, "publication.autocreate.mode": "filtered",
+            "table.include.list": tables.map { "public.\($0)" }.joined(separator: ","), "offset.storage.file.filename": base.offsetPath,
+        ]
+        properties.merge(extra) { _, new in new }
+        return properties
+    }
+
+    func source(_ tables: [String], _ extra: [String: String] = [:]) throws -> PostgresCDCSource {
+        try PostgresCDCSource(properties: try properties(tables, extra), producer: base.producer)
+    }
+
+    /// Runs `source` in a task; a failure is recorded for ``eventually(_:within:_:)``.
+    func start(_ source: PostgresCDCSource) -> Task<Void, Error> {
+        let failure = base.failure
+        return Task {
+            do {
+                try await source.run()
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+                throw error
+            }
+        }
+    }
+
+    func stop(_ task: Task<Void, Error>) async throws { try await base.stop(task) }
+
+    func eventually(_ what: String, within seconds: Double = 60, file: StaticString = #filePath, line: UInt = #line,
+                    _ condition: () async throws -> Bool) async throws {
+        try await base.eventually(what, within: seconds, file: file, line: line, condition)
+    }
+
+    func topic(_ table: String) -> String { "\(topicPrefix).public.\(table)" }
+
+    /// Every message of `table`'s topic (at least `count`), decoded; tombstones have a nil value.
+    func events(_ table: String, count: Int) async throws -> [Record] {
+        let converter = JsonConverter(schemasEnabled: true)
+        return try await base.consumeMessages(topic(table), count: count).map {
+            try Record(decoding: $0, keyConverter: converter, valueConverter: converter)
+        }
+    }
+
+    /// The slot's confirmed_flush_lsn.
+    func confirmedFlush() async throws -> LSN? {
+        try await pg.query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).first?[0].flatMap(LSN.init)
+    }
+
+    func close() async {
+        _ = try? await pg.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot])
+        _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
+        await base.close()
+    }
+}
+
+extension Record {
+    /// The change event's `op`, nil for a tombstone.
+    var op: String? {
+        if case .string(let op)? = value?.value[field: "op"] { return op }
+        return nil
+    }
+
+    /// A field of the event's `after` (or, with `before`, of its `before`).
+    func row(_ field: String, before: Bool = false) -> Value? {
+        value?.value[field: before ? "before" : "after"]?[field: field]
+    }
+
+    /// The key struct's `id` field.
+    var keyID: Int64? {
+        if case .int(let v)? = key?.value[field: "id"] { return v }
+        return nil
+    }
+}
