@@ -48,9 +48,7 @@ struct CapturedTable: Sendable {
             case .unchangedToast: continue
             case .null: value = .null
             case .text(let bytes):
-                guard let read = column.value(bytes) else {
-                    throw PostgresError.conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.schema.name ?? column.schema.type.rawValue)")
-                }
+                guard let read = column.value(bytes) else { throw conversionError(column, bytes) }
                 value = read
             }
             fields.append(Field(column.name, column.schema))
@@ -65,11 +63,16 @@ struct CapturedTable: Sendable {
         guard let keySchema else { return nil }
         var values: [NamedValue] = []
         for index in keyIndexes {
-            guard index < tuple.count, case .text(let bytes) = tuple[index], let value = columns[index].value(bytes) else {
+            guard index < tuple.count, case .text(let bytes) = tuple[index] else {
                 throw PostgresError.schema(table: label, reason: "a change carries no value for key column '\(columns[index].name)'")
             }
+            guard let value = columns[index].value(bytes) else { throw conversionError(columns[index], bytes) }
             values.append(NamedValue(columns[index].name, value))
         }
         return SchemaAndValue(schema: keySchema, value: .struct(values))
+    }
+
+    func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
+        .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.schema.name ?? column.schema.type.rawValue)")
     }
 }

@@ -49,6 +49,8 @@ struct ChangeEventEncoder: Sendable {
     let tombstones: Bool
     let keyConverter: JsonConverter
     let valueConverter: JsonConverter
+    /// The event's `ts_ms` (when it was processed); wall-clock milliseconds.
+    var now: @Sendable () -> Int64 = ChangeEventEncoder.nowMillis
 
     static let version = "2.5.0.Final-tributary"
 
@@ -106,7 +108,7 @@ struct ChangeEventEncoder: Sendable {
         ])
         let value = Value.struct([
             NamedValue("before", beforeRow?.1 ?? .null), NamedValue("after", afterRow?.1 ?? .null), NamedValue("source", .struct(source)),
-            NamedValue("op", .string(op)), NamedValue("ts_ms", .int(ChangeEventEncoder.nowMillis())), NamedValue("transaction", .null),
+            NamedValue("op", .string(op)), NamedValue("ts_ms", .int(now())), NamedValue("transaction", .null),
         ])
         return KafkaMessage(
             topic: table.topic, key: try keyConverter.encode(key),
