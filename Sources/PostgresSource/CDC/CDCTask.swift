@@ -70,6 +70,7 @@ final class CDCTask: SourceTask {
             let database = config.connection.parameters["dbname"] ?? ""
             guard slot.database == database else { throw CDCError.slotUnusable(slot: config.slot, reason: "it belongs to database \(slot.database), not \(database)") }
         }
+        try await checkReplicaIdentities()
         try await stream.connect()
         switch (found, slot) {
         case (let position?, _?) where position.snapshotCompleted:
@@ -258,8 +259,35 @@ final class CDCTask: SourceTask {
             throw CDCError.slotMissing(slot: config.slot, resumeLSN: stored.committed.description)
         }
         try await stream.connect()
-        try await startStreaming()
+        do {
+            try await startStreaming()
+        } catch PostgresError.statement(let operation, "55006", let message) {
+            // The dropped connection's walsender has not exited yet ("replication
+            // slot … is active for PID …"): wait for it like for an outage.
+            throw PostgresError.connectionLost(operation: operation, reason: message)
+        }
         reconnect = false
+    }
+
+    /// Warns about captured tables whose updates and deletes PostgreSQL will
+    /// refuse while they are in the publication (REPLICA IDENTITY NOTHING, or
+    /// DEFAULT without a primary key), and about tables without a key (their
+    /// events have a null Kafka key).
+    func checkReplicaIdentities() async throws {
+        var names = included.map { $0.sorted() } ?? []
+        if included == nil { names = try await catalog.publishedTables(config.publication) }
+        for name in names {
+            let relation = try await catalog.relation(name)
+            let key = try await catalog.primaryKey(relation.id)
+            switch (relation.replicaIdentity, key.isEmpty) {
+            case (UInt8(ascii: "n"), _), (UInt8(ascii: "d"), true):
+                logger.warning("\(CDCError.notCapturable(table: name, reason: "REPLICA IDENTITY \(relation.replicaIdentity == UInt8(ascii: "n") ? "NOTHING" : "DEFAULT without a primary key"): PostgreSQL rejects its UPDATEs and DELETEs while it is in publication \(config.publication); add a primary key or set REPLICA IDENTITY FULL"))")
+            case (_, true):
+                logger.warning("\(name) has no primary key: its change events have no Kafka key")
+            default:
+                break
+            }
+        }
     }
 
     func stop() async {

@@ -76,6 +76,11 @@ final class CDCHarness: Sendable {
         try await pg.query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).first?[0].flatMap(LSN.init)
     }
 
+    /// The position the source stored.
+    func storedPosition() async throws -> CDCPosition? {
+        try await FileOffsetStore(path: base.offsetPath).all()["test-cdc/cdc"].flatMap(CDCPosition.init(json:))
+    }
+
     func close() async {
         _ = try? await pg.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot])
         _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
