@@ -234,3 +234,28 @@ final class CDCStreamTests: XCTestCase {
         await h.close()
     }
 }
+
+/// Schema changes in mid-stream.
+final class CDCSchemaChangeTests: XCTestCase {
+    /// ALTER TABLE while streaming: the next Relation message gives later events the new schema.
+    func testRelationMessageMidStreamGivesANewSchema() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("evolve")
+        let q = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY, name text)")
+        let source = try h.source([table], ["snapshot.mode": "no_data"])
+        let run = h.start(source)
+        try await h.eventually("the slot") { try await h.confirmedFlush() != nil }
+        try await h.pg.query("INSERT INTO \(q) VALUES (1, 'ann')")
+        try await h.pg.query("ALTER TABLE \(q) ADD COLUMN score numeric(6,1)")
+        try await h.pg.query("INSERT INTO \(q) VALUES (2, 'bob', 12.5)")
+        try await h.eventually("2 events") { source.throughput.total >= 2 }
+        try await h.stop(run)
+        let events = try await h.events(table, count: 2)
+        let first = try XCTUnwrap(events.first { $0.keyID == 1 }), second = try XCTUnwrap(events.first { $0.keyID == 2 })
+        XCTAssertNil(first.value?.schema?.field(named: "after")?.schema.field(named: "score"))
+        XCTAssertEqual(second.value?.schema?.field(named: "after")?.schema.field(named: "score")?.schema.decimalScale, 1)
+        XCTAssertEqual(second.row("score"), .decimal(DecimalValue("12.5", scale: 1)!))
+        await h.close()
+    }
+}
