@@ -259,3 +259,24 @@ final class CDCSchemaChangeTests: XCTestCase {
         await h.close()
     }
 }
+
+/// Topics on the embedded broker.
+final class CDCTopicTests: XCTestCase {
+    func testPrepareTopicsCreatesTheTableTopicsOnTheEmbeddedBroker() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1)
+        defer { cluster.close() }
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("topics")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+        let producer = try KafkaProducer(configuration: cluster.configuration)
+        let source = try PostgresCDCSource(
+            properties: try h.properties([table], ["heartbeat.interval.ms": "1000"]), producer: producer, kafka: cluster.configuration)
+        try await source.prepareTopics()
+        let topics = Set(try await KafkaAdmin(configuration: cluster.configuration).topics().map(\.name))
+        XCTAssertTrue(topics.contains(h.topic(table)), "\(topics)")
+        // The heartbeat topic is created too, but KafkaAdmin.topics() leaves out names starting with "__",
+        // and the embedded broker auto-creates any topic asked about: not checked here.
+        await producer.close()
+        await h.close()
+    }
+}

@@ -24,6 +24,8 @@ public final class PostgresCDCSource: Sendable {
     public let config: PostgresCDCConfig
     public let producer: KafkaProducer
     public let offsetStore: any OffsetStore
+    /// Where `producer` writes; used only to create topics on the embedded broker (``prepareTopics()``).
+    public let kafka: KafkaConfiguration?
     /// Counts the records the broker acknowledged (heartbeats included).
     public let throughput: Throughput
     let client: PostgresClient
@@ -32,10 +34,12 @@ public final class PostgresCDCSource: Sendable {
     /// - Parameters:
     ///   - offsetStore: defaults to a ``FileOffsetStore`` at `offset.storage.file.filename`,
     ///     or `.tributary/offsets/<name>.json`.
-    public init(config: PostgresCDCConfig, producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil,
+    ///   - kafka: the configuration `producer` was made with, for ``prepareTopics()``.
+    public init(config: PostgresCDCConfig, producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil, kafka: KafkaConfiguration? = nil,
                 logger: Logger = Logger(label: "tributary.source.postgres-cdc")) {
         self.config = config
         self.producer = producer
+        self.kafka = kafka
         self.offsetStore = offsetStore ?? FileOffsetStore(path: config.offsetFile ?? ".tributary/offsets/\(config.name).json")
         self.throughput = Throughput(name: config.name)
         self.client = PostgresClient(settings: config.connection, name: config.name, logger: logger)
@@ -45,8 +49,8 @@ public final class PostgresCDCSource: Sendable {
 
     /// Reads Debezium PostgreSQL connector properties (see ``PostgresCDCConfig/init(properties:environment:)``).
     public convenience init(properties: [String: String], producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil,
-                            logger: Logger = Logger(label: "tributary.source.postgres-cdc")) throws {
-        self.init(config: try PostgresCDCConfig(properties: properties), producer: producer, offsetStore: offsetStore, logger: logger)
+                            kafka: KafkaConfiguration? = nil, logger: Logger = Logger(label: "tributary.source.postgres-cdc")) throws {
+        self.init(config: try PostgresCDCConfig(properties: properties), producer: producer, offsetStore: offsetStore, kafka: kafka, logger: logger)
     }
 
     /// Snapshots (as `snapshot.mode` says), then streams until cancelled.
