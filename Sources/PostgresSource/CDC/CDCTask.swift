@@ -35,6 +35,7 @@ final class CDCTask: SourceTask {
     var retry: RetryLoop
     var nextHeartbeat: ContinuousClock.Instant
     var nextLagReport: ContinuousClock.Instant
+    var nextStatusUpdate: ContinuousClock.Instant
     var lastBatch: CDCPosition?
 
     var config: PostgresCDCConfig { source.config }
@@ -52,6 +53,7 @@ final class CDCTask: SourceTask {
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
         nextLagReport = clock.now
+        nextStatusUpdate = clock.now
     }
 
     var wantsSnapshot: Bool { [.initial, .initialOnly, .whenNeeded].contains(config.snapshotMode) }
@@ -145,6 +147,12 @@ final class CDCTask: SourceTask {
         var messages: [KafkaMessage] = []
         for (lsn, message) in received.messages {
             try await handle(message, at: lsn, into: &messages)
+        }
+        if clock.now >= nextStatusUpdate {
+            // Tells the server where the slot stands even while nothing new is
+            // confirmed (status.update.interval.ms), so it never waits on a silent client.
+            nextStatusUpdate = clock.now + .milliseconds(config.statusUpdateIntervalMilliseconds)
+            try await stream.confirm(stored.committed)
         }
         if config.heartbeatIntervalMilliseconds > 0 && clock.now >= nextHeartbeat {
             nextHeartbeat = clock.now + .milliseconds(config.heartbeatIntervalMilliseconds)

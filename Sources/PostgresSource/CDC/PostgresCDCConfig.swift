@@ -83,10 +83,13 @@ public struct PostgresCDCConfig: Sendable {
         guard config.string("plugin.name").lowercased() == "pgoutput" else {
             throw PipelineError.config(key: "plugin.name", reason: "only pgoutput is supported")
         }
-        let host = config.string("database.hostname"), port = config.string("database.port"), db = config.string("database.dbname")
-        var url = "postgresql://\(host):\(port)/\(db)"
-        if let mode = config.explicit("database.sslmode") { url += "?sslmode=\(mode)" }
-        let connection = try ConnectionSettings(url: url, user: config.explicit("database.user"), password: config.explicit("database.password").map(Secret.init))
+        var connection = try ConnectionSettings(
+            url: "postgresql://localhost/postgres", user: config.explicit("database.user"), password: config.explicit("database.password").map(Secret.init))
+        // Set as libpq keywords, not spliced into a URL: any host (IPv6 too) or database name works as given.
+        connection.parameters["host"] = config.string("database.hostname")
+        connection.parameters["port"] = config.string("database.port")
+        connection.parameters["dbname"] = config.string("database.dbname")
+        if let mode = config.explicit("database.sslmode") { connection.parameters["sslmode"] = mode }
         self.init(
             name: config.explicit("name") ?? "postgres-cdc", connection: connection, topicPrefix: config.string("topic.prefix"),
             tables: config.list("table.include.list"), slot: config.string("slot.name"), publication: config.string("publication.name"))
