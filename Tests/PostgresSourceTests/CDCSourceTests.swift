@@ -233,6 +233,30 @@ final class CDCStreamTests: XCTestCase {
         XCTAssertEqual(events.count, 200, "resumed from the confirmed position: nothing sent twice")
         await h.close()
     }
+
+    /// PostgreSQL restarts mid-stream: the slot survives, the source waits the
+    /// outage out and resumes from the confirmed position.
+    func testPostgresRestartMidStreamResumes() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("pgrestart")
+        let q = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY)")
+        let source = try h.source([table], ["snapshot.mode": "no_data"])
+        let run = h.start(source)
+        try await h.eventually("the slot's position stored") { try await h.storedPosition() != nil }
+        let created = try await h.storedPosition()!.committed
+        try await h.pg.query("INSERT INTO \(q) SELECT g FROM generate_series(1, 100) g")
+        try await h.eventually("100 rows stored") { try await h.storedPosition().map { $0.committed > created && $0.partial == nil } ?? false }
+        try await PostgresServer.restart(down: .seconds(1))
+        _ = try? await h.pg.query("SELECT 1")  // the harness's own connection was cut: reconnect
+        try await h.pg.query("INSERT INTO \(q) SELECT g FROM generate_series(101, 200) g")
+        try await h.eventually("200 rows") { source.throughput.total >= 200 }
+        try await h.stop(run)
+        let events = try await h.events(table, count: 200)
+        XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...200))
+        XCTAssertEqual(events.count, 200)
+        await h.close()
+    }
 }
 
 /// Schema changes in mid-stream.

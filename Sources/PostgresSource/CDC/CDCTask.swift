@@ -36,6 +36,7 @@ final class CDCTask: SourceTask {
     var nextHeartbeat: ContinuousClock.Instant
     var nextLagReport: ContinuousClock.Instant
     var nextStatusUpdate: ContinuousClock.Instant
+    var nextIdleAdvance: ContinuousClock.Instant
     var lastBatch: CDCPosition?
 
     var config: PostgresCDCConfig { source.config }
@@ -54,6 +55,7 @@ final class CDCTask: SourceTask {
         nextHeartbeat = clock.now
         nextLagReport = clock.now
         nextStatusUpdate = clock.now
+        nextIdleAdvance = clock.now
     }
 
     var wantsSnapshot: Bool { [.initial, .initialOnly, .whenNeeded].contains(config.snapshotMode) }
@@ -138,8 +140,8 @@ final class CDCTask: SourceTask {
             self.snapshot = nil
             try await startStreaming()
         }
-        guard streaming else { return .idle(until: clock.now + .seconds(3600)) }
         if reconnect { try await restartStream() }
+        guard streaming else { return .idle(until: clock.now + .seconds(3600)) }  // initial_only, after the snapshot
         try await reportLag()
         let received = try await stream.receive(maxMessages: config.maxBatchSize, wait: .milliseconds(200))
         retry.succeeded()
@@ -154,10 +156,16 @@ final class CDCTask: SourceTask {
             nextStatusUpdate = clock.now + .milliseconds(config.statusUpdateIntervalMilliseconds)
             try await stream.confirm(stored.committed)
         }
+        if transaction == nil && walEnd > read.committed && clock.now >= nextIdleAdvance {
+            // Nothing is open and the server sent everything before walEnd: an
+            // empty batch carries the slot there once what is in flight is
+            // acknowledged. Without it an idle slot would hold WAL, and a
+            // server shutting down would wait for this client's confirmation.
+            nextIdleAdvance = clock.now + .seconds(1)
+            read.committed = walEnd
+        }
         if config.heartbeatIntervalMilliseconds > 0 && clock.now >= nextHeartbeat {
             nextHeartbeat = clock.now + .milliseconds(config.heartbeatIntervalMilliseconds)
-            // Nothing is open: everything the server sent before walEnd was read,
-            // so the slot may be confirmed there once this heartbeat is acknowledged.
             if transaction == nil { read.committed = max(read.committed, walEnd) }
             messages.append(try heartbeat())
         }
@@ -250,7 +258,8 @@ final class CDCTask: SourceTask {
     /// position; the snapshot, slot problems and bad data end the run.
     func failed(_ error: any Error, unsettled: Bool) async throws {
         if error is CancellationError { return }
-        guard snapshot == nil, streaming, Retry.isRetriable(error) else { throw error }
+        // Streaming, or already reconnecting (a reconnect that failed is tried again).
+        guard snapshot == nil, streaming || reconnect, Retry.isRetriable(error) else { throw error }
         if unsettled { logger.warning("changes after \(stored.committed) may be sent again: their delivery was not confirmed before \(error)") }
         reconnect = true
         try await retry.failed(error)

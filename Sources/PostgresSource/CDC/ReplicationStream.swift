@@ -165,7 +165,8 @@ extension PGConnection {
                 // The server ended the stream: its final result says why.
                 let reason = PQgetResult(handle).map { raw -> String in
                     let result = PGResult(raw)
-                    return "\(failure(of: result, operation: "replication"))"
+                    // COMMAND_OK: the server ended COPY itself (it is shutting down).
+                    return PQresultStatus(raw) == PGRES_COMMAND_OK ? "it is shutting down" : "\(failure(of: result, operation: "replication"))"
                 } ?? errorMessage
                 throw PostgresError.connectionLost(operation: "replication", reason: "the server ended the stream: \(reason)")
             }
