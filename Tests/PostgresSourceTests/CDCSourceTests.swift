@@ -160,6 +160,45 @@ final class CDCSourceTests: XCTestCase {
         await h.close()
     }
 
+    /// A slot this connector has no offsets for is another consumer's: never dropped or re-snapshotted.
+    func testSomeoneElsesSlotIsNotTakenOver() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("foreign")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+        try await h.pg.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [h.slot])
+        let source = try h.source([table])
+        do {
+            try await source.run()
+            XCTFail("another consumer's slot must stop the source")
+        } catch {
+            XCTAssertTrue("\(error)".contains("replication slot '\(h.slot)' cannot be used"), "\(error)")
+            XCTAssertTrue("\(error)".contains("snapshot.mode=no_data"), "\(error)")
+        }
+        let stillThere = try await h.confirmedFlush()
+        XCTAssertNotNil(stillThere, "the slot is left alone")
+        await h.close()
+    }
+
+    /// A run that died in its snapshot: the next run drops its own slot and snapshots again.
+    func testAnUnfinishedSnapshotIsDoneAgain() async throws {
+        let h = try CDCHarness()
+        let table = TestEnvironment.uniqueName("again")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) SELECT g FROM generate_series(1, 50) g")
+        // What a crashed run leaves: its slot, and offsets saying the snapshot did not complete.
+        let point = try await h.pg.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [h.slot])[0][0]!
+        try await FileOffsetStore(path: h.base.offsetPath).store(["test-cdc/cdc": CDCPosition(committed: LSN(point)!, snapshotCompleted: false).json])
+        let source = try h.source([table])
+        let run = h.start(source)
+        try await h.eventually("the snapshot") { source.throughput.total >= 50 }
+        try await h.stop(run)
+        let stored = try await h.storedPosition()
+        XCTAssertEqual(stored?.snapshotCompleted, true)
+        let events = try await h.events(table, count: 50)
+        XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...50))
+        await h.close()
+    }
+
     /// Writes to a table outside the publication move the server's WAL; heartbeats
     /// let the idle slot confirm up to there, so it releases that WAL.
     func testHeartbeatsAdvanceAnIdleSlot() async throws {

@@ -86,9 +86,15 @@ final class CDCTask: SourceTask {
             try await createSlot(exportingSnapshot: true)
         case (_, let slot?):
             if wantsSnapshot {
-                // A snapshot that never completed: the slot's exported snapshot is gone with
-                // the run that made it. Starting over loses nothing (rows may be read twice).
-                logger.warning("replication slot \(config.slot) exists but no completed snapshot is recorded; dropping it and snapshotting again")
+                guard found != nil else {
+                    // Not made by this connector (another consumer's, or Debezium's before a migration): never dropped here.
+                    throw CDCError.slotUnusable(
+                        slot: config.slot,
+                        reason: "it exists but this connector has no offsets for it, so it was made by another consumer; use another slot.name, set snapshot.mode=no_data to stream from it without a snapshot, or drop it to start over")
+                }
+                // This connector's snapshot that never completed: the slot's exported snapshot
+                // is gone with the run that made it. Starting over loses nothing (rows may be read twice).
+                logger.warning("replication slot \(config.slot) exists but its snapshot did not complete; dropping it and snapshotting again")
                 try await catalog.dropSlot(config.slot)
                 try await createSlot(exportingSnapshot: true)
             } else {
@@ -118,6 +124,10 @@ final class CDCTask: SourceTask {
             return
         }
         snapshot = try await SnapshotRead.begin(task: self, snapshotName: name, consistentPoint: point)
+        // Recorded at once: a restart finding this slot knows it is this connector's,
+        // with a snapshot to do again (see start()).
+        stored = CDCPosition(committed: point, snapshotCompleted: false)
+        try await storeStored()
     }
 
     func startStreaming() async throws {
