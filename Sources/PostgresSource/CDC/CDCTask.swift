@@ -35,6 +35,7 @@ final class CDCTask: SourceTask {
     var retry: RetryLoop
     var nextHeartbeat: ContinuousClock.Instant
     var nextLagReport: ContinuousClock.Instant
+    var nextLagLog: ContinuousClock.Instant
     var nextStatusUpdate: ContinuousClock.Instant
     var nextIdleAdvance: ContinuousClock.Instant
     var lastBatch: CDCPosition?
@@ -54,6 +55,7 @@ final class CDCTask: SourceTask {
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
         nextLagReport = clock.now
+        nextLagLog = clock.now
         nextStatusUpdate = clock.now
         nextIdleAdvance = clock.now
     }
@@ -255,11 +257,15 @@ final class CDCTask: SourceTask {
         try await source.offsetStore.store([source.offsetKey: stored.json])
     }
 
-    /// Logs how much WAL the slot holds back, every 30 s.
+    /// Reports how much WAL the slot holds back every 10 s to the metrics,
+    /// and every 30 s to the log.
     func reportLag() async throws {
         guard clock.now >= nextLagReport else { return }
-        nextLagReport = clock.now + .seconds(30)
-        if let lag = try? await catalog.slotLag(config.slot) {
+        nextLagReport = clock.now + .seconds(10)
+        guard let lag = try? await catalog.slotLag(config.slot) else { return }
+        ConnectorMetrics.current?.replicationSlotLag(bytes: lag)
+        if clock.now >= nextLagLog {
+            nextLagLog = clock.now + .seconds(30)
             logger.info("replication slot \(config.slot): \(lag) bytes of WAL behind the server")
         }
     }
