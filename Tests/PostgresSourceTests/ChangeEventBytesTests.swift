@@ -70,6 +70,11 @@ final class ChangeEventBytesTests: XCTestCase {
         }
     }
 
+    func testTopicNamesReplaceWhatKafkaRefuses() {
+        XCTAssertEqual(CapturedTable.topicName("srv.public.order lines\"ü"), "srv.public.order_lines__")
+        XCTAssertEqual(CapturedTable.topicName("srv.Sales-2024.T_1"), "srv.Sales-2024.T_1")
+    }
+
     func testConfigReadsDebeziumKeys() throws {
         let config = try PostgresCDCConfig(properties: [
             "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "db", "database.user": "u",

@@ -39,6 +39,8 @@ final class CDCTask: SourceTask {
     var nextStatusUpdate: ContinuousClock.Instant
     var nextIdleAdvance: ContinuousClock.Instant
     var lastBatch: CDCPosition?
+    /// Tables without a key already warned about.
+    var keylessReported: Set<UInt32> = []
 
     var config: PostgresCDCConfig { source.config }
     var logger: Logger { source.logger }
@@ -217,8 +219,8 @@ final class CDCTask: SourceTask {
         guard !delivered.delivered(lsn, of: transaction.final) else { return }
         read.partial = .init(transaction: transaction.final, change: lsn)
         guard let table = tables[id] else { return }  // not captured
-        if case .update = change, table.keyIndexes.isEmpty && table.relation.replicaIdentity != UInt8(ascii: "f") {
-            logger.warning("\(table.label) has no primary key: its update at \(lsn) is written without a key")
+        if table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
+            logger.warning("\(table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
         let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
         messages += try encoder.messages(change, of: table, origin: origin)

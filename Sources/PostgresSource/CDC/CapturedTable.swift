@@ -20,7 +20,7 @@ struct CapturedTable: Sendable {
     init(relation: Relation, primaryKey: [String], topicPrefix: String, decimalMode: PostgresCDCConfig.DecimalMode) {
         self.relation = relation
         schemaPrefix = "\(topicPrefix).\(relation.namespace).\(relation.name)"
-        topic = schemaPrefix
+        topic = CapturedTable.topicName(schemaPrefix)
         let label = "\(relation.namespace).\(relation.name)"
         columns = relation.columns.map { CapturedColumn($0, decimalMode: decimalMode, table: label) }
         var keys = primaryKey.compactMap { name in relation.columns.firstIndex { $0.name == name } }
@@ -74,5 +74,11 @@ struct CapturedTable: Sendable {
 
     func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
         .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.schema.name ?? column.schema.type.rawValue)")
+    }
+
+    /// `name` with every character Kafka does not allow in topic names
+    /// replaced by `_`, as Debezium does (a table named `order lines` goes to `….order_lines`).
+    static func topicName(_ name: String) -> String {
+        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
     }
 }

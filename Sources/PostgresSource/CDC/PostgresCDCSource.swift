@@ -73,6 +73,6 @@ public final class PostgresCDCSource: Sendable {
     /// Where heartbeats go: `<heartbeat.topics.prefix>.<topic.prefix>`, as Debezium names it.
     public var heartbeatTopic: String { "\(config.heartbeatTopicsPrefix).\(config.topicPrefix)" }
 
-    /// The topic of `schema.table`'s change events.
-    public func topic(schema: String, table: String) -> String { "\(config.topicPrefix).\(schema).\(table)" }
+    /// The topic of `schema.table`'s change events (characters Kafka refuses become `_`).
+    public func topic(schema: String, table: String) -> String { CapturedTable.topicName("\(config.topicPrefix).\(schema).\(table)") }
 }
