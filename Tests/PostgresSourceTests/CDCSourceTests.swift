@@ -38,6 +38,37 @@ final class CDCSourceTests: XCTestCase {
         await h.close()
     }
 
+    /// Five tables, read four at a time on connections sharing the slot's snapshot;
+    /// a row inserted once the snapshot is recorded complete is streamed, once.
+    func testSnapshotOfSeveralTablesInParallel() async throws {
+        let h = try CDCHarness()
+        let tables = (0..<5).map { _ in TestEnvironment.uniqueName("par") }
+        for (i, table) in tables.enumerated() {
+            try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
+            try await h.pg.query("INSERT INTO \(SQL.quote(table)) SELECT g FROM generate_series(1, \(100 + i * 50)) g")
+        }
+        let source = try h.source(tables, ["max.batch.size": "30"])
+        let run = h.start(source)
+        try await h.eventually("the snapshot recorded complete") { try await h.storedPosition()?.snapshotCompleted == true }
+        try await h.pg.query("INSERT INTO \(SQL.quote(tables[0])) VALUES (1000)")
+        try await h.eventually("every row") { source.throughput.total >= 1001 }
+        try await h.stop(run)
+        XCTAssertEqual(source.throughput.total, 1001, "nothing sent twice")
+        for (i, table) in tables.enumerated() {
+            let expected = 100 + i * 50 + (i == 0 ? 1 : 0)
+            let stored = try await h.recordCount(table)
+            XCTAssertEqual(stored, expected, table)
+            // Read back in full: the first table (with the streamed row) and the last (read after a lane was free).
+            guard i == 0 || i == tables.count - 1 else { continue }
+            let events = try await h.events(table, count: 100 + i * 50)
+            let streamed: Set<Int64> = i == 0 ? [1000] : []
+            XCTAssertEqual(events.count, 100 + i * 50 + streamed.count, table)
+            XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...Int64(100 + i * 50)).union(streamed), table)
+            XCTAssertEqual(events.filter { $0.op == "r" }.count, 100 + i * 50, table)
+        }
+        await h.close()
+    }
+
     /// Insert, update of a TOASTed row leaving the big column alone, key change,
     /// delete with its tombstone, truncate: each as Debezium writes it.
     func testEveryOperationAsDebeziumEvents() async throws {

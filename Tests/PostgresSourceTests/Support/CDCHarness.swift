@@ -71,6 +71,17 @@ final class CDCHarness: Sendable {
         }
     }
 
+    /// Records in `table`'s topic, from its watermarks (no consumer group to join).
+    func recordCount(_ table: String) async throws -> Int {
+        let admin = try KafkaAdmin(configuration: base.kafka)
+        var total = 0
+        for partition in try await admin.topics().first(where: { $0.name == topic(table) })?.partitions ?? [] {
+            let marks = try await admin.watermarks(TopicPartition(topic(table), partition.partition))
+            total += Int(marks.high - marks.low)
+        }
+        return total
+    }
+
     /// The slot's confirmed_flush_lsn.
     func confirmedFlush() async throws -> LSN? {
         try await pg.query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).first?[0].flatMap(LSN.init)
