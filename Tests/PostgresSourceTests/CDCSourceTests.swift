@@ -69,6 +69,26 @@ final class CDCSourceTests: XCTestCase {
         await h.close()
     }
 
+    /// `table.include.list` as a regular expression: the matching tables are snapshotted, the others not.
+    func testIncludeListRegularExpression() async throws {
+        let h = try CDCHarness()
+        let stem = TestEnvironment.uniqueName("rx")
+        for name in ["\(stem)_a", "\(stem)_b", "\(stem)x"] {
+            try await h.pg.query("CREATE TABLE \(SQL.quote(name)) (id int PRIMARY KEY)")
+            try await h.pg.query("INSERT INTO \(SQL.quote(name)) VALUES (1), (2)")
+        }
+        var properties = try h.properties([])
+        properties["table.include.list"] = "public\\.\(stem)_.*"
+        let source = try PostgresCDCSource(properties: properties, producer: h.base.producer)
+        let run = h.start(source)
+        try await h.eventually("the snapshot recorded complete") { try await h.storedPosition()?.snapshotCompleted == true }
+        try await h.stop(run)
+        XCTAssertEqual(source.throughput.total, 4)
+        let a = try await h.recordCount("\(stem)_a"), b = try await h.recordCount("\(stem)_b"), x = try await h.recordCount("\(stem)x")
+        XCTAssertEqual([a, b, x], [2, 2, 0])
+        await h.close()
+    }
+
     /// Insert, update of a TOASTed row leaving the big column alone, key change,
     /// delete with its tombstone, truncate: each as Debezium writes it.
     func testEveryOperationAsDebeziumEvents() async throws {

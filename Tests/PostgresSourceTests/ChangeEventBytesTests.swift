@@ -75,6 +75,18 @@ final class ChangeEventBytesTests: XCTestCase {
         XCTAssertEqual(CapturedTable.topicName("srv.Sales-2024.T_1"), "srv.Sales-2024.T_1")
     }
 
+    func testTableIncludeListTakesNamesAndRegularExpressions() throws {
+        let filter = TableFilter(["public.users", "sales\\.order_.*"])
+        XCTAssertTrue(filter.matches("public.users"))
+        XCTAssertFalse(filter.matches("publicXusers"), "a plain name's dots are literal")
+        XCTAssertTrue(filter.matches("SALES.Order_lines"), "expressions ignore case")
+        XCTAssertFalse(filter.matches("sales.orders"))
+        XCTAssertFalse(filter.matches("xsales.order_1"), "the whole name must match")
+        XCTAssertEqual(try filter.resolve(among: ["public.users", "sales.order_a", "sales.other"]), ["public.users", "sales.order_a"])
+        XCTAssertThrowsError(try filter.resolve(among: ["sales.order_a"])) { XCTAssertTrue("\($0)".contains("public.users does not exist"), "\($0)") }
+        XCTAssertThrowsError(try TableFilter(["public.(x"]).resolve(among: [])) { XCTAssertTrue("\($0)".contains("not a valid regular expression"), "\($0)") }
+    }
+
     func testConfigReadsDebeziumKeys() throws {
         let config = try PostgresCDCConfig(properties: [
             "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "db", "database.user": "u",

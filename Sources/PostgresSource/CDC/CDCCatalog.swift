@@ -53,6 +53,22 @@ struct CDCCatalog: Sendable {
         }
     }
 
+    /// Every table (`schema.table`, partitioned ones by their parent) outside the system schemas.
+    func allTables() async throws -> [String] {
+        try await client.query(
+            """
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+            ORDER BY 1, 2
+            """, operation: "list tables").map { "\($0[0]!).\($0[1]!)" }
+    }
+
+    /// The tables captured: those `filter` names, else every table of the publication.
+    func captured(_ filter: TableFilter?, publication: String) async throws -> [String] {
+        guard let filter else { return try await publishedTables(publication) }
+        return try filter.resolve(among: try await allTables())
+    }
+
     /// The `schema.table` names the publication covers.
     func publishedTables(_ publication: String) async throws -> [String] {
         try await client.query(

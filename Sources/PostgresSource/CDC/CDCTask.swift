@@ -14,8 +14,10 @@ final class CDCTask: SourceTask {
     var stream: ReplicationStream
     /// Tables by relation id, as their last Relation message described them.
     var tables: [UInt32: CapturedTable] = [:]
-    /// `schema.table` names to capture; nil: whatever the publication sends.
-    let included: Set<String>?
+    /// `table.include.list`; nil: whatever the publication sends.
+    let filter: TableFilter?
+    /// The tables captured when the run started (what the snapshot reads).
+    var captured: [String] = []
     /// The position stored in the offset store (and confirmed to the slot).
     var stored = CDCPosition(committed: .zero, snapshotCompleted: false)
     /// Acknowledged, not yet stored.
@@ -53,7 +55,7 @@ final class CDCTask: SourceTask {
         encoder = ChangeEventEncoder(
             serverName: config.topicPrefix, database: config.connection.parameters["dbname"] ?? "", tombstones: config.tombstonesOnDelete,
             keyConverter: JsonConverter(schemasEnabled: config.keySchemasEnabled), valueConverter: JsonConverter(schemasEnabled: config.valueSchemasEnabled))
-        included = config.tables.isEmpty ? nil : Set(config.tables)
+        filter = config.tables.isEmpty ? nil : TableFilter(config.tables)
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
         nextLagReport = clock.now
@@ -70,7 +72,12 @@ final class CDCTask: SourceTask {
     func start() async throws {
         try await source.client.connect(policy: .connect)
         let found = try await source.offsetStore.offset(for: source.offsetKey).flatMap(CDCPosition.init(json:))
-        try await catalog.ensurePublication(config.publication, mode: config.publicationMode, tables: config.tables)
+        if let filter {
+            captured = try await catalog.captured(filter, publication: config.publication)
+            guard !captured.isEmpty else { throw PipelineError.config(key: "table.include.list", reason: "no table matches \(config.tables.joined(separator: ", "))") }
+        }
+        try await catalog.ensurePublication(config.publication, mode: config.publicationMode, tables: captured)
+        if filter == nil { captured = try await catalog.publishedTables(config.publication) }
         let slot = try await catalog.slot(config.slot)
         if let slot {
             if slot.walStatus == "lost" { throw CDCError.slotInvalidated(slot: config.slot, status: "lost") }
@@ -198,7 +205,7 @@ final class CDCTask: SourceTask {
             read.partial = nil
             transaction = nil
         case .relation(let relation):
-            guard included?.contains("\(relation.namespace).\(relation.name)") ?? true else { return }
+            guard filter?.matches("\(relation.namespace).\(relation.name)") ?? true else { return }
             let key = try await catalog.primaryKey(relation.id)
             tables[relation.id] = CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode)
         case .insert(let id, let new):
@@ -309,9 +316,7 @@ final class CDCTask: SourceTask {
     /// DEFAULT without a primary key), and about tables without a key (their
     /// events have a null Kafka key).
     func checkReplicaIdentities() async throws {
-        var names = included.map { $0.sorted() } ?? []
-        if included == nil { names = try await catalog.publishedTables(config.publication) }
-        for name in names {
+        for name in captured {
             let relation = try await catalog.relation(name)
             let key = try await catalog.primaryKey(relation.id)
             switch (relation.replicaIdentity, key.isEmpty) {

@@ -39,7 +39,7 @@ public struct PostgresCDCConfig: Sendable {
     public var connection: ConnectionSettings
     /// Topics are `<topicPrefix>.<schema>.<table>`; also `source.name`.
     public var topicPrefix: String
-    /// `schema.table` names (Debezium takes regular expressions; here, exact names).
+    /// `schema.table` names or regular expressions (see ``TableFilter``).
     public var tables: [String]
     public var slot: String
     public var publication: String
@@ -93,8 +93,8 @@ public struct PostgresCDCConfig: Sendable {
         self.init(
             name: config.explicit("name") ?? "postgres-cdc", connection: connection, topicPrefix: config.string("topic.prefix"),
             tables: config.list("table.include.list"), slot: config.string("slot.name"), publication: config.string("publication.name"))
-        for table in tables where table.split(separator: ".").count != 2 {
-            throw PipelineError.config(key: "table.include.list", reason: "'\(table)' is not schema.table")
+        for table in tables where !TableFilter.isPattern(table) && table.split(separator: ".").count != 2 {
+            throw PipelineError.config(key: "table.include.list", reason: "'\(table)' is not schema.table (nor a regular expression)")
         }
         publicationMode = PublicationMode(rawValue: config.string("publication.autocreate.mode").lowercased())!
         snapshotMode = SnapshotMode(rawValue: config.string("snapshot.mode").lowercased())!
@@ -125,7 +125,7 @@ public struct PostgresCDCConfig: Sendable {
         ConfigKey("database.dbname", .string, default: nil, doc: "The database to capture."),
         ConfigKey("database.sslmode", .string, default: "", doc: "libpq sslmode (disable, require, verify-ca, verify-full)."),
         ConfigKey("topic.prefix", .string, default: nil, doc: "Topics are <topic.prefix>.<schema>.<table>; also source.name in every event."),
-        ConfigKey("table.include.list", .list, default: "", doc: "schema.table names to capture (exact names, not regular expressions); empty: every table in the publication."),
+        ConfigKey("table.include.list", .list, default: "", doc: "Tables to capture: regular expressions matched against the whole schema.table name, case-insensitively (an entry without regular-expression characters is an exact name, which must exist); empty: every table in the publication."),
         ConfigKey("plugin.name", .string, default: "pgoutput", doc: "Only pgoutput.", validValues: ["pgoutput"]),
         ConfigKey("slot.name", .string, default: "debezium", doc: "The logical replication slot; created when missing."),
         ConfigKey("publication.name", .string, default: "dbz_publication", doc: "The publication the slot streams."),

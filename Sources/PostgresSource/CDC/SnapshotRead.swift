@@ -51,8 +51,7 @@ final class SnapshotRead {
             try connection.execute(importing, operation: "import the slot's snapshot")
         }
         try await client.withConnection(begin)
-        var tables = task.included.map { $0.sorted() } ?? []
-        if task.included == nil { tables = try await task.catalog.publishedTables(task.config.publication) }
+        let tables = task.captured
         var lanes = [Lane(client: client, shared: true)]
         for i in 1..<max(1, min(maxLanes, tables.count)) {
             let extra = PostgresClient(settings: client.settings, name: "\(task.config.name)-snapshot-\(i)", logger: task.logger)
