@@ -76,7 +76,7 @@ final class ChangeEventBytesTests: XCTestCase {
     }
 
     func testTableIncludeListTakesNamesAndRegularExpressions() throws {
-        let filter = TableFilter(["public.users", "sales\\.order_.*"])
+        let filter = TableFilter(tables: ["public.users", "sales\\.order_.*"])
         XCTAssertTrue(filter.matches("public.users"))
         XCTAssertFalse(filter.matches("publicXusers"), "a plain name's dots are literal")
         XCTAssertTrue(filter.matches("SALES.Order_lines"), "expressions ignore case")
@@ -84,7 +84,10 @@ final class ChangeEventBytesTests: XCTestCase {
         XCTAssertFalse(filter.matches("xsales.order_1"), "the whole name must match")
         XCTAssertEqual(try filter.resolve(among: ["public.users", "sales.order_a", "sales.other"]), ["public.users", "sales.order_a"])
         XCTAssertThrowsError(try filter.resolve(among: ["sales.order_a"])) { XCTAssertTrue("\($0)".contains("public.users does not exist"), "\($0)") }
-        XCTAssertThrowsError(try TableFilter(["public.(x"]).resolve(among: [])) { XCTAssertTrue("\($0)".contains("not a valid regular expression"), "\($0)") }
+        XCTAssertThrowsError(try TableFilter(tables: ["public.(x"]).resolve(among: [])) { XCTAssertTrue("\($0)".contains("not a valid regular expression"), "\($0)") }
+        let bySchema = TableFilter(excludedTables: [".*\\.audit_.*"], schemas: ["sales|public"])
+        XCTAssertEqual(try bySchema.resolve(among: ["public.a", "sales.audit_x", "sales.b", "hr.c"]), ["public.a", "sales.b"])
+        XCTAssertFalse(TableFilter(excludedSchemas: ["hr"]).matches("hr.c"))
     }
 
     func testConfigReadsDebeziumKeys() throws {

@@ -55,7 +55,7 @@ final class CDCTask: SourceTask {
         encoder = ChangeEventEncoder(
             serverName: config.topicPrefix, database: config.connection.parameters["dbname"] ?? "", tombstones: config.tombstonesOnDelete,
             keyConverter: JsonConverter(schemasEnabled: config.keySchemasEnabled), valueConverter: JsonConverter(schemasEnabled: config.valueSchemasEnabled))
-        filter = config.tables.isEmpty ? nil : TableFilter(config.tables)
+        filter = TableFilter(config)
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
         nextLagReport = clock.now
@@ -74,7 +74,7 @@ final class CDCTask: SourceTask {
         let found = try await source.offsetStore.offset(for: source.offsetKey).flatMap(CDCPosition.init(json:))
         if let filter {
             captured = try await catalog.captured(filter, publication: config.publication)
-            guard !captured.isEmpty else { throw PipelineError.config(key: "table.include.list", reason: "no table matches \(config.tables.joined(separator: ", "))") }
+            guard !captured.isEmpty else { throw PipelineError.config(key: "table.include.list", reason: "no table matches the table and schema lists") }
         }
         try await catalog.ensurePublication(config.publication, mode: config.publicationMode, tables: captured)
         if filter == nil { captured = try await catalog.publishedTables(config.publication) }

@@ -41,6 +41,10 @@ public struct PostgresCDCConfig: Sendable {
     public var topicPrefix: String
     /// `schema.table` names or regular expressions (see ``TableFilter``).
     public var tables: [String]
+    /// `table.exclude.list`, `schema.include.list`, `schema.exclude.list` (see ``TableFilter``).
+    public var excludedTables: [String] = []
+    public var schemas: [String] = []
+    public var excludedSchemas: [String] = []
     public var slot: String
     public var publication: String
     public var publicationMode: PublicationMode = .allTables
@@ -96,6 +100,15 @@ public struct PostgresCDCConfig: Sendable {
         for table in tables where !TableFilter.isPattern(table) && table.split(separator: ".").count != 2 {
             throw PipelineError.config(key: "table.include.list", reason: "'\(table)' is not schema.table (nor a regular expression)")
         }
+        excludedTables = config.list("table.exclude.list")
+        schemas = config.list("schema.include.list")
+        excludedSchemas = config.list("schema.exclude.list")
+        if !tables.isEmpty && !excludedTables.isEmpty {
+            throw PipelineError.config(key: "table.exclude.list", reason: "cannot be combined with table.include.list")
+        }
+        if !schemas.isEmpty && !excludedSchemas.isEmpty {
+            throw PipelineError.config(key: "schema.exclude.list", reason: "cannot be combined with schema.include.list")
+        }
         publicationMode = PublicationMode(rawValue: config.string("publication.autocreate.mode").lowercased())!
         snapshotMode = SnapshotMode(rawValue: config.string("snapshot.mode").lowercased())!
         heartbeatIntervalMilliseconds = max(0, config.int("heartbeat.interval.ms"))
@@ -108,8 +121,8 @@ public struct PostgresCDCConfig: Sendable {
         keySchemasEnabled = config.bool("key.converter.schemas.enable")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
         ignoredKeyNotices = config.ignoredKeyNotices
-        if publicationMode == .filtered && tables.isEmpty {
-            throw PipelineError.config(key: "publication.autocreate.mode", reason: "filtered needs table.include.list")
+        if publicationMode == .filtered && tables.isEmpty && excludedTables.isEmpty && schemas.isEmpty && excludedSchemas.isEmpty {
+            throw PipelineError.config(key: "publication.autocreate.mode", reason: "filtered needs table.include.list (or another table or schema list)")
         }
         guard slot.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }), !slot.isEmpty else {
             throw PipelineError.config(key: "slot.name", reason: "'\(slot)': replication slot names use lower-case letters, digits and underscores")
@@ -126,6 +139,9 @@ public struct PostgresCDCConfig: Sendable {
         ConfigKey("database.sslmode", .string, default: "", doc: "libpq sslmode (disable, require, verify-ca, verify-full)."),
         ConfigKey("topic.prefix", .string, default: nil, doc: "Topics are <topic.prefix>.<schema>.<table>; also source.name in every event."),
         ConfigKey("table.include.list", .list, default: "", doc: "Tables to capture: regular expressions matched against the whole schema.table name, case-insensitively (an entry without regular-expression characters is an exact name, which must exist); empty: every table in the publication."),
+        ConfigKey("table.exclude.list", .list, default: "", doc: "Tables not to capture (regular expressions, as table.include.list); not with table.include.list."),
+        ConfigKey("schema.include.list", .list, default: "", doc: "Schemas to capture (regular expressions matched against the whole schema name)."),
+        ConfigKey("schema.exclude.list", .list, default: "", doc: "Schemas not to capture; not with schema.include.list."),
         ConfigKey("plugin.name", .string, default: "pgoutput", doc: "Only pgoutput.", validValues: ["pgoutput"]),
         ConfigKey("slot.name", .string, default: "debezium", doc: "The logical replication slot; created when missing."),
         ConfigKey("publication.name", .string, default: "dbz_publication", doc: "The publication the slot streams."),

@@ -9,7 +9,7 @@ extension PostgresCDCSource {
     public func prepareTopics() async throws {
         guard let kafka, kafka.embedded != nil else { return }
         try await client.connect(policy: .connect)
-        let tables = try await CDCCatalog(client: client).captured(config.tables.isEmpty ? nil : TableFilter(config.tables), publication: config.publication)
+        let tables = try await CDCCatalog(client: client).captured(TableFilter(config), publication: config.publication)
         var topics = tables.map { name -> String in
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
             return topic(schema: parts[0], table: parts[1])
