@@ -152,6 +152,9 @@ final class CDCTask: SourceTask {
         delivered = stored
         lastBatch = stored
         transaction = nil
+        // What an earlier stream reported counts for nothing now: what it sent
+        // after the stored position may not have reached Kafka, and is sent again.
+        walEnd = stored.committed
         logger.info("streaming replication slot \(config.slot) from \(stored.committed)")
     }
 
