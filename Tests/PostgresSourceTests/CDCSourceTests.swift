@@ -10,6 +10,7 @@ final class CDCSourceTests: XCTestCase {
     /// has those committed before the slot's consistent point, the stream the rest.
     func testSnapshotThenStreamWithAWriterHasNoGapAndNoDuplicate() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("snap")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id bigserial PRIMARY KEY, v int NOT NULL)")
         try await h.pg.query("INSERT INTO \(SQL.quote(table)) (v) SELECT g FROM generate_series(1, 2000) g")
@@ -35,13 +36,13 @@ final class CDCSourceTests: XCTestCase {
             XCTAssertEqual(event.value?.value[field: "source"]?[field: "snapshot"], .string("true"))
         }
         await writer.close()
-        await h.close()
     }
 
     /// Five tables, read four at a time on connections sharing the slot's snapshot;
     /// a row inserted once the snapshot is recorded complete is streamed, once.
     func testSnapshotOfSeveralTablesInParallel() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let tables = (0..<5).map { _ in TestEnvironment.uniqueName("par") }
         for (i, table) in tables.enumerated() {
             try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
@@ -66,12 +67,12 @@ final class CDCSourceTests: XCTestCase {
             XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...Int64(100 + i * 50)).union(streamed), table)
             XCTAssertEqual(events.filter { $0.op == "r" }.count, 100 + i * 50, table)
         }
-        await h.close()
     }
 
     /// `table.include.list` as a regular expression: the matching tables are snapshotted, the others not.
     func testIncludeListRegularExpression() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let stem = TestEnvironment.uniqueName("rx")
         for name in ["\(stem)_a", "\(stem)_b", "\(stem)x"] {
             try await h.pg.query("CREATE TABLE \(SQL.quote(name)) (id int PRIMARY KEY)")
@@ -86,13 +87,13 @@ final class CDCSourceTests: XCTestCase {
         XCTAssertEqual(source.throughput.total, 4)
         let a = try await h.recordCount("\(stem)_a"), b = try await h.recordCount("\(stem)_b"), x = try await h.recordCount("\(stem)x")
         XCTAssertEqual([a, b, x], [2, 2, 0])
-        await h.close()
     }
 
     /// Insert, update of a TOASTed row leaving the big column alone, key change,
     /// delete with its tombstone, truncate: each as Debezium writes it.
     func testEveryOperationAsDebeziumEvents() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("ops")
         let q = SQL.quote(table)
         let mood = TestEnvironment.uniqueName("mood")
@@ -153,13 +154,13 @@ final class CDCSourceTests: XCTestCase {
         XCTAssertEqual(tombstones.compactMap(\.keyID).sorted(), [1, 2], "a tombstone after each delete")
         XCTAssertEqual(deletes.first { $0.keyID == 2 }?.row("id", before: true), .int(2))
         XCTAssertEqual(events.filter { $0.op == "t" }.count, 1)
-        await h.close()
     }
 
     /// A graceful stop in the middle of one big transaction stores how far
     /// the broker got; the restart skips those changes by LSN.
     func testRestartInsideABigTransactionLosesAndDuplicatesNothing() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("resume")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY, v text)")
         let properties = ["max.batch.size": "20", "snapshot.mode": "no_data"]
@@ -182,11 +183,11 @@ final class CDCSourceTests: XCTestCase {
         let events = try await h.events(table, count: 5100)
         XCTAssertEqual(events.count, 5100, "nothing sent twice")
         XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...5100), "nothing lost")
-        await h.close()
     }
 
     func testDroppedSlotIsAClearErrorNotASilentSnapshot() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("drop")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
         try await h.pg.query("INSERT INTO \(SQL.quote(table)) VALUES (1)")
@@ -208,12 +209,12 @@ final class CDCSourceTests: XCTestCase {
         XCTAssertEqual(second.throughput.total, 0)
         let recreated = try await h.confirmedFlush()
         XCTAssertNil(recreated, "the slot is not recreated behind the user's back")
-        await h.close()
     }
 
     /// A slot this connector has no offsets for is another consumer's: never dropped or re-snapshotted.
     func testSomeoneElsesSlotIsNotTakenOver() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("foreign")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
         try await h.pg.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [h.slot])
@@ -227,12 +228,12 @@ final class CDCSourceTests: XCTestCase {
         }
         let stillThere = try await h.confirmedFlush()
         XCTAssertNotNil(stillThere, "the slot is left alone")
-        await h.close()
     }
 
     /// A run that died in its snapshot: the next run drops its own slot and snapshots again.
     func testAnUnfinishedSnapshotIsDoneAgain() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("again")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
         try await h.pg.query("INSERT INTO \(SQL.quote(table)) SELECT g FROM generate_series(1, 50) g")
@@ -247,13 +248,13 @@ final class CDCSourceTests: XCTestCase {
         XCTAssertEqual(stored?.snapshotCompleted, true)
         let events = try await h.events(table, count: 50)
         XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...50))
-        await h.close()
     }
 
     /// Writes to a table outside the publication move the server's WAL; heartbeats
     /// let the idle slot confirm up to there, so it releases that WAL.
     func testHeartbeatsAdvanceAnIdleSlot() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("idle"), other = TestEnvironment.uniqueName("busy")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
         try await h.pg.query("CREATE TABLE \(SQL.quote(other)) (id int)")
@@ -267,7 +268,6 @@ final class CDCSourceTests: XCTestCase {
         try await h.eventually("confirmed_flush_lsn past the other table's writes") { try await h.confirmedFlush()! >= target }
         try await h.stop(run)
         XCTAssertGreaterThan(source.throughput.total, 0, "heartbeats were sent (the table itself stayed idle)")
-        await h.close()
     }
 }
 
@@ -276,6 +276,7 @@ final class CDCStreamTests: XCTestCase {
     /// REPLICA IDENTITY FULL: updates and deletes carry the whole old row in `before`.
     func testReplicaIdentityFullGivesTheOldRow() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("full")
         let q = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY, name text)")
@@ -295,13 +296,13 @@ final class CDCStreamTests: XCTestCase {
         let delete = try XCTUnwrap(events.first { $0.op == "d" })
         XCTAssertEqual(delete.row("name", before: true), .string("bea"))
         XCTAssertEqual(events.filter { $0.value == nil }.count, 0, "tombstones.on.delete=false")
-        await h.close()
     }
 
     /// The replication connection is killed mid-stream: the source reconnects
     /// and resumes from the confirmed position, with nothing lost.
     func testLostReplicationConnectionResumes() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("lost")
         let q = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY)")
@@ -321,13 +322,13 @@ final class CDCStreamTests: XCTestCase {
         let events = try await h.events(table, count: 200)
         XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...200))
         XCTAssertEqual(events.count, 200, "resumed from the confirmed position: nothing sent twice")
-        await h.close()
     }
 
     /// PostgreSQL restarts mid-stream: the slot survives, the source waits the
     /// outage out and resumes from the confirmed position.
     func testPostgresRestartMidStreamResumes() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("pgrestart")
         let q = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY)")
@@ -345,7 +346,6 @@ final class CDCStreamTests: XCTestCase {
         let events = try await h.events(table, count: 200)
         XCTAssertEqual(Set(events.compactMap(\.keyID)), Set(1...200))
         XCTAssertEqual(events.count, 200)
-        await h.close()
     }
 }
 
@@ -354,6 +354,7 @@ final class CDCSchemaChangeTests: XCTestCase {
     /// ALTER TABLE while streaming: the next Relation message gives later events the new schema.
     func testRelationMessageMidStreamGivesANewSchema() async throws {
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("evolve")
         let q = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY, name text)")
@@ -370,7 +371,6 @@ final class CDCSchemaChangeTests: XCTestCase {
         XCTAssertNil(first.value?.schema?.field(named: "after")?.schema.field(named: "score"))
         XCTAssertEqual(second.value?.schema?.field(named: "after")?.schema.field(named: "score")?.schema.decimalScale, 1)
         XCTAssertEqual(second.row("score"), .decimal(DecimalValue("12.5", scale: 1)!))
-        await h.close()
     }
 }
 
@@ -380,6 +380,7 @@ final class CDCTopicTests: XCTestCase {
         let cluster = try EmbeddedKafka(brokers: 1)
         defer { cluster.close() }
         let h = try CDCHarness()
+        addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
         let table = TestEnvironment.uniqueName("topics")
         try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY)")
         let producer = try KafkaProducer(configuration: cluster.configuration)
@@ -391,6 +392,5 @@ final class CDCTopicTests: XCTestCase {
         // The heartbeat topic is created too, but KafkaAdmin.topics() leaves out names starting with "__",
         // and the embedded broker auto-creates any topic asked about: not checked here.
         await producer.close()
-        await h.close()
     }
 }

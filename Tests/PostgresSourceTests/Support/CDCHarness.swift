@@ -93,9 +93,22 @@ final class CDCHarness: Sendable {
     }
 
     func close() async {
-        _ = try? await pg.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot])
+        await CDCHarness.dropSlot(slot, pg)
         _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
         await base.close()
+    }
+
+    /// Drops `slot`: a stopped source's walsender may still hold it for a moment
+    /// (dropping an active slot fails), so it is ended and the drop tried again.
+    /// A slot left behind would count against max_replication_slots for every later test.
+    static func dropSlot(_ slot: String, _ pg: PostgresClient) async {
+        for _ in 0..<100 {
+            _ = try? await pg.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
+            let left = try? await pg.query("SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1", [slot])
+            if left?.isEmpty == true { return }
+            if (try? await pg.query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 
