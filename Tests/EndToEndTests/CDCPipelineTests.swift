@@ -21,6 +21,28 @@ final class CDCPipelineTests: XCTestCase {
         let kafka = KafkaConfiguration(bootstrapServers: try env("TRIBUTARY_BOOTSTRAP"))
         let mysql = MySQLConnection(options: try MySQLConnectionOptions(url: try env("TRIBUTARY_MYSQL_URL")))
         let q = SQL.quote(table)
+        let producer = try KafkaProducer(configuration: kafka)
+        let running = Locked<[Task<Void, Error>]>([])
+        // Also when the test fails: a slot left behind counts against max_replication_slots for every later test.
+        addTeardownBlock {
+            for task in running.value {
+                task.cancel()
+                _ = try? await task.value
+            }
+            _ = try? await mysql.execute("DROP TABLE IF EXISTS `\(table)`")
+            // The stopped source's walsender may hold the slot a moment longer: end it, then drop.
+            for _ in 0..<100 {
+                _ = try? await pg.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
+                if (try? await pg.query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { break }
+                if (try? await pg.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]))?.isEmpty == true { break }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
+            _ = try? await pg.query("DROP TABLE IF EXISTS \(q)")
+            await mysql.close()
+            await producer.close()
+            await pg.close()
+        }
         try await pg.query("CREATE TABLE \(q) (id int PRIMARY KEY, name text NOT NULL, doc text, amount numeric(10,2))")
         // Row 1..20 get a document big enough to be TOASTed out of line.
         try await pg.query(
@@ -29,7 +51,6 @@ final class CDCPipelineTests: XCTestCase {
             FROM generate_series(1, 300) g
             """)
 
-        let producer = try KafkaProducer(configuration: kafka)
         let offsets = NSTemporaryDirectory() + "cdc-e2e-\(suffix)/offsets.json"
         let source = try PostgresCDCSource(properties: [
             "name": "cdc-e2e", "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
@@ -44,6 +65,7 @@ final class CDCPipelineTests: XCTestCase {
         let sourceRun = Task {
             do { try await source.run() } catch { failure.withLock { $0 = "source: \(error)" }; throw error }
         }
+        running.withLock { $0.append(sourceRun) }
         try await eventually("the snapshot", within: 60) {
             if let failure = failure.value { throw E2EFailure(failure) }
             return source.throughput.total >= 300
@@ -57,6 +79,7 @@ final class CDCPipelineTests: XCTestCase {
         let sinkRun = Task {
             do { try await sink.run() } catch { failure.withLock { $0 = "sink: \(error)" }; throw error }
         }
+        running.withLock { $0.append(sinkRun) }
 
         for i in 1...40 {
             try await pg.query("UPDATE \(q) SET name = 'renamed ' || id WHERE id = $1", [String(i)])  // doc unchanged: TOAST for 1..20
@@ -91,18 +114,5 @@ final class CDCPipelineTests: XCTestCase {
         try await sourceRun.value
         XCTAssertEqual(expected.count, 300 - 50 + 50)
 
-        _ = try? await mysql.execute("DROP TABLE IF EXISTS `\(table)`")
-        // The stopped source's walsender may hold the slot a moment longer: end it, then drop.
-        for _ in 0..<100 {
-            _ = try? await pg.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
-            if (try? await pg.query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { break }
-            if (try? await pg.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]))?.isEmpty == true { break }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
-        _ = try? await pg.query("DROP TABLE IF EXISTS \(q)")
-        await mysql.close()
-        await producer.close()
-        await pg.close()
     }
 }

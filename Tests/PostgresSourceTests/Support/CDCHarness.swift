@@ -12,6 +12,8 @@ final class CDCHarness: Sendable {
     let slot: String
     let publication: String
     let topicPrefix: String
+    /// Sources started here, stopped by ``close()`` if a failed test left them running.
+    let running = Locked<[Task<Void, Error>]>([])
 
     var pg: PostgresClient { base.pg }
 
@@ -44,7 +46,7 @@ final class CDCHarness: Sendable {
     /// Runs `source` in a task; a failure is recorded for ``eventually(_:within:_:)``.
     func start(_ source: PostgresCDCSource) -> Task<Void, Error> {
         let failure = base.failure
-        return Task {
+        let task = Task {
             do {
                 try await source.run()
             } catch {
@@ -52,6 +54,8 @@ final class CDCHarness: Sendable {
                 throw error
             }
         }
+        running.withLock { $0.append(task) }
+        return task
     }
 
     func stop(_ task: Task<Void, Error>) async throws { try await base.stop(task) }
@@ -93,6 +97,10 @@ final class CDCHarness: Sendable {
     }
 
     func close() async {
+        for task in running.value {
+            task.cancel()
+            _ = try? await task.value
+        }
         await CDCHarness.dropSlot(slot, pg)
         _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
         await base.close()
