@@ -92,7 +92,11 @@ final class ReplicationStream: Sendable {
                 case .xlogData(let start, let walEnd, let data):
                     received.walEnd = max(received.walEnd, walEnd)
                     state.written = max(state.written, walEnd)
-                    received.messages.append((start, try PgOutputMessage.decode(data)))
+                    do {
+                        received.messages.append((start, try PgOutputMessage.decode(data)))
+                    } catch {
+                        throw PgOutputError(reason: "at LSN \(start): \(error.reason)")
+                    }
                 case .keepalive(let walEnd, let replyRequested):
                     received.walEnd = max(received.walEnd, walEnd)
                     state.written = max(state.written, walEnd)
