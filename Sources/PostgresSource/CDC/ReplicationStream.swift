@@ -94,7 +94,7 @@ final class ReplicationStream: Sendable {
                     state.written = max(state.written, walEnd)
                     do {
                         received.messages.append((start, try PgOutputMessage.decode(data)))
-                    } catch {
+                    } catch let error as PgOutputError {
                         throw PgOutputError(reason: "at LSN \(start): \(error.reason)")
                     }
                 case .keepalive(let walEnd, let replyRequested):
