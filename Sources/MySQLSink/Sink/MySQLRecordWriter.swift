@@ -123,7 +123,12 @@ public actor MySQLRecordWriter {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             byPosition[RecordPosition(message.topicPartition, message.offset)] = message
             do {
-                rows.append(try row(message, decoded.get()))
+                let fields = try decoded.get()
+                if let reason = fields.skipReason {
+                    logger.debug("record skipped", metadata: ["at": "\(message.position)", "reason": "\(reason)"])
+                    continue
+                }
+                rows.append(try row(message, fields))
             } catch {
                 failures.append(error)
             }
@@ -187,8 +192,13 @@ public actor MySQLRecordWriter {
         } else {
             fast = false
         }
-        if !fast {
+        // Change events (and, with ExtractNewRecordState, tombstones) take the full decoder.
+        let changeEvents = config.extractNewRecordState != nil || ChangeEventAction.isEnvelope(valueSchema?.schema)
+        if !fast || changeEvents {
             let record = try decode(message)
+            if let action = ChangeEventAction.of(record.value, transform: config.extractNewRecordState, deleteEnabled: config.deleteEnabled) {
+                return try changeEvent(action, record: record, message: message)
+            }
             keySchema = record.key?.schema.map(SchemaInterner.shared.intern)
             valueSchema = record.value?.schema.map(SchemaInterner.shared.intern)
             key = keySchema.map { SQLFields(record.key!.value, schema: $0.schema) } ?? SQLFields()
@@ -198,6 +208,22 @@ public actor MySQLRecordWriter {
             }
         }
         return DecodedFields(keySchema: keySchema, valueSchema: valueSchema, isDelete: false, key: key, value: value)
+    }
+
+    /// A change event's key and value, as its action says.
+    private nonisolated func changeEvent(_ action: ChangeEventAction, record: Record, message: KafkaMessage) throws(RecordFailure) -> DecodedFields {
+        let keySchema = record.key?.schema.map(SchemaInterner.shared.intern)
+        let key = keySchema.map { SQLFields(record.key!.value, schema: $0.schema) } ?? SQLFields()
+        switch action {
+        case .write(let row):
+            let schema = SchemaInterner.shared.intern(row.schema!)
+            return DecodedFields(keySchema: keySchema, valueSchema: schema, isDelete: false, key: key, value: SQLFields(row.value, schema: schema.schema))
+        case .delete:
+            return DecodedFields(keySchema: keySchema, valueSchema: nil, isDelete: true, key: key, value: SQLFields())
+        case .skip(let reason):
+            if reason.hasPrefix("truncate") { logger.warning("change event skipped", metadata: ["at": "\(message.position)", "reason": "\(reason)"]) }
+            return DecodedFields(keySchema: nil, valueSchema: nil, isDelete: false, key: key, value: SQLFields(), skipReason: reason)
+        }
     }
 
     /// The row of a decoded message, through the plan of its topic and schemas.
@@ -378,6 +404,8 @@ struct DecodedFields: Sendable {
     let isDelete: Bool
     let key: SQLFields
     let value: SQLFields
+    /// Why nothing is written for this record (a change event the sink does not apply).
+    var skipReason: String? = nil
 }
 
 /// Rows the database refused, found inside the transaction (which then rolls back).

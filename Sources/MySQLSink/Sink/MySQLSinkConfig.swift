@@ -78,6 +78,9 @@ public struct MySQLSinkConfig: Sendable {
     /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
     /// ``MySQLSink`` logs each once.
     public var ignoredKeyNotices: [String] = []
+    /// `transforms=unwrap` with `io.debezium.transforms.ExtractNewRecordState`; nil: no transform
+    /// (Debezium change events are still applied, see ``ChangeEventAction``).
+    public var extractNewRecordState: ExtractNewRecordState?
 
     /// Settings with Kafka Connect's defaults for everything not given.
     public init(
@@ -150,11 +153,47 @@ public struct MySQLSinkConfig: Sendable {
         consumerProperties = config.withPrefix("consumer.override.")
         producerProperties = config.withPrefix("producer.override.")
         ignoredKeyNotices = config.ignoredKeyNotices
+        extractNewRecordState = try Self.transform(config)
         let timezone = config.string("db.timezone")
         guard ["UTC", "Z", "GMT", "Etc/UTC", "+00:00"].contains(timezone) else {
             throw PipelineError.config(key: "db.timezone", reason: "only UTC is supported; timestamps are written as UTC DATETIME values")
         }
         try validate()
+    }
+
+    /// The one transform supported, Debezium's ExtractNewRecordState, under
+    /// any alias (`transforms=unwrap`, `transforms.unwrap.type=…`); any other
+    /// transform or transform key is an error naming it.
+    static func transform(_ config: ConnectorConfig) throws(PipelineError) -> ExtractNewRecordState? {
+        let aliases = config.list("transforms")
+        let keys = config.withPrefix("transforms.")
+        for key in keys.keys where !aliases.contains(where: { key.hasPrefix($0 + ".") }) {
+            throw PipelineError.config(key: "transforms.\(key)", reason: "no transform of that alias is listed in 'transforms'")
+        }
+        guard let alias = aliases.first else { return nil }
+        guard aliases.count == 1 else {
+            throw PipelineError.config(key: "transforms", reason: "only one transform is supported (\(ExtractNewRecordState.className)); got \(aliases.joined(separator: ", "))")
+        }
+        let options = config.withPrefix("transforms.\(alias).")
+        guard options["type"] == ExtractNewRecordState.className else {
+            throw PipelineError.config(key: "transforms.\(alias).type", reason: "only \(ExtractNewRecordState.className) is supported; got '\(options["type"] ?? "")'")
+        }
+        var transform = ExtractNewRecordState()
+        for (key, value) in options where key != "type" {
+            switch key {
+            case "drop.tombstones":
+                guard let flag = Bool(value.lowercased()) else { throw PipelineError.config(key: "transforms.\(alias).\(key)", reason: "'\(value)' is not true or false") }
+                transform.dropTombstones = flag
+            case "delete.handling.mode":
+                guard let mode = ExtractNewRecordState.DeleteHandling(rawValue: value.lowercased()) else {
+                    throw PipelineError.config(key: "transforms.\(alias).\(key)", reason: "use one of: drop, none, rewrite")
+                }
+                transform.deleteHandling = mode
+            default:
+                throw PipelineError.config(key: "transforms.\(alias).\(key)", reason: "not supported (supported: type, drop.tombstones, delete.handling.mode)")
+            }
+        }
+        return transform
     }
 
     /// Checks combinations Connect also rejects.
@@ -208,5 +247,7 @@ public struct MySQLSinkConfig: Sendable {
         ConfigKey("quote.sql.identifiers", .string, default: "always", doc: "Identifiers are always quoted.", validValues: ["always"]),
         ConfigKey("table.types", .list, default: "TABLE", doc: "Only TABLE.", validValues: ["TABLE"]),
         ConfigKey("trim.sensitive.log", .boolean, default: "false", doc: "Accepted; values are never logged."),
-    ])
+        ConfigKey("transforms", .list, default: "",
+                  doc: "One alias of io.debezium.transforms.ExtractNewRecordState (transforms.<alias>.type, .drop.tombstones, .delete.handling.mode drop|none|rewrite). Debezium change events are applied without it too: c, r, u written from 'after', d deleted with delete.enabled, t skipped."),
+    ], passthroughPrefixes: ["transforms."])
 }

@@ -48,6 +48,8 @@ public final class ConnectorMetrics: Sendable {
     let storedOffsetAge: Gauge
     /// One gauge per partition, made when the partition is first seen.
     private let lagGauges = Locked<[TopicPartition: Gauge]>([:])
+    /// A CDC source's slot lag, made at its first report (other connectors have no slot).
+    private let slotLagGauge = Locked<Gauge?>(nil)
 
     /// The metrics of `connector`'s task `task`.
     public init(connector: String, task: Int = 0) {
@@ -71,6 +73,19 @@ public final class ConnectorMetrics: Sendable {
     /// task-local set by ``SourceRunner`` and ``SinkRunner``); code deep in
     /// a stage, such as ``RetryLoop``, reports through it.
     @TaskLocal public static var current: ConnectorMetrics?
+
+    /// Bytes of WAL a CDC source's replication slot holds back (the server's
+    /// position minus the slot's confirmed one).
+    public func replicationSlotLag(bytes: Int64) {
+        let labels = [("connector", connector), ("task", String(task))]
+        let gauge = slotLagGauge.withLock { made -> Gauge in
+            if let made { return made }
+            let gauge = Gauge(label: "tributary_source_replication_slot_lag_bytes", dimensions: labels)
+            made = gauge
+            return gauge
+        }
+        gauge.record(Double(bytes))
+    }
 
     /// `count` records (`bytes` bytes of keys and values) read.
     public func read(_ count: Int, bytes: Int = 0) {

@@ -1,0 +1,84 @@
+import PipelineCore
+
+/// A table whose changes are captured, as the latest Relation message (or
+/// the snapshot's catalog read) described it, with its change-event schemas.
+struct CapturedTable: Sendable {
+    let relation: Relation
+    let topic: String
+    let columns: [CapturedColumn]
+    /// Indexes of the key columns (the primary key, else the replica identity index); empty: no key.
+    let keyIndexes: [Int]
+    let keySchema: Schema?
+    /// `<prefix>.<schema>.<table>`: the Value, Key and Envelope schema names start with it.
+    let schemaPrefix: String
+
+    var label: String { "\(relation.namespace).\(relation.name)" }
+
+    /// - Parameter primaryKey: the table's primary key columns from the
+    ///   catalog; pgoutput's key flags mark the replica identity, which is
+    ///   every column under REPLICA IDENTITY FULL.
+    init(relation: Relation, primaryKey: [String], topicPrefix: String, decimalMode: PostgresCDCConfig.DecimalMode) {
+        self.relation = relation
+        schemaPrefix = "\(topicPrefix).\(relation.namespace).\(relation.name)"
+        topic = CapturedTable.topicName(schemaPrefix)
+        let label = "\(relation.namespace).\(relation.name)"
+        columns = relation.columns.map { CapturedColumn($0, decimalMode: decimalMode, table: label) }
+        var keys = primaryKey.compactMap { name in relation.columns.firstIndex { $0.name == name } }
+        if keys.isEmpty && relation.replicaIdentity == UInt8(ascii: "i") {
+            keys = relation.columns.indices.filter { relation.columns[$0].isKey }
+        }
+        keyIndexes = keys
+        let columns = self.columns
+        keySchema = keys.isEmpty ? nil : .struct("\(schemaPrefix).Key", keys.map { Field(columns[$0].name, Schema(type: columns[$0].schema.type, name: columns[$0].schema.name, version: columns[$0].schema.version, parameters: columns[$0].schema.parameters)) })
+    }
+
+    /// The row `tuple` as a Value struct with its schema. Columns whose value
+    /// is an unchanged TOAST value (pgoutput did not send it) are left out
+    /// of both, so a sink never overwrites them (see ``ChangeEventEncoder``).
+    func row(_ tuple: [TupleValue]) throws -> (Schema, Value) {
+        guard tuple.count == columns.count else {
+            throw PostgresError.schema(table: label, reason: "a change has \(tuple.count) columns, its Relation message \(columns.count)")
+        }
+        var fields: [Field] = [], values: [NamedValue] = []
+        fields.reserveCapacity(columns.count)
+        values.reserveCapacity(columns.count)
+        for (column, cell) in zip(columns, tuple) {
+            let value: Value
+            switch cell {
+            case .unchangedToast: continue
+            case .null: value = .null
+            case .text(let bytes):
+                guard let read = column.value(bytes) else { throw conversionError(column, bytes) }
+                value = read
+            }
+            fields.append(Field(column.name, column.schema))
+            values.append(NamedValue(column.name, value))
+        }
+        return (.struct("\(schemaPrefix).Value", fields, optional: true), .struct(values))
+    }
+
+    /// The key struct of `tuple`, or nil when the table has no key.
+    /// A key column that is null or missing is an error naming the table.
+    func key(_ tuple: [TupleValue]) throws -> SchemaAndValue? {
+        guard let keySchema else { return nil }
+        var values: [NamedValue] = []
+        for index in keyIndexes {
+            guard index < tuple.count, case .text(let bytes) = tuple[index] else {
+                throw PostgresError.schema(table: label, reason: "a change carries no value for key column '\(columns[index].name)'")
+            }
+            guard let value = columns[index].value(bytes) else { throw conversionError(columns[index], bytes) }
+            values.append(NamedValue(columns[index].name, value))
+        }
+        return SchemaAndValue(schema: keySchema, value: .struct(values))
+    }
+
+    func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
+        .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.schema.name ?? column.schema.type.rawValue)")
+    }
+
+    /// `name` with every character Kafka does not allow in topic names
+    /// replaced by `_`, as Debezium does (a table named `order lines` goes to `….order_lines`).
+    static func topicName(_ name: String) -> String {
+        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+    }
+}

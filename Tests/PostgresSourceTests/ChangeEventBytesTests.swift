@@ -1,0 +1,115 @@
+import PipelineCore
+import XCTest
+
+@testable import PostgresSource
+
+/// The bytes of Debezium change events, as Connect's JsonConverter writes them.
+final class ChangeEventBytesTests: XCTestCase {
+    let relation = Relation(id: 1, namespace: "public", name: "t", replicaIdentity: UInt8(ascii: "d"), columns: [
+        RelationColumn(isKey: true, name: "id", typeOID: 23, typeModifier: -1),
+        RelationColumn(isKey: false, name: "doc", typeOID: 25, typeModifier: -1),
+    ])
+
+    func encoder(tombstones: Bool = true) -> ChangeEventEncoder {
+        var encoder = ChangeEventEncoder(serverName: "srv", database: "db", tombstones: tombstones, keyConverter: JsonConverter(), valueConverter: JsonConverter())
+        encoder.now = { 1_700_000_000_999 }
+        return encoder
+    }
+
+    var table: CapturedTable { CapturedTable(relation: relation, primaryKey: ["id"], topicPrefix: "srv", decimalMode: .precise) }
+    let origin = ChangeOrigin(lsn: LSN(0x100), txId: 7, commitMillis: 1_700_000_000_000)
+
+    func text(_ bytes: [UInt8]?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "null" }
+
+    func testInsertEnvelopeBytes() throws {
+        let messages = try encoder().messages(.insert([.text(Array("5".utf8)), .text(Array("hi".utf8))]), of: table, origin: origin)
+        XCTAssertEqual(messages.count, 1)
+        XCTAssertEqual(messages[0].topic, "srv.public.t")
+        XCTAssertEqual(text(messages[0].key),
+            #"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"srv.public.t.Key"},"payload":{"id":5}}"#)
+        let value = text(messages[0].value)
+        let row = #"{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"},{"type":"string","optional":true,"field":"doc"}],"optional":true,"name":"srv.public.t.Value","field":"#
+        XCTAssertTrue(value.hasPrefix(#"{"schema":{"type":"struct","fields":["# + row + #""before"},"# + row + #""after"},"#), value)
+        XCTAssertTrue(value.contains(#""name":"srv.public.t.Envelope""#), value)
+        XCTAssertTrue(value.contains(#""name":"io.debezium.connector.postgresql.Source""#), value)
+        XCTAssertTrue(value.hasSuffix(
+            #""payload":{"before":null,"after":{"id":5,"doc":"hi"},"source":{"version":"\#(ChangeEventEncoder.version)","connector":"postgresql","name":"srv","ts_ms":1700000000000,"snapshot":"false","db":"db","sequence":null,"schema":"public","table":"t","txId":7,"lsn":256,"xmin":null},"op":"c","ts_ms":1700000000999,"transaction":null}}"#),
+            value)
+    }
+
+    func testDeleteThenTombstoneAndNoneWhenDisabled() throws {
+        let old: [TupleValue] = [.text(Array("5".utf8)), .null]
+        let with = try encoder().messages(.delete(old: old), of: table, origin: origin)
+        XCTAssertEqual(with.count, 2)
+        XCTAssertTrue(text(with[0].value).contains(#""before":{"id":5,"doc":null},"after":null"#))
+        XCTAssertTrue(text(with[0].value).contains(#""op":"d""#))
+        XCTAssertEqual(with[1].key, with[0].key)
+        XCTAssertNil(with[1].value, "the tombstone")
+        XCTAssertEqual(try encoder(tombstones: false).messages(.delete(old: old), of: table, origin: origin).count, 1)
+    }
+
+    func testUnchangedToastIsLeftOutNotAPlaceholder() throws {
+        let messages = try encoder().messages(.update(old: nil, new: [.text(Array("5".utf8)), .unchangedToast]), of: table, origin: origin)
+        let value = text(messages[0].value)
+        XCTAssertTrue(value.contains(#""after":{"id":5},"#), value)
+        XCTAssertFalse(value.contains("__debezium_unavailable_value"))
+        XCTAssertTrue(value.contains(#"{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"}],"optional":true,"name":"srv.public.t.Value","field":"after"}"#), value)
+    }
+
+    func testKeyChangeIsDeleteTombstoneCreate() throws {
+        let messages = try encoder().messages(
+            .update(old: [.text(Array("5".utf8)), .null], new: [.text(Array("6".utf8)), .text(Array("x".utf8))]), of: table, origin: origin)
+        XCTAssertEqual(messages.map { $0.value == nil ? "tombstone" : (text($0.value).contains(#""op":"d""#) ? "d" : "c") }, ["d", "tombstone", "c"])
+        XCTAssertTrue(text(messages[0].key).hasSuffix(#""payload":{"id":5}}"#))
+        XCTAssertTrue(text(messages[2].key).hasSuffix(#""payload":{"id":6}}"#))
+    }
+
+    func testBadTextNamesTableAndColumn() {
+        XCTAssertThrowsError(try encoder().messages(.insert([.text(Array("five".utf8)), .null]), of: table, origin: origin)) {
+            XCTAssertEqual("\($0)", "cannot convert public.t.id: cannot read 'five' as int32")
+        }
+    }
+
+    func testTopicNamesReplaceWhatKafkaRefuses() {
+        XCTAssertEqual(CapturedTable.topicName("srv.public.order lines\"ü"), "srv.public.order_lines__")
+        XCTAssertEqual(CapturedTable.topicName("srv.Sales-2024.T_1"), "srv.Sales-2024.T_1")
+    }
+
+    func testTableIncludeListTakesNamesAndRegularExpressions() throws {
+        let filter = TableFilter(tables: ["public.users", "sales\\.order_.*"])
+        XCTAssertTrue(filter.matches("public.users"))
+        XCTAssertFalse(filter.matches("publicXusers"), "a plain name's dots are literal")
+        XCTAssertTrue(filter.matches("SALES.Order_lines"), "expressions ignore case")
+        XCTAssertFalse(filter.matches("sales.orders"))
+        XCTAssertFalse(filter.matches("xsales.order_1"), "the whole name must match")
+        XCTAssertEqual(try filter.resolve(among: ["public.users", "sales.order_a", "sales.other"]), ["public.users", "sales.order_a"])
+        XCTAssertThrowsError(try filter.resolve(among: ["sales.order_a"])) { XCTAssertTrue("\($0)".contains("public.users does not exist"), "\($0)") }
+        XCTAssertThrowsError(try TableFilter(tables: ["public.(x"]).resolve(among: [])) { XCTAssertTrue("\($0)".contains("not a valid regular expression"), "\($0)") }
+        let bySchema = TableFilter(excludedTables: [".*\\.audit_.*"], schemas: ["sales|public"])
+        XCTAssertEqual(try bySchema.resolve(among: ["public.a", "sales.audit_x", "sales.b", "hr.c"]), ["public.a", "sales.b"])
+        XCTAssertFalse(TableFilter(excludedSchemas: ["hr"]).matches("hr.c"))
+    }
+
+    func testConfigReadsDebeziumKeys() throws {
+        let config = try PostgresCDCConfig(properties: [
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "db", "database.user": "u",
+            "database.password": "secret", "database.dbname": "app", "topic.prefix": "srv", "table.include.list": "public.a,s.b",
+            "slot.name": "s1", "publication.autocreate.mode": "filtered", "snapshot.mode": "when_needed", "heartbeat.interval.ms": "500",
+            "tombstones.on.delete": "false", "decimal.handling.mode": "string", "slot.drop.on.stop": "true",
+        ], environment: [:])
+        XCTAssertEqual(config.tables, ["public.a", "s.b"])
+        XCTAssertEqual(config.snapshotMode, .whenNeeded)
+        XCTAssertEqual(config.publicationMode, .filtered)
+        XCTAssertEqual(config.heartbeatIntervalMilliseconds, 500)
+        XCTAssertFalse(config.tombstonesOnDelete)
+        XCTAssertEqual(config.decimalMode, .string)
+        XCTAssertEqual(config.ignoredKeyNotices.count, 1)
+        XCTAssertFalse("\(config.connection)".contains("secret"))
+        XCTAssertThrowsError(try PostgresCDCConfig(properties: ["database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "p", "snapshot.mode": "always"], environment: [:])) {
+            XCTAssertTrue("\($0)".contains("snapshot.mode"), "\($0)")
+        }
+        XCTAssertThrowsError(try PostgresCDCConfig(properties: ["database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "p", "slot.nam": "x"], environment: [:])) {
+            XCTAssertTrue("\($0)".contains("slot.name"), "\($0)")
+        }
+    }
+}
