@@ -13,11 +13,7 @@ enum ConnectorChecks {
     static func validate(_ config: [String: String]) throws(ConnectRestError) -> ConnectorKind {
         do {
             let kind = try ConnectorKind(className: config["connector.class"] ?? "")
-            switch kind {
-            case .postgresSource: _ = try PostgresSourceConfig(properties: config)
-            case .mysqlSink: _ = try MySQLSinkConfig(properties: config)
-            case .s3Sink: _ = try S3SinkConfig(properties: config)
-            }
+            try kind.check(config)
             return kind
         } catch let error as PipelineError {
             throw .badRequest("Connector configuration is invalid: \(error)")
@@ -40,6 +36,10 @@ enum ConnectorChecks {
             let prefix = config["topic.prefix"] ?? ""
             if !(config["query"] ?? "").isEmpty { return [prefix] }
             return list("table.whitelist").map { prefix + ($0.split(separator: ".").last.map(String.init) ?? $0) }
+        case .postgresCDC:
+            // `<topic.prefix>.<schema>.<table>` per listed table (the list may hold regexes: as given).
+            let prefix = config["topic.prefix"] ?? ""
+            return list("table.include.list").map { "\(prefix).\($0)" }
         }
     }
 }

@@ -18,9 +18,9 @@ struct ConnectorOffsets: Sendable {
     /// The current offsets of the connector `name`.
     func read(_ name: String, config: [String: String], kind: ConnectorKind) async throws -> JSON {
         switch kind {
-        case .postgresSource:
+        case .postgresSource, .postgresCDC:
             let prefix = name + "/"
-            let stored = try await offsetStore(config).all().filter { $0.key.hasPrefix(prefix) }
+            let stored = try await offsetStore(config, kind: kind).all().filter { $0.key.hasPrefix(prefix) }
             return Self.body(
                 stored.keys.sorted().map { key in
                     (Self.sourcePartition(String(key.dropFirst(prefix.count))), stored[key]!)
@@ -54,14 +54,19 @@ struct ConnectorOffsets: Sendable {
     /// would not change where they resume.
     func alter(_ name: String, config: [String: String], kind: ConnectorKind, body: JSON?) async throws -> JSON {
         switch kind {
+        case .postgresCDC:
+            throw ConnectRestError.badRequest(
+                "Altering or resetting the offsets of the PostgreSQL CDC source is not supported: its position must match "
+                    + "its replication slot's, and a source without offsets refuses a slot it did not create; "
+                    + "delete the connector, drop its slot, and create it again to snapshot afresh")
         case .postgresSource:
             let prefix = name + "/"
             guard let body else {
-                try await offsetStore(config).alter { offsets in offsets = offsets.filter { !$0.key.hasPrefix(prefix) } }
+                try await offsetStore(config, kind: kind).alter { offsets in offsets = offsets.filter { !$0.key.hasPrefix(prefix) } }
                 return .object([("message", .string("The offsets for this connector have been reset successfully"))])
             }
             let changes = try Self.sourceChanges(body, prefix: prefix)
-            try await offsetStore(config).alter { offsets in
+            try await offsetStore(config, kind: kind).alter { offsets in
                 for (key, offset) in changes { offsets[key] = offset }
             }
             return .object([("message", .string("The offsets for this connector have been altered successfully"))])
@@ -77,8 +82,8 @@ struct ConnectorOffsets: Sendable {
         }
     }
 
-    private func offsetStore(_ config: [String: String]) throws -> FileOffsetStore {
-        if let file = try PostgresSourceConfig(properties: config).offsetFile {
+    private func offsetStore(_ config: [String: String], kind: ConnectorKind) throws -> FileOffsetStore {
+        if let file = try kind.sourceOffsetFile(config) {
             return FileOffsetStore(path: file)
         }
         guard let shared = context.sharedOffsetStore else {

@@ -38,6 +38,18 @@ public enum ConnectorFactory {
                 properties: spec.properties, kafka: staticMember(spec, context),
                 deadLetterKafka: context.producerConfiguration, logger: logger)
             return WorkerConnector(name: spec.name, role: kind.role, throughput: sink.throughput, run: sink.run)
+        case .postgresCDC:
+            let config = try PostgresCDCConfig(properties: spec.properties)
+            let producer = try KafkaProducer(configuration: context.producerConfiguration)
+            let source = PostgresCDCSource(
+                config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
+                kafka: context.kafka, logger: logger)
+            return WorkerConnector(
+                name: spec.name, role: kind.role, throughput: source.throughput, prepare: source.prepareTopics,
+                run: {
+                    try await source.run()
+                    await producer.close()
+                })
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
             let sink = try S3SinkConnector(properties: spec.properties, kafka: staticMember(spec, context), throughput: throughput, logger: logger)

@@ -32,9 +32,11 @@ public enum ConnectorKind: String, Sendable, CaseIterable {
     case postgresSource = "io.confluent.connect.jdbc.JdbcSourceConnector"
     case mysqlSink = "io.confluent.connect.jdbc.JdbcSinkConnector"
     case s3Sink = "io.confluent.connect.s3.S3SinkConnector"
+    /// Log-based CDC (pgoutput), with Debezium's keys and change events.
+    case postgresCDC = "io.debezium.connector.postgresql.PostgresConnector"
 
     /// Whether the connector reads from Kafka or writes into it.
-    public var role: WorkerConnector.Role { self == .postgresSource ? .source : .sink }
+    public var role: WorkerConnector.Role { self == .postgresSource || self == .postgresCDC ? .source : .sink }
 
     /// Accepts the full class name or its last component.
     public init(className: String) throws {

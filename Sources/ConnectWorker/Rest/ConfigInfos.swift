@@ -54,11 +54,7 @@ enum ConfigInfos {
     }
 
     static func check(_ kind: ConnectorKind, _ config: [String: String]) throws {
-        switch kind {
-        case .postgresSource: _ = try PostgresSourceConfig(properties: config)
-        case .mysqlSink: _ = try MySQLSinkConfig(properties: config)
-        case .s3Sink: _ = try S3SinkConfig(properties: config)
-        }
+        try kind.check(config)
     }
 
     private static func entry(_ key: ConfigKey, value: String?, errors: [String], defined: Bool = true) -> JSON {

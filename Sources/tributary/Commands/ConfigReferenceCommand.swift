@@ -19,6 +19,7 @@ struct ConfigReferenceCommand: ParsableCommand {
         section("PostgreSQL source (`io.confluent.connect.jdbc.JdbcSourceConnector`)", PostgresSourceConfig.definition)
         section("MySQL sink (`io.confluent.connect.jdbc.JdbcSinkConnector`)", MySQLSinkConfig.definition)
         section("S3 sink (`io.confluent.connect.s3.S3SinkConnector`)", S3SinkConfig.definition)
+        section("PostgreSQL CDC source (`io.debezium.connector.postgresql.PostgresConnector`)", PostgresCDCConfig.definition)
         section("Keys every connector accepts", ConfigDefinition.common)
         section("Worker file (`tributary run` or `tributary connect --worker worker.properties`)", WorkerSettings.definition)
     }
