@@ -4,13 +4,14 @@
 set -euo pipefail
 
 # System packages: C libraries our system-library targets link against, the
-# servers started by scripts/services.sh, and kcat for poking at Kafka.
+# servers started by scripts/services.sh, kcat for poking at Kafka, and curl
+# (the tests drive `tributary connect`'s REST API with it, as an operator does).
 packages=(
   postgresql libpq-dev
   mariadb-server default-libmysqlclient-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev
   librdkafka-dev kcat
-  pkg-config
+  curl pkg-config
   chromium # headless, for the web console's tests and screenshots
 )
 

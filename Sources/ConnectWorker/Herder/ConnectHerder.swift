@@ -85,6 +85,9 @@ public actor ConnectHerder {
             return task
         }
         for task in running { await task.value }
+        // A run an in-flight operation (an update, a pause) is stopping is no
+        // longer in a slot: wait for it too, so every run ends gracefully.
+        while liveRuns.value > 0 { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     // MARK: - Reads

@@ -102,10 +102,13 @@ public struct ConnectRestAPI: Sendable {
             guard id == 0, info.target != .stopped else { throw ConnectRestError.notFound("Task \(id) of connector \(name) not found") }
             return Response(200, taskStatus(info))
         case .restart(let name, let includeTasks, let onlyFailed):
-            _ = try await herder.restart(name, onlyFailed: onlyFailed)
-            // Connect: 204 for the plain restart, 202 with the planned states otherwise.
+            let scheduled = try await herder.restart(name, onlyFailed: onlyFailed)
+            // Connect: 204 for the plain restart, 202 with the planned states otherwise
+            // (RESTARTING when scheduled, even if the restart is already under way).
             guard includeTasks || onlyFailed else { return Response(204, nil) }
-            return Response(202, status(try await herder.info(name)))
+            var info = try await herder.info(name)
+            if scheduled { info.status = ConnectorStatus(state: .restarting) }
+            return Response(202, status(info))
         case .restartTask(let name, let id):
             let info = try await herder.info(name)
             guard id == 0, info.target != .stopped else { throw ConnectRestError.notFound("Task \(id) of connector \(name) not found") }

@@ -29,12 +29,52 @@ final class ConsumerState: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Whether the group ever handed this member an assignment (the rebalance callback ran).
+    var everAssigned = false
+    /// `partition.assignment.strategy` names cooperative-sticky.
+    var cooperativeStrategy = false
+    /// Set while ``destroy()`` waits for a first assignment: the rebalance
+    /// callback then applies assignments bare, without the hooks.
+    private(set) var closing = false
+
     func destroy() {
         guard let rk else { return }
         backlog.map { $0.limiter.unregister($0.id) }
+        waitForFirstAssignmentIfJoining(rk)
         _ = rd_kafka_consumer_close(rk)
         rd_kafka_destroy(rk)
         self.rk = nil
+    }
+
+    /// librdkafka before 2.3 (Debian 12 has 2.0.2) aborts the process in
+    /// rd_kafka_consumer_close when a cooperative-sticky member closes while
+    /// joining, before its first assignment (librdkafka issue 4312; a sink
+    /// paused right after it started hits it). So such a member first waits
+    /// for that assignment, applied bare: nothing was handed to its task, so
+    /// there is nothing to open or revoke. Bounded, so a consumer whose
+    /// broker is away still closes.
+    private func waitForFirstAssignmentIfJoining(_ rk: OpaquePointer) {
+        guard cooperativeStrategy, !everAssigned, !ConsumerState.assignorStateBugFixed else { return }
+        closing = true
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !everAssigned, ContinuousClock.now < deadline {
+            // Nothing is processed or committed: the next member reads these again.
+            if let raw = rd_kafka_consumer_poll(rk, 100) { rd_kafka_message_destroy(raw) }
+        }
+    }
+
+    /// librdkafka 2.3.0 fixed the abort (rd_kafka_version() is 0xMMmmrrxx).
+    static let assignorStateBugFixed = rd_kafka_version() >= 0x0203_0000
+
+    /// An assignment while closing: applied (or released) without the hooks.
+    func applyBare(_ err: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        guard let rk else { return }
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            _ = cooperative ? rd_kafka_error_code(rd_kafka_incremental_assign(rk, partitions)) : rd_kafka_assign(rk, partitions)
+        } else {
+            _ = cooperative ? rd_kafka_error_code(rd_kafka_incremental_unassign(rk, partitions)) : rd_kafka_assign(rk, nil)
+        }
     }
 
     func poll(maxMessages: Int, maxBytes: Int, timeoutMs: Int32) throws -> [KafkaMessage] {
@@ -229,6 +269,11 @@ let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, Unsa
     guard let opaque, let partitions else { return }
     let state = Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
     if state.rk == nil { state.rk = rk }
+    state.everAssigned = true
+    if state.closing {
+        state.applyBare(err, partitions)
+        return
+    }
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         state.onAssign(partitions)
     } else {

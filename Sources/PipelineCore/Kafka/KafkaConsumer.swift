@@ -58,6 +58,7 @@ public final class KafkaConsumer: Sendable {
             (limiter: cluster.backlog, id: cluster.backlog.register(group: groupID, topics: topics))
         }
         let state = ConsumerState(groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
+        state.cooperativeStrategy = (properties["partition.assignment.strategy"] ?? "").contains("cooperative")
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
         let rk: OpaquePointer
