@@ -57,36 +57,14 @@ public struct ConnectService: Service {
 
     public func run() async throws {
         try await herder.start()
-        let address: sockaddr_in
+        let logger = self.logger, bound = self.boundListener, api = self.api
         do {
-            address = try .inet(ip4: listener.host, port: listener.port)
-        } catch {
-            await herder.shutdown()
-            throw PipelineError.config(key: "listeners", reason: "cannot listen on \(listener): \(error)")
-        }
-        let server = HTTPServer(address: address, logger: .disabled, handler: RestHandler(api: api, auth: auth, web: web, logger: logger))
-        let logger = self.logger, listener = self.listener, bound = self.boundListener, api = self.api
-        let stopping = Locked(false)
-        do {
-            try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.run() }
-                    try await server.waitUntilListening(timeout: 30)
-                    var actual = listener
-                    if case .ip4(_, let port)? = await server.listeningAddress { actual.port = port }
-                    bound.withLock { $0 = actual }
-                    api.withLock { $0.workerID = "\(actual.host):\(actual.port)" }
-                    logger.notice("REST API listening on \(actual)")
-                    try await group.next()
-                }
-            } onGracefulShutdown: {
-                stopping.withLock { $0 = true }
-                Task { await server.stop(timeout: 3) }
+            try await HTTPListening.serve(listener, handler: RestHandler(api: api, auth: auth, web: web, logger: logger), logger: logger) {
+                actual in
+                bound.withLock { $0 = actual }
+                api.withLock { $0.workerID = "\(actual.host):\(actual.port)" }
+                logger.notice("REST API listening on \(actual)")
             }
-        } catch where stopping.value {
-            // Stopping the server ends its `run()` with CancellationError or
-            // SocketError.disconnected, depending on the race: the graceful path.
-            logger.debug("REST API stopped", metadata: ["error": "\(error)"])
         } catch {
             await herder.shutdown()
             throw error
