@@ -57,6 +57,25 @@ final class RouteAndBodyTests: XCTestCase {
         XCTAssertTrue(infos.text.contains(#"Missing required configuration \"connection.url\""#), infos.text)
     }
 
+    /// The CDC source is a plugin like the others: Debezium's class name, its
+    /// keys validated with the error naming the key, its password hidden.
+    func testTheCDCSourceIsAPluginValidatedByItsOwnKeys() {
+        XCTAssertEqual(ConnectorKind.plugin(named: "io.debezium.connector.postgresql.PostgresConnector"), .postgresCDC)
+        XCTAssertEqual(ConnectorKind.plugin(named: "PostgresConnector"), .postgresCDC)
+        XCTAssertEqual(ConnectorKind.postgresCDC.role, .source)
+        let infos = ConfigInfos.validate(.postgresCDC, [
+            "connector.class": ConnectorKind.postgresCDC.rawValue, "name": "cdc", "topic.prefix": "app",
+            "database.hostname": "127.0.0.1", "database.user": "u", "database.password": "s3cret", "database.dbname": "db",
+            "snapshot.mode": "sometimes", "slot.name": "Bad-Slot",
+        ])
+        XCTAssertFalse(infos.text.contains("s3cret"), infos.text)
+        guard case .array(let configs)? = infos["configs"] else { return XCTFail(infos.text) }
+        let snapshot = configs.first { $0["value"]?["name"]?.stringValue == "snapshot.mode" }?["value"]
+        XCTAssertTrue(snapshot?["errors"]?.text.contains("sometimes") == true, infos.text)
+        XCTAssertTrue(snapshot?["recommended_values"]?.text.contains("initial") == true, infos.text)
+        XCTAssertEqual(ConnectorChecks.topics(["topic.prefix": "app", "table.include.list": "public.users"], kind: .postgresCDC), ["app.public.users"])
+    }
+
     func testConfigStoreRoundTripKeepsPlaceholdersAndStates() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-store-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }

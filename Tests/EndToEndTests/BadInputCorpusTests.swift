@@ -62,7 +62,7 @@ final class BadInputCorpusTests: XCTestCase {
             "broken.json": #"{"name":"x","config":{"#,
             "array.json": "[1, 2]",
             "nested.json": #"{"name":"n","config":{"topics":["t"]}}"#,
-            "class.json": #"{"name":"c","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector"}}"#,
+            "class.json": #"{"name":"c","config":{"connector.class":"io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"}}"#,
             "pg.json": #"{"name":"p","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:postgresql://h/db","mode":"sometimes"}}"#,
             "mysql.json": #"{"topics":"t","connection.url":"jdbc:mysql://h:3306/db","batch.sise":"5"}"#,
             "bad.properties": "bootstrap.servers=x\nthis line has no separator\n",

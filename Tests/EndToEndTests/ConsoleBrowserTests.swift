@@ -13,7 +13,7 @@ import XCTest
 /// the REST API, and the metrics rise as rows flow (parsed by Python's
 /// prometheus_client). The screenshots go to docs/screenshots for the README.
 final class ConsoleBrowserTests: XCTestCase {
-    static let rows = 800
+    static let rows = 400
 
     func testEveryPageLoadsHostileDataStaysTextButtonsWorkAndMetricsRise() async throws {
         let run = try await PipelineRun(label: "console")

@@ -19,9 +19,9 @@ final class CooperativeCloseTests: XCTestCase {
         await producer.close()
         // One group, its member closed and started again and again, as a sink paused and resumed.
         let group = TestEnvironment.unique("coop-group")
-        // Six closes (each waits out a ~3 s join) at different points of the
+        // Four closes (each waits out a ~3 s join) at different points of the
         // join: without the fix the first ones already aborted; sixteen took 78 s.
-        for step in 0..<6 {
+        for step in 0..<4 {
             let consumer = try KafkaConsumer(configuration: kafka, groupID: group, topics: [topic])
             _ = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(150 * step))
             await consumer.close()
