@@ -72,11 +72,11 @@ public final class Console: Sendable {
         return out
     }
 
-    /// `name` as one path segment: every byte but unreserved ones percent-encoded.
-    static func pathSegment(_ name: String) -> String {
+    /// `text` as one path segment or query value: every byte but unreserved ones percent-encoded.
+    static func percentEncoded(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return name.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     // MARK: - Pages
@@ -99,18 +99,18 @@ public final class Console: Sendable {
                 }
             }
             groupRows.append([
-                "name": group.name, "url": Self.pathSegment(group.name), "state": group.state,
+                "name": group.name, "url": Self.percentEncoded(group.name), "state": group.state,
                 "members": group.members.map(String.init) ?? "?", "lag": any ? String(lag) : "-",
             ])
         }
         return page(200, "overview", title: "Overview", [
             "brokers": brokers.map { ["id": $0.id, "host": $0.host, "port": $0.port] as [String: Any] },
             "topics": summaries.map {
-                ["name": $0.name, "url": Self.pathSegment($0.name), "partitions": $0.partitions.count, "records": $0.records,
+                ["name": $0.name, "url": Self.percentEncoded($0.name), "partitions": $0.partitions.count, "records": $0.records,
                  "deadLetters": deadLetterTopics.contains($0.name)] as [String: Any]
             },
             "groups": groupRows, "groupsNote": note as Any,
-            "connectors": connectors.map { ["name": $0.name, "url": Self.pathSegment($0.name), "type": $0.type, "state": $0.state] as [String: Any] },
+            "connectors": connectors.map { ["name": $0.name, "url": Self.percentEncoded($0.name), "type": $0.type, "state": $0.state] as [String: Any] },
         ])
     }
 
@@ -122,13 +122,13 @@ public final class Console: Sendable {
         for group in groups where group.topics == nil || group.topics!.contains(name) {
             guard let lag = try await cluster.lag(of: group.name, in: summary) else { continue }
             readers.append([
-                "name": group.name, "url": Self.pathSegment(group.name), "total": lag.total,
+                "name": group.name, "url": Self.percentEncoded(group.name), "total": lag.total,
                 "partitions": lag.partitions.map {
                     ["partition": $0.partition, "committed": $0.committed.map(String.init) ?? "-", "high": $0.high, "lag": $0.lag] as [String: Any]
                 },
             ])
         }
-        let url = Self.pathSegment(name)
+        let url = Self.percentEncoded(name)
         return page(200, "topic", title: "Topic \(name)", [
             "url": url,
             "partitions": summary.partitions.map {
@@ -153,11 +153,11 @@ public final class Console: Sendable {
         let messages = try await KafkaRangeReader.read(configuration: cluster.kafka, ranges: [tp: from..<to], timeout: .seconds(10))
         let key = request.parameter("key"), contains = request.parameter("contains")
         let shown = messages.filter { MessageRow.matches($0, key: key, contains: contains) }.reversed().map(MessageRow.init)
-        let url = Self.pathSegment(name)
+        let url = Self.percentEncoded(name)
         func link(_ offset: Int64) -> String {
             var query = "partition=\(partition)&offset=\(offset)&count=\(count)"
-            if let key, !key.isEmpty { query += "&key=" + Self.queryValue(key) }
-            if let contains, !contains.isEmpty { query += "&contains=" + Self.queryValue(contains) }
+            if let key, !key.isEmpty { query += "&key=" + Self.percentEncoded(key) }
+            if let contains, !contains.isEmpty { query += "&contains=" + Self.percentEncoded(contains) }
             return "/ui/topics/\(url)/messages?\(query)"
         }
         return page(200, "messages", title: "Messages of \(name)", [
@@ -183,7 +183,7 @@ public final class Console: Sendable {
             let summary = try await cluster.summary(of: topic)
             guard let lag = try await cluster.lag(of: name, in: summary) else { continue }
             topics.append([
-                "name": topic.name, "url": Self.pathSegment(topic.name), "total": lag.total,
+                "name": topic.name, "url": Self.percentEncoded(topic.name), "total": lag.total,
                 "partitions": lag.partitions.map {
                     ["partition": $0.partition, "committed": $0.committed.map(String.init) ?? "-", "high": $0.high, "lag": $0.lag] as [String: Any]
                 },
@@ -213,7 +213,7 @@ public final class Console: Sendable {
             "tasks": detail.tasks.map { ["id": $0.id, "state": $0.state] as [String: Any] },
             // Optionals: nil leaves out the section ("" would not).
             "trace": detail.trace as Any,
-            "groupID": overview.groupID as Any, "groupURL": overview.groupID.map(Self.pathSegment) as Any,
+            "groupID": overview.groupID as Any, "groupURL": overview.groupID.map(Self.percentEncoded) as Any,
             "config": detail.config.keys.sorted().map { ["key": $0, "value": SecretMasking.display(key: $0, value: detail.config[$0]!)] },
         ])
     }
@@ -279,12 +279,6 @@ public final class Console: Sendable {
         if let dictionary = value as? [String: Any] { return withoutNils(dictionary) }
         if let array = value as? [[String: Any]] { return array.map { withoutNils($0) } }
         return value
-    }
-
-    static func queryValue(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     private func page(_ status: Int, _ template: String, title: String, _ values: [String: Any]) -> ConsoleResponse {

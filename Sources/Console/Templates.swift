@@ -2,7 +2,7 @@ import Mustache
 
 /// The console's pages. Every `{{value}}` is HTML-escaped by Mustache;
 /// nothing from data is ever put in a script, a style or an unquoted
-/// attribute, and links carry percent-encoded names (``Console/pathSegment(_:)``).
+/// attribute, and links carry percent-encoded names (``Console/percentEncoded(_:)``).
 enum Templates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()

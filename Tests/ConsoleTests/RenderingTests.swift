@@ -48,7 +48,7 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(Console.segments(of: "/ui"), [])
         XCTAssertEqual(Console.segments(of: "/ui/topics/a%2Fb/messages"), ["topics", "a/b", "messages"])
         XCTAssertNil(Console.segments(of: "/connectors"))
-        XCTAssertEqual(Console.pathSegment("<script>\"x'/"), "%3Cscript%3E%22x%27%2F")
+        XCTAssertEqual(Console.percentEncoded("<script>\"x'/"), "%3Cscript%3E%22x%27%2F")
     }
 }
 
