@@ -22,17 +22,13 @@ public enum ConnectorFactory {
         switch kind {
         case .postgresSource:
             let config = try PostgresSourceConfig(properties: spec.properties)
-            let producer = try KafkaProducer(configuration: context.producerConfiguration)
-            let source = PostgresSource(
-                config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
-                // Lets the source see what it delivered before a crash and not send it twice.
-                kafka: context.kafka, logger: logger)
-            return WorkerConnector(
-                name: spec.name, role: kind.role, throughput: source.throughput, prepare: source.prepareTopics,
-                run: {
-                    try await source.run()
-                    await producer.close()
-                })
+            return try source(spec, kind: kind, context: context) { producer in
+                let source = PostgresSource(
+                    config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
+                    // Lets the source see what it delivered before a crash and not send it twice.
+                    kafka: context.kafka, logger: logger)
+                return (source.throughput, source.prepareTopics, source.run)
+            }
         case .mysqlSink:
             let sink = try MySQLSink(
                 properties: spec.properties, kafka: staticMember(spec, context),
@@ -40,20 +36,35 @@ public enum ConnectorFactory {
             return WorkerConnector(name: spec.name, role: kind.role, throughput: sink.throughput, run: sink.run)
         case .postgresCDC:
             let config = try PostgresCDCConfig(properties: spec.properties)
-            let producer = try KafkaProducer(configuration: context.producerConfiguration)
-            let source = PostgresCDCSource(
-                config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
-                kafka: context.kafka, logger: logger)
-            return WorkerConnector(
-                name: spec.name, role: kind.role, throughput: source.throughput, prepare: source.prepareTopics,
-                run: {
-                    try await source.run()
-                    await producer.close()
-                })
+            return try source(spec, kind: kind, context: context) { producer in
+                let source = PostgresCDCSource(
+                    config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
+                    kafka: context.kafka, logger: logger)
+                return (source.throughput, source.prepareTopics, source.run)
+            }
         case .s3Sink:
             let throughput = Throughput(name: spec.name)
             let sink = try S3SinkConnector(properties: spec.properties, kafka: staticMember(spec, context), throughput: throughput, logger: logger)
             return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput, run: sink.run)
         }
+    }
+
+    /// What ``source(_:kind:context:make:)`` needs of a source: its count, its topic preparation and its run.
+    typealias SourceParts = (
+        throughput: Throughput, prepare: @Sendable () async throws -> Void, run: @Sendable () async throws -> Void
+    )
+
+    /// A source connector on a producer of its own, closed once the source's run ends.
+    private static func source(
+        _ spec: ConnectorSpec, kind: ConnectorKind, context: WorkerContext, make: (KafkaProducer) throws -> SourceParts
+    ) throws -> WorkerConnector {
+        let producer = try KafkaProducer(configuration: context.producerConfiguration)
+        let parts = try make(producer)
+        return WorkerConnector(
+            name: spec.name, role: kind.role, throughput: parts.throughput, prepare: parts.prepare,
+            run: {
+                try await parts.run()
+                await producer.close()
+            })
     }
 }
