@@ -22,19 +22,7 @@ final class ConnectCommandTests: XCTestCase {
         do {
             try run.worker.start(connect: true)
             var base = try await run.worker.restBase()
-            var names: [String] = []
-            for file in run.scenario.connectorFiles {
-                // The seed's command: only names (and, through ${env:…}, hosts and credentials) differ.
-                let connector = try JSON.parse(Array(Data(contentsOf: file)))
-                let name = connector["name"]!.stringValue!
-                let body = run.scenario.directory.appendingPathComponent("\(name).config.json")
-                try Data(connector["config"]!.serialized()).write(to: body)
-                let reply = try await Self.curl([
-                    "-X", "PUT", "-H", "Content-Type: application/json", "\(base)/connectors/\(name)/config", "-d", "@\(body.path)",
-                ])
-                XCTAssertEqual(reply.status, 201, "PUT \(name): \(reply.text)")
-                names.append(name)
-            }
+            let names = try await Self.putSeedConnectors(run, base: base)
             let s3Sink = names.first { $0.hasPrefix("s3-sink") }!
             try await checkLiteralPasswordIsNeverLogged(base: base, run: run)
             let writing = run.writers.start(rows: Self.rows)
@@ -114,7 +102,26 @@ final class ConnectCommandTests: XCTestCase {
         await run.finish(passed: testRun?.totalFailureCount == 0)
     }
 
-    static func names(_ text: String) throws -> [String] {
+    /// The seed's command, once per connector file: `curl -X PUT …/connectors/NAME/config`
+    /// with its config; only names (and, through ${env:…}, hosts and credentials)
+    /// differ. Each must answer 201; returns the names.
+    static func putSeedConnectors(_ run: PipelineRun, base: String) async throws -> [String] {
+        var names: [String] = []
+        for file in run.scenario.connectorFiles {
+            let connector = try JSON.parse(Array(Data(contentsOf: file)))
+            let name = connector["name"]!.stringValue!
+            let body = run.scenario.directory.appendingPathComponent("\(name).config.json")
+            try Data(connector["config"]!.serialized()).write(to: body)
+            let reply = try await curl([
+                "-X", "PUT", "-H", "Content-Type: application/json", "\(base)/connectors/\(name)/config", "-d", "@\(body.path)",
+            ])
+            XCTAssertEqual(reply.status, 201, "PUT \(name): \(reply.text)")
+            names.append(name)
+        }
+        return names
+    }
+
+        static func names(_ text: String) throws -> [String] {
         guard case .array(let items) = try JSON.parse(text) else { throw E2EFailure("not a list: \(text)") }
         return items.compactMap(\.stringValue)
     }

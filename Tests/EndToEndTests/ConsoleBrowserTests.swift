@@ -23,21 +23,10 @@ final class ConsoleBrowserTests: XCTestCase {
         // The README shows these.
         let screenshots = run.environment.repository.appendingPathComponent("docs/screenshots")
         do {
-            let s3SinkName = try run.scenario.connectorFiles.compactMap { file -> String? in
-                file.lastPathComponent == "s3-sink.json" ? try JSON.parse(Array(Data(contentsOf: file)))["name"]?.stringValue : nil
-            }.first!
             try run.worker.start(connect: true)
             let base = try await run.worker.restBase()
-            for file in run.scenario.connectorFiles {
-                let connector = try JSON.parse(Array(Data(contentsOf: file)))
-                let name = connector["name"]!.stringValue!
-                let body = run.scenario.directory.appendingPathComponent("\(name).config.json")
-                try Data(connector["config"]!.serialized()).write(to: body)
-                let reply = try await ConnectCommandTests.curl([
-                    "-X", "PUT", "-H", "Content-Type: application/json", "\(base)/connectors/\(name)/config", "-d", "@\(body.path)",
-                ])
-                XCTAssertEqual(reply.status, 201, "PUT \(name): \(reply.text)")
-            }
+            let names = try await ConnectCommandTests.putSeedConnectors(run, base: base)
+            let s3SinkName = names.first { $0.hasPrefix("s3-sink") }!
             let hostileTopic = try await produceHostileMessages(run)
             _ = try await run.writers.write(rows: Self.rows / 2)
             try await run.eventually("MySQL to get rows", within: 120, every: .milliseconds(200), status: run.progress) {
