@@ -27,6 +27,11 @@ final class SourceHarness: Sendable {
         offsetPath = NSTemporaryDirectory() + TestEnvironment.uniqueName("offsets") + "/source.json"
     }
 
+    deinit {
+        // The offset file's directory is this harness's own; tests leave no trace in /tmp.
+        try? FileManager.default.removeItem(atPath: (offsetPath as NSString).deletingLastPathComponent)
+    }
+
     /// Connect properties for a source polling fast, plus `extra`.
     func properties(_ extra: [String: String]) -> [String: String] {
         var properties = [
