@@ -1,0 +1,4 @@
+/// Placeholder until the Avro schema model lands: Avro pairs are compared by text.
+enum AvroCompatibility {
+    static func problems(reader: String, writer: String) -> [String] { [] }
+}
