@@ -8,7 +8,7 @@ import XCTest
 
 /// `tributary registry` over real HTTP with a real broker, driven by
 /// Confluent's Python client (Support/registry_client.py); then killed with
-/// SIGKILL and started again on the same topic.
+/// SIGKILL and started again on the same topic, behind basic auth.
 final class RegistryServerTests: XCTestCase {
     func testConfluentsClientWorksAndARestartKeepsEveryIdStable() async throws {
         let registry = RegistryProcess(topic: "_schemas-test-\(UUID().uuidString.prefix(8))")
@@ -46,8 +46,12 @@ final class RegistryServerTests: XCTestCase {
 
         // SIGKILL: nothing is flushed on the way out; what was acknowledged is in the topic.
         try await registry.stop(SIGKILL)
-        let again = try await registry.start()
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("\(registry.topic).credentials")
+        try Data("registry-user: s3cret\n".utf8).write(to: credentials)
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let again = try await registry.start(extra: ["--registry-credentials-file", credentials.path])
         let restarted = try await PythonClient.run("restarted", base: again)
+        XCTAssertEqual(restarted["anonymous"], .array([.int(401), .int(401)]), "with a credentials file, a request without them is refused")
         XCTAssertEqual(restarted["schema1"]?["name"], .string("User"))
         XCTAssertEqual(restarted["versions"], .array([.int(1), .int(2)]))
         XCTAssertEqual(restarted["subject_level"], .string("NONE"))

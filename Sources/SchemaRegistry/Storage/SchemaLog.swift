@@ -25,7 +25,14 @@ final class SchemaLog: Sendable {
     /// partition 0 is used: a broker that auto-creates topics with more
     /// partitions leaves the others empty.
     func prepare() async throws {
-        let partitions = try await admin.createTopic(topic, partitions: 1, config: ["cleanup.policy": "compact"])
+        // Looked up first: a broker without CreateTopics (the mock cluster) makes creating wait out a timeout.
+        let existing = try await admin.topics().first { $0.name == topic }?.partitions.count
+        let partitions: Int
+        if let existing {
+            partitions = existing
+        } else {
+            partitions = try await admin.createTopic(topic, partitions: 1, config: ["cleanup.policy": "compact"])
+        }
         if partitions != 1 {
             logger.warning("schema topic \(topic) has \(partitions) partitions; the registry reads and writes partition 0 only")
         }
