@@ -45,16 +45,11 @@ struct ConnectCommand: AsyncParsableCommand {
             // A REST worker outlives its connectors: an in-process cluster would lose every topic on restart.
             throw ValidationError("no Kafka broker: pass --bootstrap-servers, set TRIBUTARY_BOOTSTRAP or bootstrap.servers in the worker file")
         }
-        let listener: Listener
-        do {
-            listener = try Listener.parse(listeners ?? settings.listeners ?? Listener.loopback.description)
-        } catch {
-            throw ValidationError(error.message)
-        }
+        let listener = try HTTPSettings.listener(listeners ?? settings.listeners ?? Listener.loopback.description)
         let offsetFile = settings.offsetStorageFile ?? ".tributary/connect/offsets.json"
         let configFile = settings.configStorageFile
             ?? URL(fileURLWithPath: offsetFile).deletingLastPathComponent().appendingPathComponent("connect-configs.json").path
-        let auth = try settings.credentialsFile.map { path in try ConnectorFiles.attributed(to: path) { try BasicAuth.load(path: path) } }
+        let auth = try HTTPSettings.auth(settings.credentialsFile)
         let cluster = KafkaConfiguration(
             bootstrapServers: servers, properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag })
         let context = WorkerContext(

@@ -49,13 +49,9 @@ struct RegistryOptions: ParsableArguments {
 
     /// The registry service on `listeners`.
     func service(listeners: String, kafka: KafkaConfiguration, logger: Logger) throws -> RegistryService {
-        let listener: Listener
-        do {
-            listener = try Listener.parse(listeners)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        let auth = try credentialsFile.map { path in try ConnectorFiles.attributed(to: path) { try BasicAuth.load(path: path) } }
-        return RegistryService(registry: try SchemaRegistry(kafka: kafka, topic: topic, logger: logger), listener: listener, auth: auth, logger: logger)
+        let listener = try HTTPSettings.listener(listeners)
+        return RegistryService(
+            registry: try SchemaRegistry(kafka: kafka, topic: topic, logger: logger), listener: listener, auth: try HTTPSettings.auth(credentialsFile),
+            logger: logger)
     }
 }
