@@ -57,10 +57,10 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// 409: the schema breaks the subject's compatibility level; `reasons` say which rule.
-    public static func incompatible(_ reasons: [String]) -> RegistryError {
+    public static func incompatible(_ subject: String, _ reasons: [String]) -> RegistryError {
         RegistryError(
             status: 409, code: 409,
-            "Schema being registered is incompatible with an earlier schema for subject; " + reasons.joined(separator: "; "))
+            "Schema being registered is incompatible with an earlier schema for subject '\(subject)', details: " + reasons.joined(separator: "; "))
     }
 
     public static func invalidSchema(_ reason: String) -> RegistryError {

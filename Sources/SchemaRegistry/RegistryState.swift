@@ -138,7 +138,7 @@ public struct RegistryState: Sendable {
         if let existing = live.last(where: { $0.schema == schema }) { return .existing(existing) }
         try checkReferences(schema)
         let reasons = compatibility.problems(schema, against: live.map(\.schema), level: effectiveLevel(subject))
-        guard reasons.isEmpty else { throw .incompatible(reasons) }
+        guard reasons.isEmpty else { throw .incompatible(subject, reasons) }
         let next = (subjects[subject]?.keys.max() ?? 0) + 1
         return .new(SubjectVersion(subject: subject, version: next, id: idsBySchema[schema] ?? maxID + 1, schema: schema))
     }

@@ -157,7 +157,8 @@ final class RegistryStateTests: XCTestCase {
         XCTAssertEqual(try RegistryRoute.match(method: "DELETE", path: "/subjects/s/versions/2"), .deleteVersion("s", .number(2)))
         XCTAssertEqual(try RegistryRoute.match(method: "GET", path: "/schemas/ids/4"), .schemaByID(4))
         XCTAssertEqual(try RegistryRoute.match(method: "POST", path: "/compatibility/subjects/s/versions/latest"), .compatibility("s", .latest))
-        XCTAssertEqual(try RegistryRoute.match(method: "PUT", path: "/config/s"), .subjectConfig("s", method: "PUT"))
+        XCTAssertEqual(try RegistryRoute.match(method: "PUT", path: "/config/s"), .config("s", method: "PUT"))
+        XCTAssertEqual(try RegistryRoute.match(method: "DELETE", path: "/config"), .config(nil, method: "DELETE"))
         XCTAssertThrowsError(try RegistryRoute.match(method: "PUT", path: "/subjects")) { XCTAssertEqual(($0 as? RegistryError)?.status, 405) }
         XCTAssertThrowsError(try RegistryRoute.match(method: "GET", path: "/nothing")) { XCTAssertEqual(($0 as? RegistryError)?.status, 404) }
         XCTAssertThrowsError(try RegistryRoute.match(method: "GET", path: "/subjects/s/versions/x")) { XCTAssertEqual(($0 as? RegistryError)?.code, 42202) }

@@ -78,15 +78,8 @@ public struct RegistryRestAPI: Sendable {
             return Response(200, .int(Int64(try await registry.deleteVersion(selector, subject: subject, permanent: query.flag("permanent")))))
         case .deleteSubject(let subject):
             return Response(200, .array(try await registry.deleteSubject(subject, permanent: query.flag("permanent")).map { .int(Int64($0)) }))
-        case .globalConfig(let put):
-            if put {
-                let level = try Self.level(body)
-                try await registry.setLevel(level, subject: nil)
-                return Response(200, .object([("compatibility", .string(level.rawValue))]))
-            }
-            return Response(200, .object([("compatibilityLevel", .string(await registry.state.effectiveLevel(nil).rawValue))]))
-        case .subjectConfig(let subject, let method):
-            return try await subjectConfig(subject, method: method, query: query, body: body)
+        case .config(let subject, let method):
+            return try await config(subject, method: method, query: query, body: body)
         case .compatibility(let subject, let selector):
             let problems = try await registry.compatibilityProblems(try Self.definition(body), subject: subject, version: selector)
             var members: [(String, JSON)] = [("is_compatible", .bool(problems.isEmpty))]
@@ -95,20 +88,26 @@ public struct RegistryRestAPI: Sendable {
         }
     }
 
-    private func subjectConfig(_ subject: String, method: String, query: Query, body: [UInt8]) async throws(RegistryError) -> Response {
+    /// `/config` (nil subject) and `/config/{s}`. The global level always has a value (BACKWARD
+    /// unless set; DELETE puts it back); a subject's exists only once set (40408 otherwise).
+    private func config(_ subject: String?, method: String, query: Query, body: [UInt8]) async throws(RegistryError) -> Response {
         switch method {
         case "PUT":
             let level = try Self.level(body)
             try await registry.setLevel(level, subject: subject)
             return Response(200, .object([("compatibility", .string(level.rawValue))]))
         case "DELETE":
-            guard let level = await registry.state.configuredLevel(subject) else { throw .subjectConfigNotFound(subject) }
+            let state = await registry.state
+            guard let level = subject == nil ? state.effectiveLevel(nil) : state.configuredLevel(subject) else {
+                throw .subjectConfigNotFound(subject ?? "")
+            }
             try await registry.setLevel(nil, subject: subject)
             return Response(200, .object([("compatibilityLevel", .string(level.rawValue))]))
         default:
             let state = await registry.state
-            guard let level = state.configuredLevel(subject) ?? (query.flag("defaultToGlobal") ? state.effectiveLevel(nil) : nil) else {
-                throw .subjectConfigNotFound(subject)
+            let configured = subject == nil ? state.effectiveLevel(nil) : state.configuredLevel(subject)
+            guard let level = configured ?? (query.flag("defaultToGlobal") ? state.effectiveLevel(nil) : nil) else {
+                throw .subjectConfigNotFound(subject ?? "")
             }
             return Response(200, .object([("compatibilityLevel", .string(level.rawValue))]))
         }

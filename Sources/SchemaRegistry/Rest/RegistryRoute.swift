@@ -18,8 +18,8 @@ public enum RegistryRoute: Equatable, Sendable {
     case version(String, VersionSelector)
     case versionSchemaText(String, VersionSelector)
     case deleteVersion(String, VersionSelector)
-    case globalConfig(put: Bool)
-    case subjectConfig(String, method: String)
+    /// `GET`, `PUT` or `DELETE /config` (nil subject) or `/config/{s}`.
+    case config(String?, method: String)
     case compatibility(String, VersionSelector?)
     case mode
 
@@ -36,12 +36,12 @@ public enum RegistryRoute: Equatable, Sendable {
         switch (s.count, s.first) {
         case (0, _): candidates = ["GET": .root]
         case (1, "subjects"): candidates = ["GET": .subjects]
-        case (1, "config"): candidates = ["GET": .globalConfig(put: false), "PUT": .globalConfig(put: true)]
+        case (1, "config"): candidates = Dictionary(uniqueKeysWithValues: ["GET", "PUT", "DELETE"].map { ($0, .config(nil, method: $0)) })
         case (1, "mode"), (2, "mode"): candidates = ["GET": .mode]
         case (2, "schemas") where s[1] == "types": candidates = ["GET": .schemaTypes]
         case (2, "subjects"): candidates = ["POST": .lookup(s[1]), "DELETE": .deleteSubject(s[1])]
         case (2, "config"):
-            candidates = ["GET": .subjectConfig(s[1], method: "GET"), "PUT": .subjectConfig(s[1], method: "PUT"), "DELETE": .subjectConfig(s[1], method: "DELETE")]
+            candidates = Dictionary(uniqueKeysWithValues: ["GET", "PUT", "DELETE"].map { ($0, .config(s[1], method: $0)) })
         case (3, "schemas") where s[1] == "ids": candidates = ["GET": .schemaByID(try id(s[2]))]
         case (4, "schemas") where s[1] == "ids" && s[3] == "schema": candidates = ["GET": .schemaTextByID(try id(s[2]))]
         case (4, "schemas") where s[1] == "ids" && s[3] == "versions": candidates = ["GET": .versionsOfID(try id(s[2]))]
