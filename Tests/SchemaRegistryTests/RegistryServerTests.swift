@@ -58,7 +58,22 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(restarted["id1_again"], .int(1), "the same schema keeps its id across a restart")
         XCTAssertEqual(restarted["id_new"], .int(4), "a new schema after the restart gets a new id, not one handed out before")
         XCTAssertEqual(restarted["subjects"], .array([.string("orders-value"), .string("users-value")]))
-        try await registry.stop(SIGTERM)
+        let status = try await registry.stop(SIGTERM)
+        XCTAssertEqual(status, 0, "SIGTERM stops the registry gracefully")
+    }
+}
+
+final class ConnectRegistryTests: XCTestCase {
+    /// `tributary connect --registry-listeners` serves the same registry beside the Connect REST API.
+    func testConnectServesTheRegistryWhenAsked() async throws {
+        let registry = RegistryProcess(topic: "_schemas-connect-\(UUID().uuidString.prefix(8))")
+        try await registry.createTopic()
+        let base = try await registry.start(insideConnect: true)
+        let seen = try await PythonClient.run("single", base: base)
+        XCTAssertEqual(seen["id"], .int(1))
+        XCTAssertEqual(seen["schema"]?["name"], .string("User"))
+        // SIGKILL: a graceful stop waits out each HTTP server's drain time, and the registry test covers it.
+        try await registry.stop(SIGKILL)
     }
 }
 

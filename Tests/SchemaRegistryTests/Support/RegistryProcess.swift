@@ -42,14 +42,22 @@ final class RegistryProcess: @unchecked Sendable {
         }
     }
 
-    /// Starts the registry and returns its base URL once it listens.
-    func start(extra: [String] = []) async throws -> String {
+    /// Starts `tributary registry` (with `insideConnect`: `tributary connect
+    /// --registry-listeners`, in a directory of its own for the worker's
+    /// files) and returns the registry's base URL once it listens.
+    func start(extra: [String] = [], insideConnect: Bool = false) async throws -> String {
         precondition(process == nil, "a registry is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.tributary())
-        process.arguments = [
-            "registry", "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", try Self.environment("TRIBUTARY_BOOTSTRAP"), "--schemas-topic", topic,
-        ] + extra
+        let cluster = ["--bootstrap-servers", try Self.environment("TRIBUTARY_BOOTSTRAP"), "--schemas-topic", topic]
+        if insideConnect {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic)-worker")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            process.currentDirectoryURL = directory
+            process.arguments = ["connect", "--listeners", "http://127.0.0.1:0", "--registry-listeners", "http://127.0.0.1:0"] + cluster + extra
+        } else {
+            process.arguments = ["registry", "--listeners", "http://127.0.0.1:0"] + cluster + extra
+        }
         starts += 1
         let marker = "==== registry start \(starts)\n"
         let log = try FileHandle(forWritingTo: logURL)
@@ -76,15 +84,22 @@ final class RegistryProcess: @unchecked Sendable {
         throw PipelineError.other("tributary registry did not listen within 30 s; see \(logURL.path)")
     }
 
-    /// Ends the registry with `signal` (SIGKILL: no chance to flush anything) and waits for it.
-    func stop(_ signal: Int32) async throws {
-        guard let process else { return }
+    /// Ends the registry with `signal` (SIGKILL: no chance to flush anything)
+    /// and waits for it; returns its exit status (nil: killed by a signal).
+    @discardableResult
+    func stop(_ signal: Int32) async throws -> Int32? {
+        guard let process else { return nil }
         self.process = nil
         let pid = process.processIdentifier
         precondition(pid > 0)
         Glibc.kill(pid, signal)
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else {
+            Glibc.kill(pid, SIGKILL)
+            throw PipelineError.other("tributary did not end within 20 s of signal \(signal); see \(logURL.path)")
+        }
+        return process.terminationReason == .exit ? process.terminationStatus : nil
     }
 
     /// `tributary` sits next to the test bundle (`.build/<triple>/debug/`).

@@ -1,6 +1,6 @@
 """Drives `tributary registry` with Confluent's own Python client (confluent-kafka's
 SchemaRegistryClient) and prints what it saw as one JSON object, for
-RegistryServerTests to check. Usage: registry_client.py scenario|restarted BASE_URL
+RegistryServerTests to check. Usage: registry_client.py scenario|restarted|single BASE_URL
 (restarted: the registry asks for basic auth as registry-user:s3cret)"""
 
 import json
@@ -96,6 +96,12 @@ def restarted(base):
     return out
 
 
+def single(base):
+    client = SchemaRegistryClient({"url": base})
+    schema_id = client.register_schema("c-value", Schema(USER_V1, "AVRO"))
+    return {"id": schema_id, "schema": json.loads(SchemaRegistryClient({"url": base}).get_schema(schema_id).schema_str)}
+
+
 if __name__ == "__main__":
     mode, base = sys.argv[1], sys.argv[2]
-    print(json.dumps({"scenario": scenario, "restarted": restarted}[mode](base)))
+    print(json.dumps({"scenario": scenario, "restarted": restarted, "single": single}[mode](base)))
