@@ -6,7 +6,7 @@ import PipelineCore
 /// before it is applied, so a registry killed at any point and started again
 /// has every acknowledged schema under the same id.
 ///
-/// Writes are serialized by the actor. Before each write the registry reads
+/// Writes run one at a time. Before each write the registry reads
 /// whatever another registry on the same topic appended since, so two of
 /// them do not hand out the same id one after the other; concurrent writers
 /// are not coordinated beyond that (run one registry per topic for writes).
@@ -42,9 +42,34 @@ public actor SchemaRegistry {
         position = end
     }
 
-    /// Appends `records` and applies them; a Kafka failure is Confluent's 50001.
-    private func write(_ records: [RegistryRecord]) async throws(RegistryError) {
-        guard !records.isEmpty else { return }
+    /// Set while a write is under way; later writers wait in ``waiters``.
+    private var writing = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Runs one write alone: reads what other writers appended, plans with
+    /// that state, appends the records (acks=all), applies them. Writes wait
+    /// for each other because the actor is re-entered at every `await`: two
+    /// registrations planned on the same state would take the same id.
+    /// A Kafka failure is Confluent's 50001.
+    private func exclusiveWrite<T: Sendable>(
+        _ plan: (RegistryState) throws(RegistryError) -> (records: [RegistryRecord], result: T)
+    ) async throws(RegistryError) -> T {
+        if writing {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            writing = true
+        }
+        defer {
+            // Hands the turn to the next writer, if any.
+            if waiters.isEmpty { writing = false } else { waiters.removeFirst().resume() }
+        }
+        do {
+            if try await log.end() > position { try await catchUp() }
+        } catch {
+            throw .store("\(error)")
+        }
+        let (records, result) = try plan(state)
+        guard !records.isEmpty else { return result }
         do {
             let end = try await log.append(records)
             for record in records { state.apply(record) }
@@ -52,50 +77,43 @@ public actor SchemaRegistry {
         } catch {
             throw .store("\(error)")
         }
-    }
-
-    /// Reads what other writers appended, then plans with the fresh state.
-    private func fresh() async throws(RegistryError) -> RegistryState {
-        do {
-            if try await log.end() > position { try await catchUp() }
-        } catch {
-            throw .store("\(error)")
-        }
-        return state
+        return result
     }
 
     // MARK: - Writes
 
     /// Registers `schema` under `subject` (idempotent), returning its version.
     public func register(_ schema: SchemaDefinition, subject: String) async throws(RegistryError) -> SubjectVersion {
-        switch try await fresh().planRegistration(schema, in: subject, compatibility: compatibility) {
-        case .existing(let entry):
-            return entry
-        case .new(let entry):
-            try await write([.schema(entry)])
-            logger.info("registered \(subject) version \(entry.version) as id \(entry.id)")
-            return entry
+        let compatibility = self.compatibility
+        let (entry, isNew) = try await exclusiveWrite { state throws(RegistryError) in
+            switch try state.planRegistration(schema, in: subject, compatibility: compatibility) {
+            case .existing(let entry): return ([], (entry, false))
+            case .new(let entry): return ([.schema(entry)], (entry, true))
+            }
         }
+        if isNew { logger.info("registered \(subject) version \(entry.version) as id \(entry.id)") }
+        return entry
     }
 
     /// Deletes one version (soft, or `permanent` once soft-deleted); returns its number.
     public func deleteVersion(_ selector: VersionSelector, subject: String, permanent: Bool) async throws(RegistryError) -> Int {
-        let plan = try await fresh().planVersionDeletion(selector, of: subject, permanent: permanent)
-        try await write([plan.record])
-        return plan.version
+        try await exclusiveWrite { state throws(RegistryError) in
+            let plan = try state.planVersionDeletion(selector, of: subject, permanent: permanent)
+            return ([plan.record], plan.version)
+        }
     }
 
     /// Deletes a subject's versions (soft, or `permanent` once soft-deleted); returns their numbers.
     public func deleteSubject(_ subject: String, permanent: Bool) async throws(RegistryError) -> [Int] {
-        let plan = try await fresh().planSubjectDeletion(subject, permanent: permanent)
-        try await write(plan.records)
-        return plan.versions
+        try await exclusiveWrite { state throws(RegistryError) in
+            let plan = try state.planSubjectDeletion(subject, permanent: permanent)
+            return (plan.records, plan.versions)
+        }
     }
 
-    /// Sets the level of `subject` (nil: the global level); nil `level` removes the subject's own.
+    /// Sets the level of `subject` (nil: the global level); nil `level` removes it.
     public func setLevel(_ level: CompatibilityLevel?, subject: String?) async throws(RegistryError) {
-        _ = try await fresh()
-        try await write([.config(subject: subject, level: level)])
+        try await exclusiveWrite { _ in ([.config(subject: subject, level: level)], ()) }
     }
 
     /// The compatibility problems of `schema` against `version` of `subject` (nil: the versions its level names).
