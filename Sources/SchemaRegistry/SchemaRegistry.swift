@@ -71,9 +71,14 @@ public actor SchemaRegistry {
         let (records, result) = try plan(state)
         guard !records.isEmpty else { return result }
         do {
-            let end = try await log.append(records)
-            for record in records { state.apply(record) }
-            position = max(position, end)
+            let written = try await log.append(records)
+            if written.lowerBound == position {
+                for record in records { state.apply(record) }
+                position = written.upperBound
+            } else {
+                // Another writer's records landed first: read them and ours, in the topic's order.
+                try await catchUp()
+            }
         } catch {
             throw .store("\(error)")
         }

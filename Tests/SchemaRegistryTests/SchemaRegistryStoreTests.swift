@@ -31,4 +31,22 @@ final class SchemaRegistryStoreTests: XCTestCase {
         }
         await reopened.close()
     }
+
+    func testARegistryReadsWhatAnotherWroteBeforeItWrites() async throws {
+        let topic = RegistryProcess(topic: "_schemas-two-\(UUID().uuidString.prefix(8))")
+        try await topic.createTopic()
+        let kafka = KafkaConfiguration(bootstrapServers: try RegistryProcess.environment("TRIBUTARY_BOOTSTRAP"))
+        let a = try SchemaRegistry(kafka: kafka, topic: topic.topic, logger: Logger(label: "test.a"))
+        let b = try SchemaRegistry(kafka: kafka, topic: topic.topic, logger: Logger(label: "test.b"))
+        try await a.open()
+        try await b.open()
+        let first = try await a.register(SchemaDefinition(type: .avro, text: #""int""#), subject: "one")
+        let second = try await b.register(SchemaDefinition(type: .avro, text: #""long""#), subject: "two")
+        let third = try await a.register(SchemaDefinition(type: .avro, text: #""long""#), subject: "three")
+        XCTAssertEqual([first.id, second.id, third.id], [1, 2, 2], "b took the next id; a found b's schema and its id")
+        let subjects = await a.state.subjectNames()
+        XCTAssertEqual(subjects, ["one", "three", "two"])
+        await a.close()
+        await b.close()
+    }
 }

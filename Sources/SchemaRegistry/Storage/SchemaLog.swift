@@ -58,14 +58,16 @@ final class SchemaLog: Sendable {
         return (out, high)
     }
 
-    /// Writes `records` in order; returns once the broker acknowledged them all, with the offset after the last.
-    func append(_ records: [RegistryRecord]) async throws -> Int64 {
+    /// Writes `records` in order; returns once the broker acknowledged them
+    /// all, with the offsets of the first and after the last.
+    func append(_ records: [RegistryRecord]) async throws -> Range<Int64> {
         let messages = records.map { record in
             let (key, value) = record.encoded
             return KafkaMessage(topic: topic, partition: 0, key: key, value: value)
         }
         let reports = try await producer.send(messages)
-        return (reports.last?.offset ?? -1) + 1
+        guard let first = reports.first?.offset, let last = reports.last?.offset else { return 0..<0 }
+        return first..<(last + 1)
     }
 
     func close() async {
