@@ -34,7 +34,7 @@ final class InProcessWorker: @unchecked Sendable {
             sharedOffsetStore: FileOffsetStore(path: directory.appendingPathComponent("offsets.json").path), logger: logger)
         let gate = self.gate
         service = ConnectService(
-            context: context, store: ConfigStore(path: directory.appendingPathComponent("configs.json").path),
+            context: context, store: FileConfigStore(path: directory.appendingPathComponent("configs.json").path),
             listener: Listener(host: "127.0.0.1", port: 0), auth: auth, logger: logger
         ) { spec in
             var connector = try ConnectorFactory.make(spec, context: context)
