@@ -67,11 +67,14 @@ public struct TLSSettings: Sendable, Equatable {
         SSL_CTX_set_default_passwd_cb(context, passwordCallback)
         SSL_CTX_set_default_passwd_cb_userdata(context, password)
         guard SSL_CTX_use_PrivateKey_file(context, privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw PipelineError.config(
-                key: privateKeyPath == certificateChainPath ? Self.keystoreKey : Self.keyKey,
-                reason: "cannot read a PEM private key from \(privateKeyPath)"
-                    + (keyPassword == nil ? " (an encrypted key needs listeners.https.ssl.key.password)" : "")
-                    + ": \(Self.opensslErrors())")
+            let errors = Self.opensslErrors()
+            // OpenSSL checks the key against the certificate as it loads it.
+            let reason =
+                errors.contains("key values mismatch")
+                ? "the key in \(privateKeyPath) does not match the certificate in \(certificateChainPath)"
+                : "cannot read a PEM private key from \(privateKeyPath)"
+                    + (keyPassword == nil ? " (an encrypted key needs listeners.https.ssl.key.password)" : "") + ": \(errors)"
+            throw PipelineError.config(key: privateKeyPath == certificateChainPath ? Self.keystoreKey : Self.keyKey, reason: reason)
         }
     }
 
