@@ -143,6 +143,17 @@ final class ConnectCommandTests: XCTestCase {
         }
         // Paused, killed, restarted, resumed: the last target state is STARTED again.
         XCTAssertEqual(configs["target-state-\(paused)"] ?? nil, #"{"state":"STARTED"}"#)
+        // Statuses as KafkaStatusBackingStore writes them; a deleted connector's are tombstones.
+        let statuses = try await latestRecords(run, topic: "connect-status-\(id)")
+        for name in names {
+            for key in ["status-connector-\(name)", "status-task-\(name)-0"] {
+                let status = try JSON.parse(try XCTUnwrap(statuses[key] ?? nil, "no \(key) record"))
+                XCTAssertEqual(status["state"]?.stringValue, "RUNNING", "\(key): \(status.text)")
+                XCTAssertEqual(status["worker_id"]?.stringValue?.hasPrefix("127.0.0.1:"), true, "\(key): \(status.text)")
+            }
+        }
+        let probe = try XCTUnwrap(statuses.keys.first { $0.hasPrefix("status-connector-secret-probe") }, "no status of the deleted probe")
+        XCTAssertEqual(statuses[probe], .some(nil), "the deleted probe's status is not a tombstone")
         let offsets = try await latestRecords(run, topic: "connect-offsets-\(id)")
         let source = try XCTUnwrap(names.first { $0.hasPrefix("jdbc-source") })
         let key = #"["\#(source)",{"table":"public.\#(run.scenario.table)"}]"#
@@ -161,7 +172,8 @@ final class ConnectCommandTests: XCTestCase {
         }
         var latest: [String: String?] = [:]
         for message in try await KafkaRangeReader.read(configuration: kafka, ranges: ranges).sorted(by: { $0.offset < $1.offset }) {
-            latest[String(decoding: message.key ?? [], as: UTF8.self)] = message.value.map { String(decoding: $0, as: UTF8.self) }
+            // updateValue: assigning nil through the subscript would drop a tombstone's key.
+            latest.updateValue(message.value.map { String(decoding: $0, as: UTF8.self) }, forKey: String(decoding: message.key ?? [], as: UTF8.self))
         }
         return latest
     }

@@ -66,7 +66,8 @@ enum ConnectTopicFormats {
                     continue
                 }
                 guard case .object(let pairs)? = value["properties"] else {
-                    throw PipelineError.other("config topic \(topic): record \(record.key) has no \"properties\" object: \(value.text)")
+                    // The value itself stays out of the message: it may hold a password.
+                    throw PipelineError.other("config topic \(topic): record \(record.key) has no \"properties\" object")
                 }
                 var config: [String: String] = [:]
                 for (key, value) in pairs { config[key] = value.stringValue ?? value.text }

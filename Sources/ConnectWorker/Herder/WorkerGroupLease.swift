@@ -71,7 +71,8 @@ public final class WorkerGroupLease: Sendable {
                 throw PipelineError.config(
                     key: "group.id",
                     reason: "another worker of group \(storage.groupID) is running (it holds \(partition)); "
-                        + "this worker runs one worker per group: stop the other one, or give this one its own group.id and topics")
+                        + "one worker per group runs the group's connectors here: stop the other one, "
+                        + "or give this one a group.id and topics of its own")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

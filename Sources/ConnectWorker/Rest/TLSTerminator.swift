@@ -20,8 +20,9 @@ import PipelineCore
 final class TLSTerminator: @unchecked Sendable {
     // @unchecked: the descriptors and the context are set once in init; `stopped` is locked.
     static let maxConnections = 64
-    /// A connection idle this long (or stuck in its handshake) is closed.
+    /// A connection idle this long is closed; a handshake gets `handshakeSeconds`.
     static let idleSeconds: Int32 = 60
+    static let handshakeSeconds = 10
 
     let port: UInt16
     private let context: OpaquePointer
@@ -29,7 +30,8 @@ final class TLSTerminator: @unchecked Sendable {
     private let upstream: String
     private let logger: Logger
     private let stopped = Locked(false)
-    private let open = Locked(0)
+    /// Connections being served now.
+    private let connections = Locked(0)
 
     /// Binds `listener`'s address (port 0 picks one) with `settings`' certificate;
     /// connections go to the Unix socket at `upstream`.
@@ -66,7 +68,7 @@ final class TLSTerminator: @unchecked Sendable {
             guard poll(&waiting, 1, 200) > 0 else { continue }
             let client = accept(listening, nil, nil)
             guard client >= 0 else { continue }
-            let admitted = open.withLock { count in
+            let admitted = connections.withLock { count in
                 guard count < Self.maxConnections else { return false }
                 count += 1
                 return true
@@ -78,7 +80,7 @@ final class TLSTerminator: @unchecked Sendable {
             }
             let thread = Thread { [self] in
                 serve(client)
-                open.withLock { $0 -= 1 }
+                connections.withLock { $0 -= 1 }
             }
             thread.name = "https-connection"
             thread.stackSize = 1 << 19
@@ -93,9 +95,7 @@ final class TLSTerminator: @unchecked Sendable {
         sigaddset(&pipe, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &pipe, nil)
         defer { close(client) }
-        var timeout = timeval(tv_sec: Int(Self.idleSeconds), tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        Self.setTimeouts(client, seconds: Self.handshakeSeconds)
         guard let ssl = SSL_new(context) else { return }
         defer { SSL_free(ssl) }
         SSL_set_fd(ssl, client)
@@ -104,6 +104,7 @@ final class TLSTerminator: @unchecked Sendable {
             logger.debug("https listener: TLS handshake failed: \(TLSSettings.opensslErrors())")
             return
         }
+        Self.setTimeouts(client, seconds: Int(Self.idleSeconds))
         let server = Self.connectUnix(upstream)
         guard server >= 0 else {
             logger.error("https listener: cannot reach the REST server at \(upstream): \(String(cString: strerror(errno)))")
@@ -152,6 +153,13 @@ final class TLSTerminator: @unchecked Sendable {
                 guard written == Int32(count) else { return }
             }
         }
+    }
+
+    /// Bounds each blocking read and write on `fd` (a stalled peer ends its own connection only).
+    private static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     private static func writeAll(_ fd: Int32, _ buffer: [UInt8], _ count: Int) -> Bool {
