@@ -5,10 +5,11 @@ import PipelineCore
 import XCTest
 
 /// Distributed mode's stores on the real broker: what a worker saved, stores
-/// opened afresh on the same topics read back (as a restarted worker does).
-/// A second live worker of a group is refused in ConnectCommandTests.
+/// opened afresh on the same topics read back (as a restarted worker does);
+/// a worker whose group session expires (every broker away) learns that it
+/// lost the group. A second live worker of a group is refused in ConnectCommandTests.
 final class DistributedStoresTests: XCTestCase {
-    func testStoresOpenedAgainOnTheTopicsReadBackConfigsTargetStatesAndOffsets() async throws {
+    func testStoresOpenedAgainReadBackConfigsStatesAndOffsetsAndALostSessionIsNoticed() async throws {
         let environment = ProcessEnvironment.current
         guard let bootstrap = environment["TRIBUTARY_BOOTSTRAP"], let control = environment["TRIBUTARY_BROKER_CONTROL"] else {
             throw CurlFailure(description: "TRIBUTARY_BOOTSTRAP / TRIBUTARY_BROKER_CONTROL are not set: source the servers' env file")
@@ -28,11 +29,38 @@ final class DistributedStoresTests: XCTestCase {
         let worker = try await DistributedStores.open(storage, kafka: kafka, logger: logger)
         do {
             try await saveAndReadBack(worker, storage, kafka: kafka, logger: logger)
+            // What ConnectService waits for to stop every connector (fail-stop).
+            try brokers("down", control: control)
+            let bound = Duration.milliseconds(storage.sessionTimeoutMilliseconds + 15_000)
+            let noticed = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await worker.lease.waitUntilLost()
+                    return !Task.isCancelled
+                }
+                group.addTask {
+                    try? await Task.sleep(for: bound)
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            try brokers("up", control: control)
+            XCTAssertTrue(noticed, "no loss noticed within \(bound) of every broker going away")
+            XCTAssertFalse(worker.lease.isHeld)
         } catch {
+            try? brokers("up", control: control)
             await worker.lease.release()
             throw error
         }
         await worker.lease.release()
+    }
+
+    /// `down` or `up` for brokers 1-3 through the broker's control FIFO.
+    private func brokers(_ command: String, control: String) throws {
+        guard let fifo = FileHandle(forWritingAtPath: control) else { throw CurlFailure(description: "cannot open \(control)") }
+        for id in 1...3 { fifo.write(Data("\(command) \(id)\n".utf8)) }
+        try fifo.close()
     }
 
     private func saveAndReadBack(

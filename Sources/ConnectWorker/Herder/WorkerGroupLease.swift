@@ -80,6 +80,9 @@ public final class WorkerGroupLease: Sendable {
         return lease
     }
 
+    /// Whether the group gives this worker the config partition now.
+    var isHeld: Bool { held.value }
+
     /// Returns when the group took the partition away (the worker's session
     /// expired, e.g. the broker was unreachable longer than the session
     /// timeout); returns at once if it is not held. Ends on cancellation.
