@@ -45,9 +45,18 @@ public final class KafkaStatusStore: Sendable {
         updates.yield(("status-task-\(name)-0", nil))
     }
 
-    /// Waits until every status published so far is written.
+    /// Waits until every status published so far is written, at most 5 s:
+    /// a broker that is away must not hold up a graceful stop (statuses are
+    /// rewritten by the next start anyway).
     func finish() async {
         updates.finish()
-        await writer.value
+        let writer = self.writer, written = Locked(false)
+        // Awaiting a task's value ignores cancellation: the wait is bounded by polling instead.
+        Task {
+            await writer.value
+            written.withLock { $0 = true }
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !written.value && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }
