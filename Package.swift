@@ -33,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CMySQL", pkgConfig: "mysqlclient", providers: [.apt(["default-libmysqlclient-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Stages.
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "ConnectWorker",
             dependencies: [
-                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "Console", "PrometheusExport", "SchemaRegistry",
+                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "Console", "PrometheusExport", "SchemaRegistry", "CSSL",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Logging", package: "swift-log"),

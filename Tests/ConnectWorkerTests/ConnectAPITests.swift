@@ -202,7 +202,7 @@ final class ConnectAPITests: XCTestCase {
         for (index, name) in names.enumerated() {
             XCTAssertEqual(listed.json?[name]?["status"]?["connector"]?["state"], .string(index.isMultiple(of: 2) ? "RUNNING" : "PAUSED"), "\(listed)")
         }
-        let stored = try await ConfigStore(path: worker.directory.appendingPathComponent("configs.json").path).load()
+        let stored = try await FileConfigStore(path: worker.directory.appendingPathComponent("configs.json").path).load()
         XCTAssertEqual(Set(stored.keys), Set(names))
         for (index, name) in names.enumerated() {
             XCTAssertEqual(stored[name]?.target, index.isMultiple(of: 2) ? .running : .paused)

@@ -79,7 +79,7 @@ final class RouteAndBodyTests: XCTestCase {
     func testConfigStoreRoundTripKeepsPlaceholdersAndStates() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-store-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = ConfigStore(path: directory.appendingPathComponent("nested/configs.json").path)
+        let store = FileConfigStore(path: directory.appendingPathComponent("nested/configs.json").path)
         let empty = try await store.load()
         XCTAssertEqual(empty, [:])
         let saved = [
@@ -87,7 +87,7 @@ final class RouteAndBodyTests: XCTestCase {
             "b": StoredConnector(config: ["password": "${file:/etc/secret:pw}"], target: .stopped),
         ]
         try await store.save(saved)
-        let loaded = try await ConfigStore(path: store.path).load()
+        let loaded = try await FileConfigStore(path: store.path).load()
         XCTAssertEqual(loaded, saved)
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.path + ".tmp"), "the temp file is renamed over the store")
     }

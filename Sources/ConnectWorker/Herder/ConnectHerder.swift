@@ -32,7 +32,12 @@ public actor ConnectHerder {
 
     private var slots: [String: Slot] = [:]
     private var chains = OperationChain()
-    private let store: ConfigStore
+    /// Saves run one after another in the order their snapshots were taken,
+    /// so an older snapshot never lands after a newer one.
+    private var saves = OperationChain()
+    private let store: any ConfigStore
+    /// Distributed mode: where statuses are published; nil in standalone.
+    private let statuses: KafkaStatusStore?
     private let build: Builder
     private let logger: Logger
     private var shuttingDown = false
@@ -44,9 +49,11 @@ public actor ConnectHerder {
     /// Connectors that have a run now.
     func connectorsWithRun() -> Int { slots.values.filter { $0.task != nil }.count }
 
-    /// A herder keeping its state in `store`, building connectors with `build`.
-    public init(store: ConfigStore, logger: Logger, build: @escaping Builder) {
+    /// A herder keeping its state in `store`, building connectors with
+    /// `build`, publishing statuses to `statuses` when given.
+    public init(store: any ConfigStore, statuses: KafkaStatusStore? = nil, logger: Logger, build: @escaping Builder) {
         self.store = store
+        self.statuses = statuses
         self.build = build
         self.logger = logger
     }
@@ -63,14 +70,15 @@ public actor ConnectHerder {
                 // Only a hand-edited store names an unknown class; the slot
                 // still needs a kind to be listed, deleted or fixed by a PUT.
                 let kindGuess = (try? ConnectorKind(className: stored.config["connector.class"] ?? "")) ?? .postgresSource
-                slots[name] = Slot(stored: stored, kind: kindGuess, status: ConnectorStatus(state: .failed, trace: error.message))
+                slots[name] = Slot(stored: stored, kind: kindGuess)
+                setStatus(name, ConnectorStatus(state: .failed, trace: error.message))
                 logger.error("connector \(name) cannot start: \(error.message)")
                 continue
             }
             slots[name] = Slot(stored: stored, kind: kind)
             apply(target: stored.target, to: name)
         }
-        logger.notice("loaded \(slots.count) connector(s) from \(store.path)")
+        logger.notice("loaded \(slots.count) connector(s) from \(store.location)")
     }
 
     /// Stops every connector gracefully (their target states stay as stored,
@@ -88,6 +96,7 @@ public actor ConnectHerder {
         // A run an in-flight operation (an update, a pause) is stopping is no
         // longer in a slot: wait for it too, so every run ends gracefully.
         while liveRuns.value > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        await statuses?.finish()
     }
 
     // MARK: - Reads
@@ -153,7 +162,7 @@ public actor ConnectHerder {
         guard let slot = slots[name] else { throw .unknownConnector(name) }
         guard slot.stored.target == .running, !onlyFailed || slot.status.state == .failed else { return false }
         slots[name]?.restarting = true
-        slots[name]?.status = ConnectorStatus(state: .restarting)
+        setStatus(name, ConnectorStatus(state: .restarting))
         Task {
             // An error here is a connector deleted meanwhile: nothing left to restart.
             try? await self.serialized(name) { herder in await herder.applyRestart(name) }
@@ -208,6 +217,7 @@ public actor ConnectHerder {
             slots[name] = removed
             throw error
         }
+        statuses?.remove(name)
         logger.notice("connector \(name) deleted")
     }
 
@@ -246,8 +256,8 @@ public actor ConnectHerder {
     private func apply(target: TargetState, to name: String) {
         guard slots[name] != nil else { return }
         switch target {
-        case .paused: slots[name]?.status = ConnectorStatus(state: .paused)
-        case .stopped: slots[name]?.status = ConnectorStatus(state: .stopped)
+        case .paused: setStatus(name, ConnectorStatus(state: .paused))
+        case .stopped: setStatus(name, ConnectorStatus(state: .stopped))
         case .running: if slots[name]?.task == nil { launch(name) }
         }
     }
@@ -258,13 +268,13 @@ public actor ConnectHerder {
         do {
             connector = try build(ConnectorSpec(name: name, properties: slot.stored.config))
         } catch {
-            slots[name]?.status = ConnectorStatus(state: .failed, trace: "\(error)")
+            setStatus(name, ConnectorStatus(state: .failed, trace: "\(error)"))
             logger.error("connector \(name) failed to start", metadata: ["error": "\(error)"])
             return
         }
         let generation = slot.generation + 1
         slots[name]?.generation = generation
-        slots[name]?.status = ConnectorStatus(state: .running)
+        setStatus(name, ConnectorStatus(state: .running))
         slots[name]?.activeTopics = ConnectorChecks.topics(slot.stored.config, kind: slot.kind)
         let liveRuns = self.liveRuns
         liveRuns.withLock { $0 += 1 }
@@ -282,7 +292,7 @@ public actor ConnectHerder {
         guard let slot = slots[name], slot.generation == generation else { return }
         slots[name]?.task = nil
         let trace = error.map { "\($0)" } ?? "the connector stopped on its own"
-        slots[name]?.status = ConnectorStatus(state: .failed, trace: trace)
+        setStatus(name, ConnectorStatus(state: .failed, trace: trace))
         logger.error("connector \(name) failed", metadata: ["error": "\(trace)"])
     }
 
@@ -296,11 +306,24 @@ public actor ConnectHerder {
     }
 
     private func persist() async throws {
+        let snapshot = slots.mapValues(\.stored), store = self.store
         do {
-            try await store.save(slots.mapValues(\.stored))
+            try await saves.enqueue("") { try await store.save(snapshot) }.value
         } catch {
-            throw ConnectRestError(500, "could not write the config store \(store.path): \(error)")
+            throw ConnectRestError(500, "could not write the config store \(store.location): \(error)")
         }
+    }
+
+    /// Sets a connector's status and publishes it (distributed mode).
+    private func setStatus(_ name: String, _ status: ConnectorStatus) {
+        guard slots[name] != nil else { return }
+        slots[name]?.status = status
+        statuses?.publish(name, status, generation: slots[name]!.generation)
+    }
+
+    /// Publishes every status again, once the worker id (the bound listener) is known.
+    func republishStatuses() {
+        for (name, slot) in slots { statuses?.publish(name, slot.status, generation: slot.generation) }
     }
 
     /// Runs `body` after every earlier operation on `name` has finished.

@@ -82,7 +82,7 @@ struct ConnectorOffsets: Sendable {
         }
     }
 
-    private func offsetStore(_ config: [String: String], kind: ConnectorKind) throws -> FileOffsetStore {
+    private func offsetStore(_ config: [String: String], kind: ConnectorKind) throws -> any WorkerOffsetStore {
         if let file = try kind.sourceOffsetFile(config) {
             return FileOffsetStore(path: file)
         }

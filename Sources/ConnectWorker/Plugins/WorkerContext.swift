@@ -8,13 +8,13 @@ public struct WorkerContext: Sendable {
     public var kafka: KafkaConfiguration
     public var producerProperties: [String: String]
     public var consumerProperties: [String: String]
-    /// Shared by every source when the worker names one offset file.
-    public var sharedOffsetStore: FileOffsetStore?
+    /// Shared by every source: the worker's offset file, or (distributed) its offset topic.
+    public var sharedOffsetStore: (any WorkerOffsetStore)?
     public var logger: Logger
 
     public init(
         kafka: KafkaConfiguration, producerProperties: [String: String], consumerProperties: [String: String],
-        sharedOffsetStore: FileOffsetStore?, logger: Logger
+        sharedOffsetStore: (any WorkerOffsetStore)?, logger: Logger
     ) {
         self.kafka = kafka
         self.producerProperties = producerProperties

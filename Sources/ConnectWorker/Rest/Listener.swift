@@ -1,34 +1,35 @@
 /// Where the REST API listens: Connect's `listeners` value, e.g.
-/// `http://127.0.0.1:8083`. Only plain HTTP on IPv4: the https listener is
-/// not supported (the HTTP server here has no TLS on Linux).
+/// `http://127.0.0.1:8083` or `https://0.0.0.0:8443` (IPv4; https takes
+/// its certificate from ``TLSSettings``).
 public struct Listener: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: UInt16
+    /// `https://`: TLS (``TLSTerminator``) in front of the REST server.
+    public var secure: Bool
 
-    public init(host: String, port: UInt16) {
+    public init(host: String, port: UInt16, secure: Bool = false) {
         self.host = host
         self.port = port
+        self.secure = secure
     }
 
     /// The default: loopback only, Connect's port.
     public static let loopback = Listener(host: "127.0.0.1", port: 8083)
 
-    public var description: String { "http://\(host):\(port)" }
+    public var description: String { "\(secure ? "https" : "http")://\(host):\(port)" }
 
     /// Parses one listener; `localhost` is 127.0.0.1, an empty host is an
     /// error (Connect would bind every interface; here that must be said:
     /// `http://0.0.0.0:8083`).
     public static func parse(_ text: String) throws(ConnectRestError) -> Listener {
         let value = text.trimmingSpaces
-        if value.lowercased().hasPrefix("https://") {
-            throw .badRequest("listeners: '\(value)': https is not supported; use http:// (behind a TLS proxy if needed)")
+        let secure = value.lowercased().hasPrefix("https://")
+        guard secure || value.lowercased().hasPrefix("http://") else {
+            throw .badRequest("listeners: '\(value)': expected http://HOST:PORT or https://HOST:PORT")
         }
-        guard value.lowercased().hasPrefix("http://") else {
-            throw .badRequest("listeners: '\(value)': expected http://HOST:PORT")
-        }
-        let rest = value.dropFirst("http://".count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        let rest = value.dropFirst(secure ? "https://".count : "http://".count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else {
-            throw .badRequest("listeners: '\(value)': expected http://HOST:PORT with a port of 0 to 65535")
+            throw .badRequest("listeners: '\(value)': expected http(s)://HOST:PORT with a port of 0 to 65535")
         }
         var host = String(rest[..<colon])
         if host.lowercased() == "localhost" { host = "127.0.0.1" }
@@ -39,7 +40,7 @@ public struct Listener: Sendable, Equatable, CustomStringConvertible {
         guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else {
             throw .badRequest("listeners: '\(value)': the host must be an IPv4 address such as 127.0.0.1")
         }
-        return Listener(host: host, port: port)
+        return Listener(host: host, port: port, secure: secure)
     }
 }
 

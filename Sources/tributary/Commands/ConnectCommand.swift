@@ -19,9 +19,12 @@ struct ConnectCommand: AsyncParsableCommand {
             Their configs (placeholders unresolved) and target states are kept in
             config.storage.file.filename, source offsets in offset.storage.file.filename
             (default: .tributary/connect/ in the working directory), so a restarted worker
-            brings back the same connectors in the same states. Listens on 127.0.0.1:8083
-            unless --listeners or the worker file's listeners says otherwise; https is not
-            supported. Connector files given here are created (or updated) at start.
+            brings back the same connectors in the same states. With group.id,
+            config.storage.topic, offset.storage.topic and status.storage.topic in the worker
+            file (distributed mode), all of it is kept in those compacted Kafka topics, in
+            Connect's formats; one running worker per group. Listens on 127.0.0.1:8083
+            unless --listeners or the worker file's listeners says otherwise; an https://
+            listener takes listeners.https.ssl.keystore.location (PEM). Connector files given here are created (or updated) at start.
             SIGTERM/SIGINT: every connector finishes the batch in hand and commits; exit 0.
             """
     )
@@ -52,14 +55,25 @@ struct ConnectCommand: AsyncParsableCommand {
         let auth = try HTTPSettings.auth(settings.credentialsFile)
         let cluster = KafkaConfiguration(
             bootstrapServers: servers, properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag })
+        // Distributed mode: Connect's internal topics instead of the two files.
+        var distributed: DistributedStores?
+        if let storage = settings.distributed {
+            distributed = try await DistributedStores.open(storage, kafka: cluster, logger: logger)
+        }
         let context = WorkerContext(
             kafka: cluster, producerProperties: settings.producerProperties, consumerProperties: settings.consumerProperties,
-            sharedOffsetStore: FileOffsetStore(path: offsetFile), logger: logger)
+            sharedOffsetStore: distributed.map { $0.offsets as any WorkerOffsetStore } ?? FileOffsetStore(path: offsetFile), logger: logger)
         // Before any connector makes its metrics: swift-metrics takes one backend, first.
         let metrics = PrometheusExport.bootstrap()
-        var service = ConnectService(context: context, store: ConfigStore(path: configFile), listener: listener, auth: auth, logger: logger)
+        let configStore = distributed.map { $0.configs as any ConfigStore } ?? FileConfigStore(path: configFile)
+        var service = ConnectService(
+            context: context, store: configStore, statuses: distributed?.statuses, listener: listener, auth: auth, logger: logger)
+        service.lease = distributed?.lease
+        service.tls = settings.https
         service.web = WebRoutes(console: try Console(kafka: cluster, directory: service.herder), metrics: metrics)
-        logger.notice("connector configs in \(configFile), source offsets in \(offsetFile)\(auth == nil ? "" : ", HTTP basic auth on")")
+        let offsetLocation = settings.distributed.map { "topic \($0.offsetTopic)" } ?? offsetFile
+        logger.notice(
+            "connector configs in \(configStore.location), source offsets in \(offsetLocation)\(auth == nil ? "" : ", HTTP basic auth on")")
 
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
         if let registryListeners {

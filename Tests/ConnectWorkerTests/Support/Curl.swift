@@ -7,6 +7,8 @@ import PipelineCore
 struct Curl: Sendable {
     let base: String
     var user: String?
+    /// More curl options, e.g. `--cacert FILE`.
+    var options: [String] = []
 
     struct Reply: Sendable, CustomStringConvertible {
         var status: Int
@@ -21,6 +23,7 @@ struct Curl: Sendable {
         defer { try? FileManager.default.removeItem(at: output) }
         var arguments = ["-s", "-o", output.path, "-w", "%{http_code}", "-X", method, "-H", "Content-Type: application/json"]
         if let user { arguments += ["-u", user] }
+        arguments += options
         if body != nil { arguments += ["--data-binary", "@-"] }
         arguments.append(base + path)
         let process = Process()

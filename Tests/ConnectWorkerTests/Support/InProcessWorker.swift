@@ -20,7 +20,11 @@ final class InProcessWorker: @unchecked Sendable {
     /// restart stays in progress as long as a test needs.
     let gate = Gate()
 
-    init(label: String, auth: BasicAuth? = nil, gated: @escaping @Sendable (String) -> Bool = { _ in false }) async throws {
+    /// `tls`: an https listener with that certificate; `curl` then trusts `caFile`.
+    init(
+        label: String, auth: BasicAuth? = nil, tls: TLSSettings? = nil, caFile: String? = nil,
+        gated: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) async throws {
         environment = ProcessEnvironment.current
         for key in ["TRIBUTARY_BOOTSTRAP", "TRIBUTARY_MYSQL_URL", "TRIBUTARY_PG_URL", "TRIBUTARY_S3_ENDPOINT", "TRIBUTARY_S3_BUCKET", "AWS_REGION"]
         where (environment[key] ?? "").isEmpty {
@@ -33,9 +37,9 @@ final class InProcessWorker: @unchecked Sendable {
             kafka: kafka, producerProperties: [:], consumerProperties: [:],
             sharedOffsetStore: FileOffsetStore(path: directory.appendingPathComponent("offsets.json").path), logger: logger)
         let gate = self.gate
-        service = ConnectService(
-            context: context, store: ConfigStore(path: directory.appendingPathComponent("configs.json").path),
-            listener: Listener(host: "127.0.0.1", port: 0), auth: auth, logger: logger
+        var service = ConnectService(
+            context: context, store: FileConfigStore(path: directory.appendingPathComponent("configs.json").path),
+            listener: Listener(host: "127.0.0.1", port: 0, secure: tls != nil), auth: auth, logger: logger
         ) { spec in
             var connector = try ConnectorFactory.make(spec, context: context)
             guard gated(spec.name) else { return connector }
@@ -46,14 +50,17 @@ final class InProcessWorker: @unchecked Sendable {
             }
             return connector
         }
-        let service = self.service
-        task = Task { try await service.run() }
+        service.tls = tls
+        self.service = service
+        task = Task { [service] in try await service.run() }
         let deadline = Date().addingTimeInterval(30)
         while service.boundListener.value == nil {
             guard Date() < deadline else { throw CurlFailure(description: "the worker did not listen within 30 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        curl = Curl(base: "http://127.0.0.1:\(service.boundListener.value!.port)")
+        curl = Curl(
+            base: "\(tls == nil ? "http" : "https")://127.0.0.1:\(service.boundListener.value!.port)",
+            options: caFile.map { ["--cacert", $0] } ?? [])
     }
 
     /// Polls the connector's status until `state` (bounded; no timing asserted).

@@ -16,10 +16,11 @@ final class WorkerProcess: @unchecked Sendable {
     private var process: Process?
     private(set) var starts = 0
 
-    init(scenario: Scenario, environment: E2EEnvironment) {
+    /// `logName`: a second worker of the same scenario logs to a file of its own.
+    init(scenario: Scenario, environment: E2EEnvironment, logName: String = "worker.log") {
         self.scenario = scenario
         self.environment = environment
-        logURL = scenario.directory.appendingPathComponent("worker.log")
+        logURL = scenario.directory.appendingPathComponent(logName)
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     }
 
@@ -29,7 +30,8 @@ final class WorkerProcess: @unchecked Sendable {
     /// `connect` instead of `run` starts `tributary connect` (no connector
     /// files: they are PUT over its REST API) on a free loopback port.
     /// `ui` starts `tributary ui`, the console alone, on a free loopback port.
-    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = [], ui: Bool = false) throws {
+    /// `workerFile` is passed to `tributary connect` as `--worker`.
+    func start(embeddedBroker: Bool = false, connect: Bool = false, connectFiles: [URL] = [], workerFile: URL? = nil, ui: Bool = false) throws {
         precondition(process == nil, "a worker is already running")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
@@ -38,7 +40,7 @@ final class WorkerProcess: @unchecked Sendable {
         } else if connect {
             process.arguments = ["connect"] + connectFiles.map(\.path) + [
                 "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers,
-            ]
+            ] + (workerFile.map { ["--worker", $0.path] } ?? [])
         } else if embeddedBroker {
             process.arguments = ["run"] + scenario.connectorFiles.map(\.path) + ["--progress-interval", "5"]
             process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "TRIBUTARY_BOOTSTRAP" }
