@@ -22,6 +22,8 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(seen["schema_by_id"]?["name"], .string("User"))
         XCTAssertEqual(seen["v2_compatible"], .bool(true))
         XCTAssertEqual(seen["id2"], .int(2))
+        XCTAssertEqual(seen["framed_id"], .int(2), "AvroSerializer finds the registered schema's id")
+        XCTAssertEqual(seen["decoded"], .object([("id", .int(7)), ("name", .string("n")), ("email", .null)]), "AvroDeserializer reads it back by id")
         XCTAssertEqual(seen["versions"], .array([.int(1), .int(2)]))
         XCTAssertEqual(seen["latest"], .array([.int(2), .int(2)]))
         XCTAssertEqual(seen["lookup"], .array([.int(1), .int(1)]))
