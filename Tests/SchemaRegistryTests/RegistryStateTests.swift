@@ -85,6 +85,13 @@ final class RegistryStateTests: XCTestCase {
         }
         try register(avro(#"{"type":"record","name":"C","fields":[]}"#), "c-value", in: &state)
         XCTAssertEqual(try register(referring, "o-value", in: &state).id, 2)
+        XCTAssertEqual(try state.referencedBy(.latest, of: "c-value"), [2])
+        XCTAssertThrowsError(try state.planVersionDeletion(.number(1), of: "c-value", permanent: false)) {
+            XCTAssertEqual(($0 as? RegistryError)?.code, 42206, "a referenced version stays")
+        }
+        XCTAssertThrowsError(try state.planSubjectDeletion("c-value", permanent: false)) { XCTAssertEqual(($0 as? RegistryError)?.code, 42206) }
+        state.apply(try state.planVersionDeletion(.number(1), of: "o-value", permanent: false).record)
+        XCTAssertEqual(try state.referencedBy(.latest, of: "c-value"), [], "once the referrer is deleted")
     }
 
     func testLevelsDefaultToBackwardAndSubjectsOverrideTheGlobalOne() {

@@ -69,6 +69,8 @@ public struct RegistryRestAPI: Sendable {
             return Response(200, Self.versionBody(try await registry.state.version(selector, of: subject, includeDeleted: deleted)))
         case .versionSchemaText(let subject, let selector):
             return Response(200, text: try await registry.state.version(selector, of: subject, includeDeleted: deleted).schema.text)
+        case .referencedBy(let subject, let selector):
+            return Response(200, .array(try await registry.state.referencedBy(selector, of: subject).map { .int(Int64($0)) }))
         case .register(let subject):
             let entry = try await registry.register(try Self.definition(body), subject: subject)
             return Response(200, .object([("id", .int(Int64(entry.id)))]))
