@@ -133,7 +133,7 @@ public struct RegistryRestAPI: Sendable {
         guard let text = json["schema"]?.stringValue, !text.isEmpty else { throw .invalidSchema("Empty schema") }
         let typeName = json["schemaType"]?.stringValue ?? SchemaType.avro.rawValue
         guard let type = SchemaType(rawValue: typeName.uppercased()) else {
-            throw .invalidSchema("schemaType \(typeName) is not supported; this registry takes \(SchemaType.allCases.map(\.rawValue).joined(separator: " and "))")
+            throw .invalidSchema("schemaType \(typeName) is not supported; this registry takes \(SchemaType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let references = try SchemaReference.list(json["references"])
         return SchemaDefinition(type: type, text: try SchemaCanonicalForm.canonical(text, type: type, references: references), references: references)
