@@ -22,7 +22,9 @@ struct ConnectCommand: AsyncParsableCommand {
             brings back the same connectors in the same states. Listens on 127.0.0.1:8083
             unless --listeners or the worker file's listeners says otherwise; https is not
             supported. Connector files given here are created (or updated) at start.
-            SIGTERM/SIGINT: every connector finishes the batch in hand and commits; exit 0.
+            --registry-listeners URL also serves Confluent Schema Registry's API there
+            (docs/REGISTRY.md). SIGTERM/SIGINT: every connector finishes the batch in hand
+            and commits; exit 0.
             """
     )
 
