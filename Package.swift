@@ -108,9 +108,9 @@ let package = Package(
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
-        // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
         // The registry's rules and records, and `tributary registry` over real HTTP with Python's Confluent client.
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore"], exclude: ["Support/registry_client.py"]),
+        // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
         .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(

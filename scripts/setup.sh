@@ -52,6 +52,13 @@ if ! python3 -c 'import prometheus_client, websocket' 2>/dev/null; then
   python3 -m pip install prometheus_client websocket-client
 fi
 
+# Schema Registry and Avro interop is tested against Confluent's own Python
+# client (SchemaRegistryClient, AvroSerializer/AvroDeserializer, fastavro).
+if ! python3 -c 'from confluent_kafka.schema_registry.avro import AvroSerializer; import fastavro' 2>/dev/null; then
+  echo "setup: installing confluent-kafka[schemaregistry,avro]"
+  python3 -m pip install 'confluent-kafka[schemaregistry,avro]==2.16.1' fastavro
+fi
+
 # postgres' binaries are not on PATH; services.sh looks for them here.
 pg_bin=/usr/lib/postgresql/15/bin
 for tool in "$pg_bin/initdb" "$pg_bin/pg_ctl" /usr/sbin/mariadbd /usr/bin/mariadb-install-db; do

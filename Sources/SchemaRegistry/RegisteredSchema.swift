@@ -1,10 +1,13 @@
 import PipelineCore
 
 /// The schema languages this registry stores. Confluent's default is AVRO:
-/// a request or record without `schemaType` is Avro.
+/// a request or record without `schemaType` is Avro. Protobuf schemas are
+/// stored as sent, never compared for compatibility (a topic Confluent's
+/// registry wrote may hold them).
 public enum SchemaType: String, Sendable, CaseIterable, Equatable {
     case avro = "AVRO"
     case json = "JSON"
+    case protobuf = "PROTOBUF"
 }
 
 /// A schema's reference to another subject's version (Confluent's

@@ -79,6 +79,13 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
             "Invalid compatibility level '\(text)'; valid values are \(CompatibilityLevel.allCases.map(\.rawValue).joined(separator: ", "))")
     }
 
+    /// 42206: a version other schemas still reference cannot be deleted.
+    public static func referenceExists(_ subject: String, _ version: Int, _ ids: [Int]) -> RegistryError {
+        RegistryError(
+            status: 422, code: 42206,
+            "One or more references exist to the schema {subject=\(subject), version=\(version)}: schema ids \(ids.map(String.init).joined(separator: ", "))")
+    }
+
     /// 422 without a finer code: a request body that is not what the endpoint takes.
     public static func unprocessable(_ message: String) -> RegistryError {
         RegistryError(status: 422, code: 422, message)

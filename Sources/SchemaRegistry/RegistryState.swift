@@ -102,6 +102,15 @@ public struct RegistryState: Sendable {
         return match
     }
 
+    /// The ids of the live versions whose references name `version` of `subject`, ascending.
+    public func referencedBy(_ selector: VersionSelector, of subject: String) throws(RegistryError) -> [Int] {
+        let target = try version(selector, of: subject)
+        let ids = subjects.values.flatMap(\.values).filter { entry in
+            !entry.deleted && entry.schema.references.contains { $0.subject == subject && $0.version == target.version }
+        }.map(\.id)
+        return Set(ids).sorted()
+    }
+
     /// The level configured for `subject` (nil: the global one), or nil when none is.
     public func configuredLevel(_ subject: String?) -> CompatibilityLevel? {
         subject.map { subjectLevels[$0] } ?? globalLevel
@@ -182,6 +191,8 @@ public struct RegistryState: Sendable {
             guard entry.deleted else { throw .versionNotSoftDeleted(subject, entry.version) }
             return (.schemaRemoved(subject: subject, version: entry.version), entry.version)
         }
+        let referrers = try referencedBy(.number(entry.version), of: subject)
+        guard referrers.isEmpty else { throw .referenceExists(subject, entry.version, referrers) }
         var deleted = entry
         deleted.deleted = true
         return (.schema(deleted), entry.version)
@@ -201,6 +212,10 @@ public struct RegistryState: Sendable {
             return (records, all.map(\.version))
         }
         guard !live.isEmpty else { throw .subjectSoftDeleted(subject) }
+        for entry in live {
+            let referrers = try referencedBy(.number(entry.version), of: subject).filter { id in !live.contains { $0.id == id } }
+            guard referrers.isEmpty else { throw .referenceExists(subject, entry.version, referrers) }
+        }
         return ([.deleteSubject(subject: subject, version: latest.version)], live.map(\.version))
     }
 }

@@ -4,9 +4,11 @@ import PipelineCore
 /// with other whitespace (or attribute order) is the same version and id.
 /// Avro schemas are parsed and written back with every attribute kept; JSON
 /// schemas, and Avro schemas with references (whose types live in other
-/// subjects), are kept as compact JSON. Invalid schemas are Confluent's 42201.
+/// subjects), are kept as compact JSON; Protobuf schemas as sent. Invalid
+/// schemas are Confluent's 42201.
 enum SchemaCanonicalForm {
     static func canonical(_ text: String, type: SchemaType, references: [SchemaReference]) throws(RegistryError) -> String {
+        if type == .protobuf { return text }
         if type == .avro && references.isEmpty {
             do {
                 return try AvroSchema(parsing: text).text

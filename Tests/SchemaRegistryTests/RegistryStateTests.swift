@@ -85,6 +85,13 @@ final class RegistryStateTests: XCTestCase {
         }
         try register(avro(#"{"type":"record","name":"C","fields":[]}"#), "c-value", in: &state)
         XCTAssertEqual(try register(referring, "o-value", in: &state).id, 2)
+        XCTAssertEqual(try state.referencedBy(.latest, of: "c-value"), [2])
+        XCTAssertThrowsError(try state.planVersionDeletion(.number(1), of: "c-value", permanent: false)) {
+            XCTAssertEqual(($0 as? RegistryError)?.code, 42206, "a referenced version stays")
+        }
+        XCTAssertThrowsError(try state.planSubjectDeletion("c-value", permanent: false)) { XCTAssertEqual(($0 as? RegistryError)?.code, 42206) }
+        state.apply(try state.planVersionDeletion(.number(1), of: "o-value", permanent: false).record)
+        XCTAssertEqual(try state.referencedBy(.latest, of: "c-value"), [], "once the referrer is deleted")
     }
 
     func testLevelsDefaultToBackwardAndSubjectsOverrideTheGlobalOne() {
@@ -146,6 +153,11 @@ final class RegistryStateTests: XCTestCase {
             position: "_schemas-0@1")
         XCTAssertEqual(config, .config(subject: nil, level: CompatibilityLevel.none))
         XCTAssertNil(try RegistryRecord.decode(key: Array(#"{"keytype":"MODE","magic":0}"#.utf8), value: nil, position: "_schemas-0@2"))
+        let proto = try RegistryRecord.decode(
+            key: Array(#"{"keytype":"SCHEMA","subject":"q-value","version":1,"magic":1}"#.utf8),
+            value: Array(#"{"subject":"q-value","version":1,"id":2,"schemaType":"PROTOBUF","schema":"syntax = \"proto3\";\nmessage Q {}","deleted":false}"#.utf8),
+            position: "_schemas-0@2")
+        XCTAssertEqual(proto, .schema(SubjectVersion(subject: "q-value", version: 1, id: 2, schema: SchemaDefinition(type: .protobuf, text: "syntax = \"proto3\";\nmessage Q {}"))))
         XCTAssertThrowsError(try RegistryRecord.decode(key: Array("{".utf8), value: nil, position: "_schemas-0@3")) {
             XCTAssertTrue("\($0)".contains("_schemas-0@3"), "the error names the record: \($0)")
         }

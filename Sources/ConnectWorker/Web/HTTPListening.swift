@@ -21,7 +21,8 @@ enum HTTPListening {
         } catch {
             throw PipelineError.config(key: "listeners", reason: "cannot listen on \(listener): \(error)")
         }
-        let server = HTTPServer(address: address, logger: .disabled, handler: handler)
+        let inFlight = Locked(0)
+        let server = HTTPServer(address: address, logger: .disabled, handler: CountingHandler(inner: handler, inFlight: inFlight))
         let stopping = Locked(false)
         do {
             try await withGracefulShutdownHandler {
@@ -35,12 +36,32 @@ enum HTTPListening {
                 }
             } onGracefulShutdown: {
                 stopping.withLock { $0 = true }
-                Task { await server.stop(timeout: 3) }
+                Task {
+                    // Requests being answered get up to 3 s. FlyingFox's own stop
+                    // always waits out its whole timeout (its accept loop is not
+                    // woken by the closed socket), so the wait is done here and
+                    // the stop itself only leaves the last responses time to go out.
+                    let deadline = ContinuousClock.now + .seconds(3)
+                    while inFlight.value > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+                    await server.stop(timeout: 0.1)
+                }
             }
         } catch where stopping.value {
             // Stopping the server ends its `run()` with CancellationError or
             // SocketError.disconnected, depending on the race: the graceful path.
             logger.debug("HTTP server stopped", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Counts the requests being answered, so a graceful stop waits for them and no longer.
+private struct CountingHandler<Inner: HTTPHandler>: HTTPHandler {
+    let inner: Inner
+    let inFlight: Locked<Int>
+
+    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        inFlight.withLock { $0 += 1 }
+        defer { inFlight.withLock { $0 -= 1 } }
+        return try await inner.handleRequest(request)
     }
 }

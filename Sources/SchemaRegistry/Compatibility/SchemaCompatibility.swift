@@ -4,7 +4,8 @@
 /// latest live version or, for the `_TRANSITIVE` levels, every live one.
 ///
 /// Avro pairs follow Avro's schema resolution rules (``AvroCompatibility``);
-/// JSON Schema pairs a documented subset (``JSONSchemaCompatibility``).
+/// JSON Schema pairs a documented subset (``JSONSchemaCompatibility``);
+/// Protobuf pairs are not compared.
 /// Schemas with references are stored and their references checked to
 /// exist, but are not compared (their types live in other subjects).
 public struct SchemaCompatibility: Sendable {
@@ -36,6 +37,7 @@ public struct SchemaCompatibility: Sendable {
         switch reader.type {
         case .avro: AvroCompatibility.problems(reader: reader.text, writer: writer.text)
         case .json: JSONSchemaCompatibility.problems(reader: reader.text, writer: writer.text)
+        case .protobuf: []
         }
     }
 }

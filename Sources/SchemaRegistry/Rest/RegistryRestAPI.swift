@@ -69,6 +69,8 @@ public struct RegistryRestAPI: Sendable {
             return Response(200, Self.versionBody(try await registry.state.version(selector, of: subject, includeDeleted: deleted)))
         case .versionSchemaText(let subject, let selector):
             return Response(200, text: try await registry.state.version(selector, of: subject, includeDeleted: deleted).schema.text)
+        case .referencedBy(let subject, let selector):
+            return Response(200, .array(try await registry.state.referencedBy(selector, of: subject).map { .int(Int64($0)) }))
         case .register(let subject):
             let entry = try await registry.register(try Self.definition(body), subject: subject)
             return Response(200, .object([("id", .int(Int64(entry.id)))]))
@@ -131,7 +133,7 @@ public struct RegistryRestAPI: Sendable {
         guard let text = json["schema"]?.stringValue, !text.isEmpty else { throw .invalidSchema("Empty schema") }
         let typeName = json["schemaType"]?.stringValue ?? SchemaType.avro.rawValue
         guard let type = SchemaType(rawValue: typeName.uppercased()) else {
-            throw .invalidSchema("schemaType \(typeName) is not supported; this registry takes \(SchemaType.allCases.map(\.rawValue).joined(separator: " and "))")
+            throw .invalidSchema("schemaType \(typeName) is not supported; this registry takes \(SchemaType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let references = try SchemaReference.list(json["references"])
         return SchemaDefinition(type: type, text: try SchemaCanonicalForm.canonical(text, type: type, references: references), references: references)

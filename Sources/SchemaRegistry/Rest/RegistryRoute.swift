@@ -17,6 +17,7 @@ public enum RegistryRoute: Equatable, Sendable {
     case register(String)
     case version(String, VersionSelector)
     case versionSchemaText(String, VersionSelector)
+    case referencedBy(String, VersionSelector)
     case deleteVersion(String, VersionSelector)
     /// `GET`, `PUT` or `DELETE /config` (nil subject) or `/config/{s}`.
     case config(String?, method: String)
@@ -52,6 +53,8 @@ public enum RegistryRoute: Equatable, Sendable {
             candidates = ["GET": .version(s[1], selector), "DELETE": .deleteVersion(s[1], selector)]
         case (5, "subjects") where s[2] == "versions" && s[4] == "schema":
             candidates = ["GET": .versionSchemaText(s[1], try VersionSelector(parsing: s[3]))]
+        case (5, "subjects") where s[2] == "versions" && s[4] == "referencedby":
+            candidates = ["GET": .referencedBy(s[1], try VersionSelector(parsing: s[3]))]
         case (4, "compatibility") where s[1] == "subjects" && s[3] == "versions": candidates = ["POST": .compatibility(s[2], nil)]
         case (5, "compatibility") where s[1] == "subjects" && s[3] == "versions":
             candidates = ["POST": .compatibility(s[2], try VersionSelector(parsing: s[4]))]

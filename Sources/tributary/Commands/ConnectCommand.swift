@@ -24,8 +24,10 @@ struct ConnectCommand: AsyncParsableCommand {
             file (distributed mode), all of it is kept in those compacted Kafka topics, in
             Connect's formats; one running worker per group. Listens on 127.0.0.1:8083
             unless --listeners or the worker file's listeners says otherwise; an https://
-            listener takes listeners.https.ssl.keystore.location (PEM). Connector files given here are created (or updated) at start.
-            SIGTERM/SIGINT: every connector finishes the batch in hand and commits; exit 0.
+            listener takes listeners.https.ssl.keystore.location (PEM). Connector files given
+            here are created (or updated) at start. --registry-listeners URL also serves
+            Confluent Schema Registry's API there (docs/REGISTRY.md). SIGTERM/SIGINT: every
+            connector finishes the batch in hand and commits; exit 0.
             """
     )
 

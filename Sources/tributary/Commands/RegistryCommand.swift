@@ -12,12 +12,14 @@ struct RegistryCommand: AsyncParsableCommand {
         commandName: "registry",
         abstract: "Serve Confluent Schema Registry's REST API, with schemas kept in a Kafka topic.",
         discussion: """
-            Subjects, versions, ids, compatibility levels and deletions are records of the
-            compacted topic --topic (default _schemas) in Confluent's own format; a restarted
-            registry reads the topic from the beginning and serves the same schemas under the
-            same ids. Avro and JSON Schema (docs/REGISTRY.md). Listens on 127.0.0.1:8081 unless
-            --listeners says otherwise. `tributary connect --registry-listeners URL` serves
-            the same registry beside the Connect REST API.
+            Subjects, versions, ids, levels and deletions are records of the
+            compacted topic --schemas-topic (default _schemas), in Confluent's
+            own format; a restarted registry reads the topic from the beginning
+            and serves the same schemas under the same ids. Avro and JSON Schema
+            are checked for compatibility (docs/REGISTRY.md). Listens on
+            127.0.0.1:8081 unless --listeners says otherwise.
+            `tributary connect --registry-listeners URL` serves the same
+            registry beside the Connect REST API.
             """
     )
 

@@ -9,7 +9,9 @@ import sys
 import urllib.error
 import urllib.request
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 USER_V1 = json.dumps({"type": "record", "name": "User", "namespace": "t",
                       "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}]})
@@ -46,6 +48,11 @@ def scenario(base):
     out["schema_by_id"] = json.loads(fresh.get_schema(id1).schema_str)
     out["v2_compatible"] = fresh.test_compatibility("users-value", Schema(USER_V2, "AVRO"))
     out["id2"] = fresh.register_schema("users-value", Schema(USER_V2, "AVRO"))
+    # Confluent's serializer (TopicNameStrategy: users-value) and deserializer through the registry.
+    context = SerializationContext("users", MessageField.VALUE)
+    framed = AvroSerializer(fresh, USER_V2)({"id": 7, "name": "n", "email": None}, context)
+    out["framed_id"] = int.from_bytes(framed[1:5], "big")
+    out["decoded"] = AvroDeserializer(SchemaRegistryClient({"url": base}))(framed, context)
     out["v3_compatible"] = fresh.test_compatibility("users-value", Schema(USER_V3, "AVRO"))
     out["v3_error"] = error_of(lambda: fresh.register_schema("users-value", Schema(USER_V3, "AVRO")))
     out["versions"] = fresh.get_versions("users-value")
