@@ -80,6 +80,44 @@ final class CrashRecoveryTests: XCTestCase {
         await h.close()
     }
 
+    /// A run killed before it stored any row position (the first store comes
+    /// at most a second into a range) must not send the table again on
+    /// restart: before its first row, the source stores the topic's
+    /// positions alone. The kill is reproduced by putting that first offset
+    /// back after a run that delivered every row.
+    func testRowsSentBeforeTheFirstStoredPositionAreNotSentAgain() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("firstrun")
+        let quoted = SQL.quote(table)
+        let partition = "test-source/public.\(table)"
+        try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
+        let properties = ["mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "50"]
+        func run(until condition: @escaping () async throws -> Bool) async throws {
+            let task = h.start(try h.source(properties, recovery: true))
+            try await h.eventually("the offset to be stored", condition)
+            try await h.stop(task)
+        }
+
+        try await run { try await h.storedOffsets()[partition] != nil }
+        let first = try await h.storedOffsets()[partition]!
+        let stored = try XCTUnwrap(SourceOffset(json: first), "\(first.text)")
+        XCTAssertFalse(stored.hasRowPosition, "stored before any row: \(first.text)")
+        XCTAssertNotNil(stored.kafka, "the first offset carries the topic's positions: \(first.text)")
+
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 300) g")
+        try await run { try await h.storedOffsets()[partition].flatMap(SourceOffset.init(json:))?.incrementing == 300 }
+        XCTAssertEqual(h.delivered(), 300)
+
+        // The kill: all 300 rows are in Kafka, the offset file holds only the first offset.
+        try await FileOffsetStore(path: h.offsetPath).store([partition: first])
+        try await run { try await h.storedOffsets()[partition].flatMap(SourceOffset.init(json:))?.incrementing == 300 }
+        XCTAssertEqual(h.delivered(), 300, "the restart recognised every row as delivered and sent none")
+        let records = try await h.consume(h.topicPrefix + table, count: 300)
+        XCTAssertEqual(records.count, 300)
+        XCTAssertEqual(Set(records.compactMap { $0.int("id") }).count, 300)
+        await h.close()
+    }
+
     /// An offset file written before Kafka positions were stored still loads:
     /// the rows after it are sent again (at-least-once), and from then on the
     /// stored offsets carry positions.

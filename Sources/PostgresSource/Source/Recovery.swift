@@ -135,6 +135,11 @@ extension PostgresSource {
                 logger.notice("\(task.label): the stored offset \(why); rows delivered after it before a crash may be sent again once")
             }
             task.recovery = Recovery(pending: false, covered: marks.mapValues(\.high))
+            // Stored now, before the first row is sent: a run killed before its
+            // first regular store leaves these positions, so the restart finds
+            // what it delivered instead of reading the table from the start
+            // and sending every row again.
+            try await storeOffset(&task, task.offset ?? SourceOffset())
             return
         }
         var covered: [Int32: Int64] = [:]

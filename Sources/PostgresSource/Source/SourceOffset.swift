@@ -42,12 +42,17 @@ public struct SourceOffset: Sendable, Hashable, CustomStringConvertible {
         guard case .object = json else { return nil }
         timestamp = json["timestamp"]?.stringValue
         if case .int(let value)? = json["incrementing"] { incrementing = value }
-        if timestamp == nil && incrementing == nil { return nil }
         kafka = json["kafka"].flatMap(KafkaPositions.init(json:))
+        if timestamp == nil && incrementing == nil && kafka == nil { return nil }
     }
 
+    /// False for the offset stored before a table's first row is sent: Kafka
+    /// positions only (see ``DeliveredRecords``), the table read from its start.
+    public var hasRowPosition: Bool { timestamp != nil || incrementing != nil }
+
     public var description: String {
-        [timestamp.map { "timestamp \($0)" }, incrementing.map { "incrementing \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        guard hasRowPosition else { return "the beginning" }
+        return [timestamp.map { "timestamp \($0)" }, incrementing.map { "incrementing \($0)" }].compactMap { $0 }.joined(separator: ", ")
     }
 }
 

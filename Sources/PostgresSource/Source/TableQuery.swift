@@ -18,9 +18,9 @@ struct TableQuery: Sendable {
     let delayMilliseconds: Int64
     let suffix: String?
 
-    /// Rows strictly above `offset` (all rows when nil). Appends parameters.
+    /// Rows strictly above `offset` (all rows when nil or without a row position). Appends parameters.
     func above(_ offset: SourceOffset?, _ parameters: inout [String?]) -> String? {
-        guard let offset else { return nil }
+        guard let offset, offset.hasRowPosition else { return nil }
         switch mode {
         case .bulk: return nil
         case .incrementing:
