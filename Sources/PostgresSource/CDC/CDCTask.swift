@@ -256,6 +256,7 @@ final class CDCTask: SourceTask {
         guard !delivered.delivered(lsn, of: transaction.final) else { return }
         read.partial = .init(transaction: transaction.final, change: lsn)
         guard let table = tables[id] else { return }  // not captured
+        guard !config.skippedOperations.contains(change.operation) else { return }
         if table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
             logger.warning("\(table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
