@@ -26,7 +26,7 @@ final class CDCKillTests: XCTestCase {
         let table = SQL.quote(scenario.table)
         addTeardownBlock {
             worker.killIfRunning()
-            await Self.dropSlot(scenario.slot, pg: pg)
+            await pg.dropSlot(scenario.slot)
             _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(scenario.publication))")
             _ = try? await pg.query("DROP TABLE IF EXISTS \(table)")
             _ = try? await mysql.execute("DROP TABLE IF EXISTS `\(scenario.table)`")
@@ -39,16 +39,17 @@ final class CDCKillTests: XCTestCase {
         // the duplicate check reads the whole topic: 16 partitions keep every event.
         try await TopicReader(environment: environment, topic: scenario.topic).create(partitions: 16, control: environment.brokerControl)
 
+        let topic = try TopicReader(environment: environment, topic: scenario.topic)
         let writers = ChangeWriters(url: environment.postgresURL, table: scenario.table, connections: 3, duration: .seconds(10))
         try worker.start()
         try await eventually("the snapshot to be stored complete", within: 60, worker: worker) { Self.snapshotStored(in: scenario.directory) }
         let writing = Task { try await writers.run() }
         defer { writing.cancel() }
         for kill in 1...Self.kills {
-            let before = try await Self.recordCount(scenario.topic, kafka: kafka)
+            let before = try await topic.recordCount()
             // Mid-stream: the source is sending (the topic grew) when the kill comes.
             try await eventually("the source to stream after start \(kill)", within: 60, worker: worker) {
-                try await Self.recordCount(scenario.topic, kafka: kafka) > before + 20
+                try await topic.recordCount() > before + 20
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 300...1500)))
             let ending = try await worker.stop(SIGKILL)
@@ -75,7 +76,7 @@ final class CDCKillTests: XCTestCase {
         let ending = try await worker.stop(SIGTERM)
         XCTAssertEqual(ending, .exited(0), worker.logTail())
 
-        let events = try await Self.events(scenario.topic, kafka: kafka)
+        let events = try await Self.events(topic, kafka: kafka)
         var seen: [String: Int] = [:]
         for event in events { seen[event, default: 0] += 1 }
         let twice = seen.filter { $0.value > 1 }
@@ -93,22 +94,11 @@ final class CDCKillTests: XCTestCase {
         return files.contains { ((try? String(contentsOf: $0, encoding: .utf8)) ?? "").contains("\"snapshot_completed\":true") }
     }
 
-    static func recordCount(_ topic: String, kafka: KafkaConfiguration) async throws -> Int64 {
-        let admin = try KafkaAdmin(configuration: kafka)
-        guard let info = try await admin.topics().first(where: { $0.name == topic }) else { return 0 }
-        var total: Int64 = 0
-        for partition in info.partitions { total += try await admin.watermarks(TopicPartition(topic, partition.partition)).high }
-        return total
-    }
-
     /// Every change event of the topic as `lsn/op/key` (tombstones left out: they carry no LSN).
-    static func events(_ topic: String, kafka: KafkaConfiguration) async throws -> [String] {
-        let admin = try KafkaAdmin(configuration: kafka)
-        guard let info = try await admin.topics().first(where: { $0.name == topic }) else { return [] }
+    static func events(_ topic: TopicReader, kafka: KafkaConfiguration) async throws -> [String] {
         var ranges: [TopicPartition: Range<Int64>] = [:]
-        for partition in info.partitions {
-            let tp = TopicPartition(topic, partition.partition)
-            let marks = try await admin.watermarks(tp)
+        for (partition, marks) in try await topic.watermarks() {
+            let tp = TopicPartition(topic.topic, partition)
             XCTAssertEqual(marks.low, 0, "the broker pruned \(tp): the duplicate check would miss events")
             ranges[tp] = marks.low..<marks.high
         }
@@ -119,16 +109,6 @@ final class CDCKillTests: XCTestCase {
                 throw E2EFailure("\(message.topicPartition)@\(message.offset) is not a change event with source.lsn")
             }
             return "\(lsn)/\(op)/\(String(decoding: message.key ?? [], as: UTF8.self))"
-        }
-    }
-
-    /// The killed run's walsender may hold the slot a moment longer: end it, then drop.
-    static func dropSlot(_ slot: String, pg: PostgresClient) async {
-        for _ in 0..<100 {
-            _ = try? await pg.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
-            if (try? await pg.query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { break }
-            if (try? await pg.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]))?.isEmpty == true { break }
-            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -62,8 +62,11 @@ struct CDCDemo {
         let mysql = try env.mysql()
         try await mysql.connect()
         let s3 = try env.s3()
-        let admin = try KafkaAdmin(configuration: kafka)
         let connectors = try connectorSpecs()
+        let counter = DemoCounter(
+            postgres: postgres, mysql: mysql, s3: s3, admin: try KafkaAdmin(configuration: kafka),
+            table: table, topic: topic, bucket: env.s3Bucket)
+        let s3Waiter = DemoWaiter(counter: counter, kafka: kafka, s3GroupID: ConnectorSpec.sinkGroupID(connector: connectors[2].name), expected: 0)
         say("Tributary CDC demo: \(rows) users, \(table) → Debezium change events on \(topic) → MySQL \(mysqlTable) + S3 (s3://\(env.s3Bucket)/topics/\(topic)/)")
         try await reset(postgres: postgres, mysql: mysql, s3: s3, sinkGroup: ConnectorSpec.sinkGroupID(connector: connectors[1].name))
 
@@ -92,8 +95,8 @@ struct CDCDemo {
 
         let landed: (mysql: Date, s3: Date)
         do {
-            landed = try await waitUntilEqual(postgres: postgres, mysql: mysql, admin: admin, s3Group: ConnectorSpec.sinkGroupID(connector: connectors[2].name),
-                                              deadline: started.addingTimeInterval(timeout), failure: failure)
+            landed = try await waitUntilEqual(
+                postgres: postgres, mysql: mysql, counter: counter, s3: s3Waiter, deadline: started.addingTimeInterval(timeout), failure: failure)
         } catch {
             await group.triggerGracefulShutdown()
             await pipeline.value
@@ -109,7 +112,7 @@ struct CDCDemo {
         say("")
         say("Summary")
         say("  Postgres  \(pgRows.count) rows now (\(rows) inserted, \(streamed.updated) updated, \(deleted) deleted)")
-        say("  Kafka     \(try await recordCount(admin)) records on \(topic) (change events)")
+        say("  Kafka     \(try await counter.kafkaMessages()) records on \(topic) (change events)")
         say("  MySQL     \(mysqlRows.count) rows, equal to Postgres row for row  \(equal ? "✓" : "✗")")
         say("  S3        \(ops.values.reduce(0, +)) change events: " + ["r", "c", "u", "d", "t"].compactMap { op in ops[op].map { "\($0) \(op)" } }.joined(separator: ", "))
         say("  latency after the last write: MySQL \(seconds(landed.mysql.timeIntervalSince(writtenAt))), S3 \(seconds(landed.s3.timeIntervalSince(writtenAt)))")
@@ -152,7 +155,7 @@ struct CDCDemo {
     }
 
     /// Waits until MySQL equals Postgres and the S3 sink committed every record of the topic.
-    func waitUntilEqual(postgres: PostgresClient, mysql: MySQLConnection, admin: KafkaAdmin, s3Group: String,
+    func waitUntilEqual(postgres: PostgresClient, mysql: MySQLConnection, counter: DemoCounter, s3: DemoWaiter,
                         deadline: Date, failure: Locked<String?>) async throws -> (mysql: Date, s3: Date) {
         var mysqlAt: Date?, s3At: Date?
         var lastShown = Date.distantPast
@@ -162,8 +165,8 @@ struct CDCDemo {
             let expected = try await pgRows(postgres)
             let actual = try await mysqlRows(mysql)
             if mysqlAt == nil && actual == expected { mysqlAt = Date() }
-            let records = try await recordCount(admin)
-            let committed = try await s3Committed(admin, group: s3Group)
+            let records = try await counter.kafkaMessages()
+            let committed = try await s3.s3Committed()
             // Equal MySQL means the source sent everything; S3 then has committed all of it.
             if mysqlAt != nil && s3At == nil && records > 0 && committed >= records { s3At = Date() }
             if Date().timeIntervalSince(lastShown) > 2 {
@@ -185,19 +188,6 @@ struct CDCDemo {
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", [.text(mysqlTable)])
         guard (exists.first?.first ?? nil) == "1" else { return [] }
         return try await mysql.query("SELECT CAST(`index` AS CHAR), `email`, `job`, `city` FROM `\(mysqlTable)` ORDER BY `index`")
-    }
-
-    func recordCount(_ admin: KafkaAdmin) async throws -> Int64 {
-        guard let info = try await admin.topics().first(where: { $0.name == topic }) else { return 0 }
-        var total: Int64 = 0
-        for partition in info.partitions { total += try await admin.watermarks(TopicPartition(topic, partition.partition)).high }
-        return total
-    }
-
-    func s3Committed(_ admin: KafkaAdmin, group: String) async throws -> Int64 {
-        guard let info = try await admin.topics().first(where: { $0.name == topic }) else { return 0 }
-        let partitions = info.partitions.map { TopicPartition(topic, $0.partition) }
-        return try await admin.committedOffsets(group: group, partitions: partitions, configuration: kafka).values.reduce(0, +)
     }
 
     /// Change events in S3 by `op`.

@@ -52,3 +52,17 @@ extension Scenario {
     var slot: String { "slot_\(id)" }
     var publication: String { "pub_\(id)" }
 }
+
+extension PostgresClient {
+    /// Drops a test's replication slot, also while the stopped (or killed)
+    /// source's walsender still holds it: ends that backend, then drops, retrying.
+    /// A slot left behind counts against max_replication_slots for every later test.
+    func dropSlot(_ slot: String) async {
+        for _ in 0..<100 {
+            _ = try? await query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
+            if (try? await query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { return }
+            if (try? await query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]))?.isEmpty == true { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
