@@ -8,8 +8,17 @@ extension KafkaCoverage {
     /// Folds a batch's delivery reports in; `topics[i]` is the topic of
     /// `reports[i]`. Heartbeats (`except`) are not change events: not kept.
     mutating func advance(topics: [String], reports: [DeliveryReport], except: String) {
-        for (topic, report) in zip(topics, reports) where topic != except && report.offset + 1 > self[topic]?[report.partition] ?? Int64.min {
-            self[topic, default: [:]][report.partition] = report.offset + 1
+        // A batch's messages are mostly of one topic: its offsets are looked up once per run of it.
+        var index = 0
+        while index < Swift.min(topics.count, reports.count) {
+            let topic = topics[index]
+            var offsets = self[topic] ?? [:]
+            while index < reports.count, index < topics.count, topics[index] == topic {
+                let report = reports[index]
+                if report.offset + 1 > offsets[report.partition] ?? Int64.min { offsets[report.partition] = report.offset + 1 }
+                index += 1
+            }
+            if topic != except { self[topic] = offsets }
         }
     }
 
