@@ -155,4 +155,24 @@ final class ChangeEventBytesTests: XCTestCase {
         XCTAssertEqual(coverage, ["t": [0: 6, 1: 3]])
         XCTAssertEqual(KafkaCoverage(json: coverage.json), coverage)
     }
+
+    /// One-dimensional arrays of the mapped types are Connect arrays (NULL
+    /// elements, quotes, escapes, spaces); anything else is not read.
+    func testArraysAreConnectArrays() {
+        XCTAssertEqual(PGArrayText.elements(Array(#"{1, 2 ,NULL}"#.utf8))?.map { $0.map { String(decoding: $0, as: UTF8.self) } }, ["1", "2", nil])
+        XCTAssertEqual(PGArrayText.elements(Array(#"{"a b","c\"d",NULL,"NULL",""}"#.utf8))?.map { $0.map { String(decoding: $0, as: UTF8.self) } }, ["a b", "c\"d", nil, "NULL", ""])
+        XCTAssertEqual(PGArrayText.elements(Array("{}".utf8))?.count, 0)
+        for bad in ["{{1,2},{3,4}}", "[0:1]={1,2}", "{1,2", "{\"a\"b}", "{1}x", "1,2"] {
+            XCTAssertNil(PGArrayText.elements(Array(bad.utf8)), bad)
+        }
+        let ints = CapturedColumn(RelationColumn(isKey: false, name: "tags", typeOID: 1007, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(ints.schema.type, .array)
+        XCTAssertEqual(ints.schema.valueSchema?.type, .int32)
+        XCTAssertEqual(ints.value(Array("{1,NULL,3}".utf8)), .array([.int(1), .null, .int(3)]))
+        XCTAssertNil(ints.value(Array("{1,x}".utf8)), "an element not of the type")
+        let texts = CapturedColumn(RelationColumn(isKey: false, name: "names", typeOID: 1009, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(texts.value(Array(#"{"ann lee",bob}"#.utf8)), .array([.string("ann lee"), .string("bob")]))
+        let moods = CapturedColumn(RelationColumn(isKey: false, name: "moods", typeOID: 99_999, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(moods.value(Array("{happy}".utf8)), .string("{happy}"), "arrays of other types stay text")
+    }
 }
