@@ -124,9 +124,26 @@ struct DeliveredChanges: Sendable {
 extension CDCTask {
     /// Before streaming resumes: reads what an earlier run (or the stream
     /// before a reconnect) delivered after ``stored`` (see ``DeliveredChanges``).
+    /// A broker that does not answer is waited for, as the producer would.
     func recoverDelivered() async throws {
         recovered = nil
         guard let kafka = source.kafka else { return }
+        try await untilKafkaAnswers { try await self.readDelivered(kafka) }
+    }
+
+    /// Runs `body` again, with the outage backoff, while it fails with a retriable error.
+    private func untilKafkaAnswers(_ body: () async throws -> Void) async throws {
+        var retry = RetryLoop(waitingFor: "Kafka, to find what was delivered before the restart", logger: logger)
+        while true {
+            do {
+                return try await body()
+            } catch where Retry.isRetriable(error) {
+                try await retry.failed(error)
+            }
+        }
+    }
+
+    private func readDelivered(_ kafka: KafkaConfiguration) async throws {
         let admin = try KafkaAdmin(configuration: kafka)
         let listed = try await admin.topics()
         var ranges: [TopicPartition: Range<Int64>] = [:]
@@ -158,6 +175,10 @@ extension CDCTask {
     /// current end: nothing in them is after the stored position.
     func coverCapturedTopics() async throws {
         guard let kafka = source.kafka else { return }
+        try await untilKafkaAnswers { try await self.coverCapturedTopics(kafka) }
+    }
+
+    private func coverCapturedTopics(_ kafka: KafkaConfiguration) async throws {
         let admin = try KafkaAdmin(configuration: kafka)
         let listed = try await admin.topics()
         for name in captured {
