@@ -12,7 +12,7 @@ import XCTest
 /// SIGKILLed at random moments while writers insert, update and delete:
 /// MySQL ends equal to Postgres, and the topic holds no change event twice
 /// (by `source.lsn` and key), though each kill cut into events acknowledged
-/// or written but not yet stored as delivered.
+/// or written but not yet stored as delivered, in the middle of a transaction.
 final class CDCKillTests: XCTestCase {
     static let kills = 3
 
@@ -51,7 +51,13 @@ final class CDCKillTests: XCTestCase {
             try await eventually("the source to stream after start \(kill)", within: 60, worker: worker) {
                 try await topic.recordCount() > before + 20
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1500)))
+            // A transaction of 1,000 rows, sent in batches of max.batch.size 50 (no idle poll
+            // between them settles the window): the kill comes in the middle of it, with its
+            // first events acknowledged (or only written) but not yet stored as delivered.
+            let bulk = try await topic.recordCount()
+            try await pg.query("INSERT INTO \(table) SELECT g, 0, 'bulk' FROM generate_series(\(9_000_000 + kill * 1000), \(9_000_999 + kill * 1000)) g")
+            try await eventually("the bulk transaction to stream", within: 60, worker: worker) { try await topic.recordCount() > bulk + 100 }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...200)))
             let ending = try await worker.stop(SIGKILL)
             XCTAssertEqual(ending, .signalled(SIGKILL))
             try worker.start()

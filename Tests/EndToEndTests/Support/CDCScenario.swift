@@ -26,7 +26,7 @@ extension Scenario {
                 ("database.dbname", pg.parameters["dbname"] ?? ""), ("topic.prefix", "e2e_\(id)"),
                 ("table.include.list", "public.\(table)"), ("plugin.name", "pgoutput"),
                 ("slot.name", "slot_\(id)"), ("publication.name", "pub_\(id)"),
-                ("publication.autocreate.mode", "filtered"), ("snapshot.mode", "initial"),
+                ("publication.autocreate.mode", "filtered"), ("snapshot.mode", "initial"), ("max.batch.size", "50"),
             ])),
         ])
         let sink: JSON = .object([
