@@ -6,9 +6,14 @@
 #                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
 #                    [--partitions N] [--worker-set KEY=VALUE]… [--no-build] [--keep-state]
 #                    [--bin PATH] [--idle-seconds N] [--pipeline-only]
+#                    [--cdc [--cdc-rows N]]
 #
 # --pipeline-only runs generate, pipeline and idle only (memory and CPU per
 # row, in a third of the time), with a short report.
+# --cdc runs the CDC phases instead (Debezium's PostgreSQL connector; see
+# cdc_bench below): WAL -> Kafka streaming rows/s, commit -> MySQL latency at
+# 1,000 rows/s, a snapshot of --cdc-rows rows (default 1,000,000) against
+# psql's COPY TO, and one transaction of that many rows (peak RSS).
 # --bin PATH runs that tributary binary instead of building this checkout's
 # (e.g. a copy of main's release binary, for a baseline in the same session).
 #
@@ -67,6 +72,8 @@ keep_state=0
 bin=
 idle_s=15
 pipeline_only=0
+cdc=0
+cdc_rows=1000000
 overrides=()
 worker_overrides=() # extra worker.properties lines, e.g. consumer.queued.max.messages.kbytes=65536
 
@@ -88,6 +95,8 @@ while (($#)); do
     --bin) bin=${2:?}; build=0; shift 2 ;;
     --idle-seconds) idle_s=${2:?}; shift 2 ;;
     --pipeline-only) pipeline_only=1; shift ;;
+    --cdc) cdc=1; shift ;;
+    --cdc-rows) cdc_rows=${2:?}; shift 2 ;;
     --keep-state) keep_state=1; shift ;;
     -h | --help) usage 0 ;;
     *) echo "bench: unknown argument $1" >&2; usage 2 ;;
@@ -450,6 +459,165 @@ run_worker() {
   ((worker_rc == 0)) ||
     { log "$name: tributary run exited $worker_rc on SIGTERM, expected 0"; tail -n 25 "$WORK/$name.log" >&2; exit 1; }
 }
+
+# ------------------------------------------------------------------ cdc
+# CDC phases (--cdc), each with a connector, slot and table of its own.
+# Functions of their own, so other phases' changes merge without touching them.
+
+# cdc_connector FILE NAME TABLE SNAPSHOT-MODE [KEY=VALUE…]: Debezium's
+# PostgreSQL connector for public.TABLE, topic cdc.public.TABLE, slot and
+# publication bench_NAME, offsets in $WORK/NAME.offsets.json.
+cdc_connector() {
+  local file=$1 name=$2 table=$3 mode=$4
+  shift 4
+  python3 - "$file" "$name" "$table" "$mode" "$PGPORT" "$WORK/$name.offsets.json" "$@" <<'EOF'
+import json, os, sys
+file, name, table, mode, port, offsets, extra = *sys.argv[1:7], sys.argv[7:]
+config = {
+    "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+    "database.hostname": "127.0.0.1", "database.port": port, "database.user": "tributary",
+    "database.password": os.environ["PGPASSWORD"], "database.dbname": "tributary", "topic.prefix": "cdc",
+    "table.include.list": f"public.{table}", "slot.name": f"bench_{name}", "publication.name": f"bench_{name}",
+    "publication.autocreate.mode": "filtered", "snapshot.mode": mode, "offset.storage.file.filename": offsets,
+}
+config.update(dict(kv.split("=", 1) for kv in extra))
+with open(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    json.dump({"name": f"cdc-{name}", "config": config}, f, indent=2)
+EOF
+}
+
+# cdc_create_slot NAME FILE: runs the connector until its slot exists and
+# it streams, then stops it: what is committed next is streamed on its next start.
+cdc_create_slot() {
+  local name=$1 file=$2
+  "$bin" run --worker "$WORK/worker.properties" "$file" >"$WORK/$name.slot.log" 2>&1 &
+  worker_pid=$!
+  for _ in $(seq 120); do
+    grep -q "streaming replication slot" "$WORK/$name.slot.log" && break
+    sleep 0.5
+  done
+  grep -q "streaming replication slot" "$WORK/$name.slot.log" ||
+    { log "$name: the slot was not created"; tail -n 20 "$WORK/$name.slot.log" >&2; exit 1; }
+  stop_worker
+}
+
+# cdc_generate ROWS TABLE [OPTIONS…]: `tributary generate` (creating TABLE), its progress in a log.
+cdc_generate() {
+  local rows=$1 table=$2
+  shift 2
+  "$bin" generate --rows "$rows" --table "$table" "$@" >>"$WORK/cdc-generate.log" 2>&1 ||
+    { tail -n 20 "$WORK/cdc-generate.log" >&2; exit 1; }
+}
+
+# psql_s ARGS…: seconds psql takes to run them.
+psql_s() {
+  local t
+  t=$(now)
+  psql -X -q -v ON_ERROR_STOP=1 "$@" >/dev/null
+  elapsed "$t" "$(now)"
+}
+
+# cdc_latency PG-CSV MYSQL-CSV: percentiles of landed - committed, both `index,epoch seconds`.
+cdc_latency() {
+  python3 - "$1" "$2" <<'EOF'
+import sys
+committed = dict(line.strip().split(",") for line in open(sys.argv[1]) if line.strip())
+landed = dict(line.strip().split(",") for line in open(sys.argv[2]) if line.strip())
+ms = sorted((float(landed[k]) - float(v)) * 1000 for k, v in committed.items() if k in landed)
+missing = len(committed) - len(ms)
+pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]
+print(f"p50 {pick(0.5):.0f} ms, p99 {pick(0.99):.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} rows" + (f" ({missing} missing!)" if missing else ""))
+EOF
+}
+
+cdc_bench() {
+  local stream_rows=200000 lat_rows=30000 columns
+  cdc_rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
+  echo "cdc:      $cdc_rows rows (snapshot, one transaction), $stream_rows streamed inserts, $lat_rows rows at 1,000 rows/s"
+
+  # 1. Streaming inserts: committed (10,000 rows a transaction) while the
+  # connector was stopped, then the connector alone until Kafka has them all.
+  log "cdc stream: $stream_rows inserts from the WAL into Kafka"
+  cdc_generate 1 CDC_STREAM
+  cdc_connector "$WORK/cdc-stream.json" stream CDC_STREAM no_data
+  cdc_create_slot stream "$WORK/cdc-stream.json"
+  cdc_generate "$stream_rows" CDC_STREAM
+  run_worker cdc-stream "$stream_rows" kafka --topic cdc.public.CDC_STREAM -- "$WORK/cdc-stream.json"
+  local stream_s
+  stream_s=$(result "$WORK/cdc-stream.result" kafka_s)
+
+  # 2. Latency: connector and MySQL sink running, `generate --rate 1000` (a
+  # COPY transaction of 100 rows every 0.1 s). A row's latency is when MariaDB
+  # inserted it (a DATETIME(6) column defaulting to the insert time, added
+  # once a warm-up row made the sink create the table) minus its updated_at
+  # (clock_timestamp() at its insert, just before COMMIT): commit -> MySQL, a little over.
+  log "cdc latency: $lat_rows rows at 1,000 rows/s, commit -> MySQL"
+  cdc_generate 1 CDC_LAT
+  cdc_connector "$WORK/cdc-lat.json" lat CDC_LAT no_data
+  cat >"$WORK/cdc-lat-sink.json" <<'EOF'
+{"name": "cdc-lat-mysql", "config": {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+  "topics": "cdc.public.CDC_LAT", "connection.url": "${env:TRIBUTARY_MYSQL_URL}", "table.name.format": "CDC_LAT",
+  "insert.mode": "upsert", "pk.mode": "record_key", "auto.create": "true"}}
+EOF
+  cdc_create_slot lat "$WORK/cdc-lat.json"
+  "$bin" run --worker "$WORK/worker.properties" "$WORK/cdc-lat.json" "$WORK/cdc-lat-sink.json" >"$WORK/cdc-lat.log" 2>&1 &
+  worker_pid=$!
+  cdc_generate 1 CDC_LAT
+  for _ in $(seq 120); do
+    [[ $(my -N -B -e 'SELECT COUNT(*) FROM `CDC_LAT`' 2>/dev/null) == 1 ]] && break
+    sleep 0.5
+  done
+  my -e 'ALTER TABLE `CDC_LAT` ADD COLUMN `landed` DATETIME(6) NULL DEFAULT CURRENT_TIMESTAMP(6)'
+  cdc_generate "$lat_rows" CDC_LAT --rate 1000
+  for _ in $(seq 120); do
+    (($(my -N -B -e 'SELECT COUNT(*) FROM `CDC_LAT`') >= lat_rows + 1)) && break
+    sleep 0.5
+  done
+  stop_worker
+  psql -X -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT \"index\", extract(epoch FROM updated_at) FROM \"CDC_LAT\" WHERE \"index\" > 2) TO '$WORK/lat.pg' WITH (FORMAT csv)"
+  my -N -B -e 'SELECT `index`, UNIX_TIMESTAMP(`landed`) FROM `CDC_LAT` WHERE `index` > 2' | tr '\t' ',' >"$WORK/lat.mysql"
+  local latency
+  latency=$(cdc_latency "$WORK/lat.pg" "$WORK/lat.mysql")
+
+  # 3. Snapshot of cdc_rows rows (the connector alone until Kafka holds them) against COPY TO.
+  log "cdc snapshot: $cdc_rows rows"
+  cdc_generate "$cdc_rows" CDC_SNAP
+  cdc_connector "$WORK/cdc-snap.json" snap CDC_SNAP initial
+  run_worker cdc-snap "$cdc_rows" kafka --topic cdc.public.CDC_SNAP -- "$WORK/cdc-snap.json"
+  local snap_s copy_s
+  snap_s=$(result "$WORK/cdc-snap.result" kafka_s)
+  copy_s=$(psql_s -c "\\copy (SELECT * FROM \"CDC_SNAP\") TO '$WORK/snap.csv' WITH (FORMAT csv)")
+  rm -f "$WORK/snap.csv"
+
+  # 4. One transaction of cdc_rows rows, committed while the connector was
+  # stopped, then the connector alone: its peak RSS says whether memory stays bounded.
+  log "cdc transaction: one INSERT of $cdc_rows rows"
+  cdc_generate 1 CDC_BIG
+  cdc_connector "$WORK/cdc-big.json" big CDC_BIG no_data
+  cdc_create_slot big "$WORK/cdc-big.json"
+  columns=$(psql -X -A -t -c "SELECT string_agg(quote_ident(attname), ',' ORDER BY attnum) FROM pg_attribute
+    WHERE attrelid = '\"CDC_SNAP\"'::regclass AND attnum > 1 AND NOT attisdropped")
+  local insert_s big_s
+  insert_s=$(psql_s -c "INSERT INTO \"CDC_BIG\" ($columns) SELECT $columns FROM \"CDC_SNAP\"")
+  run_worker cdc-big "$cdc_rows" kafka --topic cdc.public.CDC_BIG -- "$WORK/cdc-big.json"
+  big_s=$(result "$WORK/cdc-big.result" kafka_s)
+
+  echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
+  echo "cdc stream:      $stream_rows inserts WAL -> Kafka in $stream_s s, $(cdc_rate "$stream_rows" "$stream_s") rows/s (timed from the connector's start)"
+  echo "                 cpu: $(<"$WORK/cdc-stream.cpu"); peak RSS $(<"$WORK/cdc-stream.rss")"
+  echo "cdc latency:     commit -> MySQL at 1,000 rows/s: $latency"
+  echo "cdc snapshot:    $cdc_rows rows -> Kafka in $snap_s s, $(cdc_rate "$cdc_rows" "$snap_s") rows/s; psql \\copy TO $copy_s s," \
+    "$(cdc_rate "$cdc_rows" "$copy_s") rows/s; snapshot/COPY $(awk -v a="$copy_s" -v b="$snap_s" 'BEGIN { printf "%.2f", a / b }')"
+  echo "                 cpu: $(<"$WORK/cdc-snap.cpu"); peak RSS $(<"$WORK/cdc-snap.rss")"
+  echo "cdc transaction: one INSERT of $cdc_rows rows ($insert_s s in psql) WAL -> Kafka in $big_s s," \
+    "$(cdc_rate "$cdc_rows" "$big_s") rows/s; peak RSS $(<"$WORK/cdc-big.rss")"
+  echo "                 cpu: $(<"$WORK/cdc-big.cpu")"
+}
+
+if ((cdc)); then
+  cdc_bench
+  exit 0
+fi
 
 # ------------------------------------------------------------------ generate
 log "generate: $rows rows into USERS"

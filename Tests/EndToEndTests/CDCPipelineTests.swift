@@ -30,13 +30,7 @@ final class CDCPipelineTests: XCTestCase {
                 _ = try? await task.value
             }
             _ = try? await mysql.execute("DROP TABLE IF EXISTS `\(table)`")
-            // The stopped source's walsender may hold the slot a moment longer: end it, then drop.
-            for _ in 0..<100 {
-                _ = try? await pg.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot])
-                if (try? await pg.query("SELECT pg_drop_replication_slot($1)", [slot])) != nil { break }
-                if (try? await pg.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]))?.isEmpty == true { break }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
+            await pg.dropSlot(slot)
             _ = try? await pg.query("DROP PUBLICATION IF EXISTS \(SQL.quote(publication))")
             _ = try? await pg.query("DROP TABLE IF EXISTS \(q)")
             await mysql.close()

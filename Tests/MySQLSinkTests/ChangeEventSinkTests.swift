@@ -130,6 +130,34 @@ final class ChangeEventSinkTests: XCTestCase {
         await deleting.close()
     }
 
+    /// With `truncate.enabled`, a `t` event empties the table in record
+    /// order, in the batch's transaction (rows before it go, rows after it
+    /// stay); a redelivery changes nothing; a truncate of a missing table is a no-op.
+    func testTruncateEnabledEmptiesTheTableInRecordOrder() async throws {
+        try await prepare()
+        var config = self.config()
+        config.truncateEnabled = true
+        let writer = MySQLRecordWriter(config: config)
+        let missing = try await writer.write([Self.event("t", offset: 0, id: nil)])
+        XCTAssertEqual(missing.nextOffsets, [TopicPartition("docs", 0): 1])
+        let batch = [
+            Self.event("c", offset: 1, id: 1, after: (1, "ann", "x")), Self.event("c", offset: 2, id: 2, after: (2, "bob", "y")),
+            Self.event("t", offset: 3, id: nil), Self.event("c", offset: 4, id: 3, after: (3, "cy", "z")),
+        ]
+        _ = try await writer.write(batch)
+        let found = try await rows("SELECT `id` FROM `docs` ORDER BY `id`")
+        XCTAssertEqual(found, [["3"]])
+        let again = try await writer.write(batch)
+        XCTAssertEqual(again.written, 0)
+        let kept = try await rows("SELECT `id` FROM `docs` ORDER BY `id`")
+        XCTAssertEqual(kept, [["3"]])
+        await writer.close()
+        let parsed = try MySQLSinkConfig(properties: [
+            "connection.url": "jdbc:mysql://db:3306/app", "topics": "docs", "insert.mode": "upsert", "pk.mode": "record_key", "truncate.enabled": "true",
+        ], environment: [:])
+        XCTAssertTrue(parsed.truncateEnabled)
+    }
+
     func testTransformConfiguration() throws {
         let base = ["connection.url": "jdbc:mysql://db:3306/app", "topics": "docs", "insert.mode": "upsert", "pk.mode": "record_key"]
         let config = try MySQLSinkConfig(properties: base.merging([

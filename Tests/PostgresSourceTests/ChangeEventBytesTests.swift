@@ -1,4 +1,4 @@
-import PipelineCore
+@testable import PipelineCore
 import XCTest
 
 @testable import PostgresSource
@@ -111,5 +111,68 @@ final class ChangeEventBytesTests: XCTestCase {
         XCTAssertThrowsError(try PostgresCDCConfig(properties: ["database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "p", "slot.nam": "x"], environment: [:])) {
             XCTAssertTrue("\($0)".contains("slot.name"), "\($0)")
         }
+    }
+
+    /// Debezium 2: truncates are skipped unless `skipped.operations` says
+    /// otherwise; Debezium 1's `truncate.handling.mode=include` still works.
+    func testSkippedOperations() throws {
+        let base = ["database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "p"]
+        func skipped(_ extra: [String: String]) throws -> Set<String> {
+            try PostgresCDCConfig(properties: base.merging(extra) { $1 }, environment: [:]).skippedOperations
+        }
+        XCTAssertEqual(try skipped([:]), ["t"])
+        XCTAssertEqual(try skipped(["skipped.operations": "none"]), [])
+        XCTAssertEqual(try skipped(["skipped.operations": "u,d"]), ["u", "d"])
+        XCTAssertEqual(try skipped(["truncate.handling.mode": "include"]), [])
+        XCTAssertEqual(try skipped(["truncate.handling.mode": "include", "skipped.operations": "t"]), ["t"])
+        XCTAssertThrowsError(try skipped(["skipped.operations": "x"])) { XCTAssertTrue("\($0)".contains("skipped.operations"), "\($0)") }
+    }
+
+    /// What a restart recognises in Kafka: events by topic, key and
+    /// `source.lsn` (with or without the schema envelope), tombstones by the
+    /// delete before them; anything else is never taken.
+    func testDeliveredChangesMatchByTopicKeyAndLSN() {
+        func event(_ offset: Int64, key: String?, lsn: Int, schema: Bool = true) -> KafkaMessage {
+            let payload = #"{"op":"c","source":{"lsn":\#(lsn)}}"#
+            let value = schema ? #"{"schema":{"type":"struct"},"payload":\#(payload)}"# : payload
+            return KafkaMessage(topic: "t", partition: 0, offset: offset, key: key.map { Array($0.utf8) }, value: Array(value.utf8))
+        }
+        let tombstone = KafkaMessage(topic: "t", partition: 0, offset: 2, key: Array("k1".utf8), value: nil)
+        let heartbeat = KafkaMessage(topic: "t", partition: 0, offset: 3, key: nil, value: Array(#"{"ts_ms":1}"#.utf8))
+        var found = DeliveredChanges([event(0, key: "k0", lsn: 100), event(1, key: "k1", lsn: 200, schema: false), tombstone, heartbeat])
+        XCTAssertEqual(found.count, 3)
+        XCTAssertEqual(found.unreadable, 1)
+        XCTAssertFalse(found.take(event(9, key: "k0", lsn: 101), lsn: LSN(101)), "another LSN")
+        XCTAssertFalse(found.take(event(9, key: "k9", lsn: 100), lsn: LSN(100)), "another key")
+        XCTAssertFalse(found.take(KafkaMessage(topic: "u", key: Array("k0".utf8), value: []), lsn: LSN(100)), "another topic")
+        XCTAssertTrue(found.take(event(9, key: "k0", lsn: 100), lsn: LSN(100)))
+        XCTAssertFalse(found.take(event(9, key: "k0", lsn: 100), lsn: LSN(100)), "taken once")
+        XCTAssertTrue(found.take(KafkaMessage(topic: "t", key: Array("k1".utf8), value: nil), lsn: LSN(200)), "the tombstone of the delete at 200")
+        XCTAssertTrue(found.take(event(9, key: "k1", lsn: 200), lsn: LSN(200)))
+        XCTAssertTrue(found.isEmpty)
+        var coverage: KafkaCoverage = [:]
+        coverage.advance(topics: ["t", "hb", "t"], reports: [.init(partition: 0, offset: 5), .init(partition: 0, offset: 9), .init(partition: 1, offset: 2)], except: "hb")
+        XCTAssertEqual(coverage, ["t": [0: 6, 1: 3]])
+        XCTAssertEqual(KafkaCoverage(json: coverage.json), coverage)
+    }
+
+    /// One-dimensional arrays of the mapped types are Connect arrays (NULL
+    /// elements, quotes, escapes, spaces); anything else is not read.
+    func testArraysAreConnectArrays() {
+        XCTAssertEqual(PGArrayText.elements(Array(#"{1, 2 ,NULL}"#.utf8))?.map { $0.map { String(decoding: $0, as: UTF8.self) } }, ["1", "2", nil])
+        XCTAssertEqual(PGArrayText.elements(Array(#"{"a b","c\"d",NULL,"NULL",""}"#.utf8))?.map { $0.map { String(decoding: $0, as: UTF8.self) } }, ["a b", "c\"d", nil, "NULL", ""])
+        XCTAssertEqual(PGArrayText.elements(Array("{}".utf8))?.count, 0)
+        for bad in ["{{1,2},{3,4}}", "[0:1]={1,2}", "{1,2", "{\"a\"b}", "{1}x", "1,2"] {
+            XCTAssertNil(PGArrayText.elements(Array(bad.utf8)), bad)
+        }
+        let ints = CapturedColumn(RelationColumn(isKey: false, name: "tags", typeOID: 1007, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(ints.schema.type, .array)
+        XCTAssertEqual(ints.schema.valueSchema?.type, .int32)
+        XCTAssertEqual(ints.value(Array("{1,NULL,3}".utf8)), .array([.int(1), .null, .int(3)]))
+        XCTAssertNil(ints.value(Array("{1,x}".utf8)), "an element not of the type")
+        let texts = CapturedColumn(RelationColumn(isKey: false, name: "names", typeOID: 1009, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(texts.value(Array(#"{"ann lee",bob}"#.utf8)), .array([.string("ann lee"), .string("bob")]))
+        let moods = CapturedColumn(RelationColumn(isKey: false, name: "moods", typeOID: 99_999, typeModifier: -1), decimalMode: .precise, table: "t")
+        XCTAssertEqual(moods.value(Array("{happy}".utf8)), .string("{happy}"), "arrays of other types stay text")
     }
 }

@@ -39,6 +39,10 @@ struct BatchWriter {
                 for row in run {
                     try single(row, sql: sql, values: row.values, session: session, failures: &failures)
                 }
+            case (.truncate, _):
+                // DELETE, not TRUNCATE TABLE: that is DDL, which commits implicitly
+                // in MySQL, and the offsets must commit with the rows.
+                for row in run { try session.execute("DELETE FROM \(row.table.sql)") }
             case (.write, .update):
                 guard let sql = statements.sql(.update, for: run[0]) else { continue }
                 for row in run {

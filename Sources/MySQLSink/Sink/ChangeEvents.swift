@@ -34,7 +34,8 @@ public struct ExtractNewRecordState: Sendable, Equatable {
 /// and `after`) are applied without a transform too: `c`, `r` and `u`
 /// write `after` (upsert it with `insert.mode=upsert`, `pk.mode=record_key`);
 /// `d` deletes the key's row when `delete.enabled=true` and is skipped
-/// otherwise; `t` (truncate) is skipped with a warning, never applied.
+/// otherwise; `t` (truncate) empties the table with `truncate.enabled=true`
+/// and is skipped with a warning otherwise.
 /// `after` may lack columns (an unchanged TOAST value the source left out):
 /// the upsert then leaves them as they are.
 enum ChangeEventAction {
@@ -42,6 +43,8 @@ enum ChangeEventAction {
     case write(SchemaAndValue)
     /// Delete the row of the record's key.
     case delete
+    /// Delete every row of the record's table.
+    case truncate
     /// Nothing to write; the offset still advances.
     case skip(reason: String)
 }
@@ -54,7 +57,7 @@ extension ChangeEventAction {
     }
 
     /// The action for `value` (nil: not a change event, handle it as any record).
-    static func of(_ value: SchemaAndValue?, transform: ExtractNewRecordState?, deleteEnabled: Bool) -> ChangeEventAction? {
+    static func of(_ value: SchemaAndValue?, transform: ExtractNewRecordState?, deleteEnabled: Bool, truncateEnabled: Bool = false) -> ChangeEventAction? {
         guard let value else {
             if let transform, transform.dropTombstones { return .skip(reason: "tombstone dropped (drop.tombstones=true)") }
             return nil
@@ -72,7 +75,7 @@ extension ChangeEventAction {
             case .none?, nil: return deleteEnabled ? .delete : .skip(reason: "delete skipped (delete.enabled=false)")
             }
         case "t":
-            return .skip(reason: "truncate events are not applied")
+            return truncateEnabled ? .truncate : .skip(reason: "truncate events are not applied (truncate.enabled=false)")
         default:
             return .skip(reason: "'\(op)' events are not applied")
         }

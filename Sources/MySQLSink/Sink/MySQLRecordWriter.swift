@@ -48,6 +48,8 @@ public actor MySQLRecordWriter {
     private var plans: [PlanKey: Result<RowPlan, SchemaError>] = [:]
     /// Plan ids are never reused, so rows of different plans never look alike.
     private var nextPlanID = 1
+    /// The shape of each table's truncate rows (they have no plan: no columns).
+    private var truncateShapes: [TableRef: Int] = [:]
     private let keyConverter: JsonConverter
     private let valueConverter: JsonConverter
     /// The key schema of `key.converter=StringConverter`.
@@ -128,7 +130,7 @@ public actor MySQLRecordWriter {
                     logger.debug("record skipped", metadata: ["at": "\(message.position)", "reason": "\(reason)"])
                     continue
                 }
-                rows.append(try row(message, fields))
+                rows.append(fields.isTruncate ? try truncateRow(message) : try row(message, fields))
             } catch {
                 failures.append(error)
             }
@@ -196,7 +198,8 @@ public actor MySQLRecordWriter {
         let changeEvents = config.extractNewRecordState != nil || ChangeEventAction.isEnvelope(valueSchema?.schema)
         if !fast || changeEvents {
             let record = try decode(message)
-            if let action = ChangeEventAction.of(record.value, transform: config.extractNewRecordState, deleteEnabled: config.deleteEnabled) {
+            if let action = ChangeEventAction.of(
+                record.value, transform: config.extractNewRecordState, deleteEnabled: config.deleteEnabled, truncateEnabled: config.truncateEnabled) {
                 return try changeEvent(action, record: record, message: message)
             }
             keySchema = record.key?.schema.map(SchemaInterner.shared.intern)
@@ -220,9 +223,28 @@ public actor MySQLRecordWriter {
             return DecodedFields(keySchema: keySchema, valueSchema: schema, isDelete: false, key: key, value: SQLFields(row.value, schema: schema.schema))
         case .delete:
             return DecodedFields(keySchema: keySchema, valueSchema: nil, isDelete: true, key: key, value: SQLFields())
+        case .truncate:
+            return DecodedFields(keySchema: nil, valueSchema: nil, isDelete: false, key: SQLFields(), value: SQLFields(), isTruncate: true)
         case .skip(let reason):
             if reason.hasPrefix("truncate") { logger.warning("change event skipped", metadata: ["at": "\(message.position)", "reason": "\(reason)"]) }
             return DecodedFields(keySchema: nil, valueSchema: nil, isDelete: false, key: key, value: SQLFields(), skipReason: reason)
+        }
+    }
+
+    /// The row of a truncate event: its table, no columns.
+    private func truncateRow(_ message: KafkaMessage) throws(RecordFailure) -> SinkRow {
+        do {
+            let table = try table(for: message.topic).get()
+            let shape = truncateShapes[table] ?? nextPlanID
+            if truncateShapes[table] == nil {
+                truncateShapes[table] = shape
+                nextPlanID += 1
+            }
+            return SinkRow(
+                topicPartition: message.topicPartition, offset: message.offset, table: table, operation: .truncate,
+                columns: [], keyCount: 0, values: [], shape: shape)
+        } catch {
+            throw RecordFailure(topicPartition: message.topicPartition, offset: message.offset, error: error, stage: "TASK_PUT")
         }
     }
 
@@ -293,7 +315,7 @@ public actor MySQLRecordWriter {
             let key = row.shape
             if outcome[key] == nil {
                 do {
-                    if row.operation == .delete {
+                    if row.operation == .delete || row.operation == .truncate {
                         outcome[key] = .success(try await catalog.ensureForDelete(row.table, keys: row.columns))
                     } else {
                         try await catalog.ensure(row.table, columns: row.columns)
@@ -406,6 +428,8 @@ struct DecodedFields: Sendable {
     let value: SQLFields
     /// Why nothing is written for this record (a change event the sink does not apply).
     var skipReason: String? = nil
+    /// A truncate event: every row of the table goes.
+    var isTruncate = false
 }
 
 /// Rows the database refused, found inside the transaction (which then rolls back).

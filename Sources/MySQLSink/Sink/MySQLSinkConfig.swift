@@ -51,6 +51,9 @@ public struct MySQLSinkConfig: Sendable {
     public var batchSize: Int
     /// `delete.enabled`: tombstones delete the row with the record's key.
     public var deleteEnabled: Bool
+    /// `truncate.enabled` (as Debezium's JDBC sink names it): a change event
+    /// with op `t` deletes every row of its table; otherwise it is skipped with a warning.
+    public var truncateEnabled = false
     /// `max.retries`: how often a failed batch is retried before the sink stops.
     public var maxRetries: Int
     /// `retry.backoff.ms`: the cap of the wait between retries, which starts
@@ -142,6 +145,7 @@ public struct MySQLSinkConfig: Sendable {
         autoEvolve = config.bool("auto.evolve")
         batchSize = config.int("batch.size")
         deleteEnabled = config.bool("delete.enabled")
+        truncateEnabled = config.bool("truncate.enabled")
         maxRetries = config.int("max.retries")
         retryBackoff = .milliseconds(config.int64("retry.backoff.ms"))
         reconnect = ReconnectPolicy(attempts: config.int("connection.attempts"), maxBackoff: .milliseconds(config.int64("connection.backoff.ms")))
@@ -241,6 +245,7 @@ public struct MySQLSinkConfig: Sendable {
         ConfigKey("auto.evolve", .boolean, default: "false", doc: "ALTER TABLE ADD COLUMN for new optional fields."),
         ConfigKey("batch.size", .int, default: "3000", doc: "Records per transaction."),
         ConfigKey("delete.enabled", .boolean, default: "false", doc: "Tombstones delete rows (pk.mode=record_key)."),
+        ConfigKey("truncate.enabled", .boolean, default: "false", doc: "Debezium truncate events (op t) empty their table, in the batch's transaction; otherwise they are skipped with a warning."),
         ConfigKey("max.retries", .int, default: "10", doc: "Retries of a batch the database refuses (deadlock, missing table); outages (connection lost, broker down) are waited out without counting."),
         ConfigKey("retry.backoff.ms", .int, default: "3000", doc: "Cap of the wait between retries (at most 2 s)."),
         ConfigKey("db.timezone", .string, default: "UTC", doc: "Only UTC."),

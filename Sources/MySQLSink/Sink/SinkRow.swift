@@ -8,6 +8,8 @@ struct SinkRow: Sendable {
         case write
         /// Delete the row whose key columns equal `values` (a tombstone).
         case delete
+        /// Delete every row of the table (a Debezium truncate event); no columns.
+        case truncate
     }
 
     var topicPartition: TopicPartition

@@ -59,10 +59,22 @@ struct CDCPosition: Sendable, Equatable {
 }
 
 /// What a batch handed to the runner covers.
-enum CDCBatchPosition: Sendable {
-    /// Snapshot rows; `last` on the batch that ends the snapshot (at `consistentPoint`).
-    case snapshot(last: Bool, consistentPoint: LSN)
-    case stream(CDCPosition)
+struct CDCBatchPosition: Sendable {
+    enum Reach: Sendable {
+        /// Snapshot rows; `last` on the batch that ends the snapshot (at `consistentPoint`).
+        case snapshot(last: Bool, consistentPoint: LSN)
+        case stream(CDCPosition)
+    }
+
+    var reach: Reach
+    /// Each message's topic, in order: delivery reports name only partition
+    /// and offset, and the stored offset keeps the Kafka offsets it covers (``KafkaCoverage``).
+    var topics: [String]
+
+    init(_ reach: Reach, messages: [KafkaMessage]) {
+        self.reach = reach
+        topics = messages.map(\.topic)
+    }
 }
 
 /// Failures particular to change data capture; each names the slot or table.

@@ -43,6 +43,11 @@ final class CDCTask: SourceTask {
     var lastBatch: CDCPosition?
     /// Tables without a key already warned about.
     var keylessReported: Set<UInt32> = []
+    /// The Kafka offsets what was acknowledged reaches, stored with the position.
+    var covered: KafkaCoverage = [:]
+    /// Events delivered after the stored position by an earlier run (or
+    /// before a reconnect), not sent again when the stream produces them.
+    var recovered: DeliveredChanges?
 
     var config: PostgresCDCConfig { source.config }
     var logger: Logger { source.logger }
@@ -71,7 +76,9 @@ final class CDCTask: SourceTask {
     /// being read is an error (or, with `when_needed`, a new snapshot).
     func start() async throws {
         try await source.client.connect(policy: .connect)
-        let found = try await source.offsetStore.offset(for: source.offsetKey).flatMap(CDCPosition.init(json:))
+        let offset = try await source.offsetStore.offset(for: source.offsetKey)
+        let found = offset.flatMap(CDCPosition.init(json:))
+        covered = KafkaCoverage(json: offset?["kafka"]) ?? [:]
         if let filter {
             captured = try await catalog.captured(filter, publication: config.publication)
             guard !captured.isEmpty else { throw PipelineError.config(key: "table.include.list", reason: "no table matches the table and schema lists") }
@@ -86,11 +93,16 @@ final class CDCTask: SourceTask {
             guard slot.database == database else { throw CDCError.slotUnusable(slot: config.slot, reason: "it belongs to database \(slot.database), not \(database)") }
         }
         try await checkReplicaIdentities()
+        if found != nil && offset?["kafka"] == nil {
+            logger.notice("the stored offset has no Kafka offsets (stored by an older version); changes delivered after it before a crash may be sent again once")
+        }
+        try await coverCapturedTopics()
         try await stream.connect()
         switch (found, slot) {
         case (let position?, _?) where position.snapshotCompleted:
             stored = position
             logger.info("resuming replication slot \(config.slot) from \(position.committed)")
+            try await recoverDelivered()
         case (let position?, nil) where position.snapshotCompleted:
             guard config.snapshotMode == .whenNeeded else { throw CDCError.slotMissing(slot: config.slot, resumeLSN: position.committed.description) }
             logger.warning("replication slot \(config.slot) is gone (offsets resume from \(position.committed)); snapshot.mode=when_needed: creating it and snapshotting again")
@@ -115,7 +127,22 @@ final class CDCTask: SourceTask {
         case (_, nil):
             try await createSlot(exportingSnapshot: wantsSnapshot)
         }
-        if snapshot == nil { try await startStreaming() }
+        if snapshot == nil { try await startStreamingOnceSlotIsFree() }
+    }
+
+    /// ``startStreaming()``, waiting up to 30 s while the slot is still held
+    /// ("replication slot … is active for PID …"): after a crash the killed
+    /// run's walsender may take a moment to notice its client is gone.
+    func startStreamingOnceSlotIsFree() async throws {
+        let deadline = clock.now + .seconds(30)
+        while true {
+            do {
+                return try await startStreaming()
+            } catch PostgresError.statement(_, "55006", let message) where clock.now < deadline {
+                logger.info("waiting for replication slot \(config.slot): \(message)")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     /// `CREATE_REPLICATION_SLOT`; with a snapshot, imports it into a
@@ -195,7 +222,7 @@ final class CDCTask: SourceTask {
         }
         guard !messages.isEmpty || read != lastBatch else { return .idle(until: clock.now) }
         lastBatch = read
-        return .batch(SourceBatch(messages: messages, position: .stream(read)))
+        return .batch(SourceBatch(messages: messages, position: CDCBatchPosition(.stream(read), messages: messages)))
     }
 
     /// Turns one pgoutput message into events (appended to `messages`) and position changes.
@@ -229,11 +256,21 @@ final class CDCTask: SourceTask {
         guard !delivered.delivered(lsn, of: transaction.final) else { return }
         read.partial = .init(transaction: transaction.final, change: lsn)
         guard let table = tables[id] else { return }  // not captured
+        guard !config.skippedOperations.contains(change.operation) else { return }
         if table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
             logger.warning("\(table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
         let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
-        messages += try encoder.messages(change, of: table, origin: origin)
+        let events = try encoder.messages(change, of: table, origin: origin)
+        guard recovered != nil else {
+            messages += events
+            return
+        }
+        for event in events where !recovered!.take(event, lsn: lsn) { messages.append(event) }
+        if recovered!.isEmpty {
+            logger.info("every change delivered before the restart was met again at \(lsn); none was sent twice")
+            recovered = nil
+        }
     }
 
     /// Debezium's heartbeat record: key `{"serverName":…}`, value `{"ts_ms":…}`.
@@ -247,7 +284,8 @@ final class CDCTask: SourceTask {
     }
 
     func acknowledged(_ position: CDCBatchPosition, reports: [DeliveryReport]) {
-        switch position {
+        covered.advance(topics: position.topics, reports: reports, except: source.heartbeatTopic)
+        switch position.reach {
         case .snapshot(let last, let point):
             if last { acknowledged = CDCPosition(committed: point, snapshotCompleted: true) }
         case .stream(let position):
@@ -265,8 +303,10 @@ final class CDCTask: SourceTask {
         if streaming { try await stream.confirm(stored.committed) }
     }
 
+    /// Stores ``stored`` with the Kafka offsets it covers (see ``DeliveredChanges``).
     func storeStored() async throws {
-        try await source.offsetStore.store([source.offsetKey: stored.json])
+        guard case .object(let members) = stored.json else { return }
+        try await source.offsetStore.store([source.offsetKey: .object(members + [("kafka", covered.json)])])
     }
 
     /// Reports how much WAL the slot holds back every 10 s to the metrics,
@@ -304,6 +344,8 @@ final class CDCTask: SourceTask {
             throw CDCError.slotMissing(slot: config.slot, resumeLSN: stored.committed.description)
         }
         try await stream.connect()
+        // What the lost connection's batches put in Kafka unacknowledged is not sent twice either.
+        try await recoverDelivered()
         do {
             try await startStreaming()
         } catch PostgresError.statement(let operation, "55006", let message) {

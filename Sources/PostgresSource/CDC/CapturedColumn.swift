@@ -4,13 +4,17 @@ import PipelineCore
 /// how its pgoutput text becomes a ``Value``.
 ///
 /// The mapping is the JDBC source's (``ColumnReader``), with
-/// `decimal.handling.mode` for numeric, and with types that mapping rejects
-/// (arrays, enums, ranges, composites, domains over them: pgoutput gives
-/// only a type OID) carried as their PostgreSQL text form in a string,
-/// e.g. `{1,2,3}` for an int4[].
+/// `decimal.handling.mode` for numeric. One-dimensional arrays of integers,
+/// floats, booleans, text types, uuid, dates and timestamps are Connect
+/// arrays of those (``PGArrayText``), as Debezium writes them. Types the
+/// mapping rejects (other arrays, enums, ranges, composites, domains over
+/// them: pgoutput gives only a type OID) are carried as their PostgreSQL
+/// text form in a string, e.g. `{happy,sad}` for an array of an enum.
 struct CapturedColumn: Sendable, Hashable {
     let name: String
     let kind: ColumnReader.Kind
+    /// For an array column: the kind of its elements (`schema` is an array of them).
+    let elementKind: ColumnReader.Kind?
     /// Optional: pgoutput does not say which columns are NOT NULL.
     let schema: Schema
 
@@ -18,6 +22,17 @@ struct CapturedColumn: Sendable, Hashable {
         name = column.name
         let info = ColumnInfo(name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, typeName: "", typeType: "", notNull: nil, isSerial: false)
         var mapping: (ColumnReader.Kind, Schema)
+        if let elementType = PGArrayText.elementTypes[column.typeOID],
+            let element = try? ColumnReader.mapping(
+                ColumnInfo(name: column.name, typeOID: elementType, typeModifier: -1, typeName: "", typeType: "", notNull: nil, isSerial: false),
+                numericMapping: .none, table: table)
+        {
+            elementKind = element.0
+            kind = .text
+            schema = Schema(type: .array, optional: true, valueSchema: element.1.asOptional)
+            return
+        }
+        elementKind = nil
         if column.typeOID == ColumnReader.OID.numeric {
             switch decimalMode {
             case .precise: mapping = ColumnReader.numeric(column.typeModifier, .none)
@@ -31,8 +46,25 @@ struct CapturedColumn: Sendable, Hashable {
         schema = mapping.1.asOptional
     }
 
-    /// The value of pgoutput's text `bytes`; nil when the text is not of the column's type.
+    /// The value of pgoutput's text `bytes`; nil when the text is not of the
+    /// column's type (for an array column: not a one-dimensional array of it).
     func value(_ bytes: [UInt8]) -> Value? {
+        guard let elementKind else { return Self.value(bytes, kind) }
+        guard let elements = PGArrayText.elements(bytes) else { return nil }
+        var values: [Value] = []
+        values.reserveCapacity(elements.count)
+        for element in elements {
+            guard let element else {
+                values.append(.null)
+                continue
+            }
+            guard let value = Self.value(element, elementKind) else { return nil }
+            values.append(value)
+        }
+        return .array(values)
+    }
+
+    static func value(_ bytes: [UInt8], _ kind: ColumnReader.Kind) -> Value? {
         bytes.withUnsafeBufferPointer { (text: PGText.Bytes) -> Value? in
             switch kind {
             case .integer: return PGText.int(text).map(Value.int)

@@ -73,7 +73,7 @@ struct CapturedTable: Sendable {
     }
 
     func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
-        .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.schema.name ?? column.schema.type.rawValue)")
+        .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.elementKind == nil ? column.schema.name ?? column.schema.type.rawValue : "a one-dimensional array of \(column.schema.valueSchema?.name ?? column.schema.valueSchema?.type.rawValue ?? "?")")")
     }
 
     /// `name` with every character Kafka does not allow in topic names

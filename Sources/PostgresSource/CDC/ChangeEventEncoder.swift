@@ -14,6 +14,17 @@ enum CapturedChange: Sendable {
     case update(old: [TupleValue]?, new: [TupleValue])
     case delete(old: [TupleValue])
     case truncate
+
+    /// The event's `op` as `skipped.operations` names it (an update that changes the key counts as `u`).
+    var operation: String {
+        switch self {
+        case .read: "r"
+        case .insert: "c"
+        case .update: "u"
+        case .delete: "d"
+        case .truncate: "t"
+        }
+    }
 }
 
 /// Where a change comes from, for the event's `source` block.

@@ -54,6 +54,9 @@ public struct PostgresCDCConfig: Sendable {
     /// Heartbeats go to `<heartbeatTopicsPrefix>.<topicPrefix>`.
     public var heartbeatTopicsPrefix: String = "__debezium-heartbeat"
     public var tombstonesOnDelete: Bool = true
+    /// Operations not written while streaming (`skipped.operations`: `c`, `u`,
+    /// `d`, `t`); Debezium 2 skips truncates (`t`) unless told otherwise.
+    public var skippedOperations: Set<String> = ["t"]
     public var decimalMode: DecimalMode = .precise
     /// Changes per batch handed to the producer (`max.batch.size`).
     public var maxBatchSize: Int = 2048
@@ -114,6 +117,7 @@ public struct PostgresCDCConfig: Sendable {
         heartbeatIntervalMilliseconds = max(0, config.int("heartbeat.interval.ms"))
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix")
         tombstonesOnDelete = config.bool("tombstones.on.delete")
+        skippedOperations = try Self.skippedOperations(config)
         decimalMode = DecimalMode(rawValue: config.string("decimal.handling.mode").lowercased())!
         maxBatchSize = max(1, config.int("max.batch.size"))
         statusUpdateIntervalMilliseconds = max(100, config.int("status.update.interval.ms"))
@@ -127,6 +131,24 @@ public struct PostgresCDCConfig: Sendable {
         guard slot.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }), !slot.isEmpty else {
             throw PipelineError.config(key: "slot.name", reason: "'\(slot)': replication slot names use lower-case letters, digits and underscores")
         }
+    }
+
+    /// `skipped.operations`, or Debezium 1's `truncate.handling.mode=include`
+    /// (which writes truncates) when that is not given.
+    static func skippedOperations(_ config: ConnectorConfig) throws(PipelineError) -> Set<String> {
+        if config.explicit("skipped.operations") == nil, let mode = config.explicit("truncate.handling.mode") {
+            switch mode.lowercased() {
+            case "include": return []
+            case "skip": return ["t"]
+            default: throw PipelineError.config(key: "truncate.handling.mode", reason: "'\(mode)' is neither skip nor include")
+            }
+        }
+        let listed = Set(config.list("skipped.operations").map { $0.lowercased() })
+        if listed == ["none"] || listed.isEmpty { return [] }
+        for op in listed where !["c", "u", "d", "t"].contains(op) {
+            throw PipelineError.config(key: "skipped.operations", reason: "'\(op)' is not an operation: use c, u, d, t, or none")
+        }
+        return listed
     }
 
     /// Every key, as Debezium's PostgreSQL connector names it.
@@ -152,6 +174,10 @@ public struct PostgresCDCConfig: Sendable {
         ConfigKey("heartbeat.interval.ms", .int, default: "0", doc: "Heartbeat records this often, so an idle slot's confirmed_flush_lsn advances; 0: none."),
         ConfigKey("heartbeat.topics.prefix", .string, default: "__debezium-heartbeat", doc: "Heartbeats go to <prefix>.<topic.prefix>."),
         ConfigKey("tombstones.on.delete", .boolean, default: "true", doc: "A null-valued record after each delete, for log compaction."),
+        ConfigKey("skipped.operations", .list, default: "t",
+                  doc: "Operations not written while streaming: c (inserts), u (updates), d (deletes), t (truncates), or none. As in Debezium 2, truncates are skipped by default; none writes a 't' event per truncated table."),
+        ConfigKey("truncate.handling.mode", .string, default: "skip",
+                  doc: "Debezium 1's switch for truncate events (skip, include); used only when skipped.operations is not given.", validValues: ["skip", "include"]),
         ConfigKey("decimal.handling.mode", .string, default: "precise", doc: "precise (Connect Decimal), double, string.",
                   validValues: DecimalMode.allCases.map(\.rawValue)),
         ConfigKey("time.precision.mode", .string, default: "connect",

@@ -73,7 +73,7 @@ final class SnapshotRead {
                 for lane in lanes { try await lane.client.withConnection { try $0.execute("COMMIT", operation: "end snapshot") } }
                 await closeExtraLanes()
                 task.logger.info("snapshot complete: \(rows) rows")
-                return SourceBatch(messages: [], position: .snapshot(last: true, consistentPoint: consistentPoint), completesRange: true)
+                return SourceBatch(messages: [], position: CDCBatchPosition(.snapshot(last: true, consistentPoint: consistentPoint), messages: []), completesRange: true)
             }
             let pages = try await fetch(batchSize: task.config.maxBatchSize)
             var messages: [KafkaMessage] = []
@@ -89,7 +89,7 @@ final class SnapshotRead {
                 for tuple in tuples { messages += try task.encoder.messages(.read(tuple), of: table, origin: origin) }
             }
             if !messages.isEmpty {
-                return SourceBatch(messages: messages, position: .snapshot(last: false, consistentPoint: consistentPoint))
+                return SourceBatch(messages: messages, position: CDCBatchPosition(.snapshot(last: false, consistentPoint: consistentPoint), messages: messages))
             }
         }
     }

@@ -19,6 +19,11 @@ struct DemoCommand: AsyncParsableCommand {
             every row exactly once, prints a summary and exits 0. Kafka is a fresh embedded
             cluster unless --bootstrap-servers is given. Needs the variables that
             `scripts/services.sh env` prints.
+
+            With --cdc the source is Debezium's PostgreSQL connector (log-based CDC): half the
+            users are snapshotted, half streamed, then a tenth of the rows is updated and every
+            twentieth deleted; the MySQL sink upserts and deletes by key, S3 keeps every change
+            event. It ends when MySQL equals Postgres row for row.
             """
     )
 
@@ -27,6 +32,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Directory with the three connector JSON files.") var connectors = "Examples/connectors"
     @Option(help: "Kafka to use instead of a fresh embedded cluster.") var bootstrapServers: String?
     @Option(help: "Give up after this many seconds.") var timeout: Double = 600
+    @Flag(help: "Capture the table's changes from the WAL (Debezium's PostgreSQL connector), updates and deletes included.") var cdc = false
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -46,6 +52,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var kafka = KafkaConfiguration(bootstrapServers: servers)
         kafka.embedded = embedded  // its clients keep records until the demo's sinks read them
+        if cdc {
+            try await CDCDemo(rows: rows, rate: rate, specs: specs, env: env, kafka: kafka, timeout: timeout).run()
+            withExtendedLifetime(embedded) {}
+            return
+        }
         let postgres = try env.postgres()
         try await postgres.connect()
         let mysql = try env.mysql()

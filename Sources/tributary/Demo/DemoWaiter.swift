@@ -37,7 +37,7 @@ struct DemoWaiter: Sendable {
     }
 
     /// Records the S3 sink committed: it commits only after an object is uploaded.
-    private func s3Committed() async throws -> Int64 {
+    func s3Committed() async throws -> Int64 {
         guard let info = try await counter.admin.topics().first(where: { $0.name == counter.topic }) else { return 0 }
         let partitions = info.partitions.map { TopicPartition(counter.topic, $0.partition) }
         let committed = try await counter.admin.committedOffsets(group: s3GroupID, partitions: partitions, configuration: kafka)
