@@ -39,6 +39,8 @@ let package = Package(
             name: "PipelineCore",
             dependencies: [
                 "CRdKafka",
+                // libcurl: the HTTP client S3Sink and the schema registry client share.
+                "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
