@@ -72,19 +72,26 @@ public struct IgnoredKey: Sendable {
     /// Connect's keys that are no-ops for every connector here.
     public static let connectNoOps: [IgnoredKey] = {
         let internalConverter = "removed in Kafka Connect 3.0 (internal converters are always JsonConverter); Connect ignores it too"
-        let registry = "used only by Schema Registry converters; JsonConverter, the only converter here, ignores it as Connect's does"
+        let registry = "used only by Schema Registry converters (AvroConverter); JsonConverter ignores it as Connect's does"
         return [
             IgnoredKey("internal.key.converter", reason: internalConverter),
             IgnoredKey("internal.value.converter", reason: internalConverter),
             IgnoredKey("internal.key.converter.*", reason: internalConverter),
             IgnoredKey("internal.value.converter.*", reason: internalConverter),
             // Not any `*.subject.name.strategy`: under `transforms.` it would hide a transform.
+            // With AvroConverter on that side these are its keys (ConnectorConfig defines them).
             IgnoredKey("key.converter.*.subject.name.strategy", reason: registry),
             IgnoredKey("value.converter.*.subject.name.strategy", reason: registry),
             IgnoredKey("key.subject.name.strategy", reason: registry),
             IgnoredKey("value.subject.name.strategy", reason: registry),
             IgnoredKey("key.converter.schema.registry.url", reason: registry),
             IgnoredKey("value.converter.schema.registry.url", reason: registry),
+            IgnoredKey("key.converter.auto.register.schemas", reason: registry),
+            IgnoredKey("value.converter.auto.register.schemas", reason: registry),
+            IgnoredKey("key.converter.use.latest.version", reason: registry),
+            IgnoredKey("value.converter.use.latest.version", reason: registry),
+            IgnoredKey("key.converter.basic.auth.*", reason: registry),
+            IgnoredKey("value.converter.basic.auth.*", reason: registry),
         ]
     }()
 }
@@ -129,10 +136,12 @@ public struct ConfigDefinition: Sendable {
         ConfigKey("name", .string, default: "", doc: "Connector name."),
         ConfigKey("connector.class", .class, default: "", doc: "Which connector to run."),
         ConfigKey("tasks.max", .int, default: "1", doc: "Accepted for compatibility; each connector runs one task per process."),
-        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"]),
-        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter"]),
+        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, StringConverter, or Confluent's AvroConverter (with key.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", RegistryConverterSettings.avroConverterClass]),
+        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, or Confluent's AvroConverter (with value.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", RegistryConverterSettings.avroConverterClass]),
         ConfigKey("key.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the key as a schema+payload envelope."),
         ConfigKey("value.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the value as a schema+payload envelope."),
         ConfigKey("errors.tolerance", .string, default: "none", doc: "Sinks: none stops at the first bad record, naming it; all sends it to the dead-letter topic (or logs and skips it without one). The source always stops at a row it cannot convert, naming table, row and column (as Connect's JDBC source).",

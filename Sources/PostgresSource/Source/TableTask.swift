@@ -120,12 +120,27 @@ struct TableTask: Sendable {
 
     /// Converts a fetched page; `previous` is the last row of the page before.
     /// Runs on the connection's thread: cells are read in place and written
-    /// straight into envelope bytes (``EnvelopeWriter``).
-    func page(from result: PGResult, after previous: SourceOffset?, keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> Page {
+    /// straight into message bytes (``EnvelopeWriter`` or ``AvroRecordWriter``).
+    func page(from result: PGResult, after previous: SourceOffset?, writers: RowWriters) throws -> Page {
+        let keyJSON = { (c: JsonConverter) in self.keySchema.map { EnvelopeWriter($0, schemasEnabled: c.schemasEnabled) } }
+        let keyAvro = { (e: AvroEncoder) throws(CodecError) in try self.keySchema.map { (k) throws(CodecError) in try AvroRecordWriter(e, schema: k.schema) } }
+        switch (writers.value, writers.key) {
+        case (.json(let v), .json(let k)):
+            return try page(from: result, after: previous, values: EnvelopeWriter(valueSchema, schemasEnabled: v.schemasEnabled), keys: keyJSON(k))
+        case (.json(let v), .avro(let k)):
+            return try page(from: result, after: previous, values: EnvelopeWriter(valueSchema, schemasEnabled: v.schemasEnabled), keys: keyAvro(k))
+        case (.avro(let v), .json(let k)):
+            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keyJSON(k))
+        case (.avro(let v), .avro(let k)):
+            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keyAvro(k))
+        }
+    }
+
+    private func page<V: RecordWriter, K: RecordWriter>(from result: PGResult, after previous: SourceOffset?, values: V, keys: K?) throws -> Page {
         var page = Page()
         var before = previous
-        var values = EnvelopeWriter(valueSchema, schemasEnabled: valueConverter.schemasEnabled)
-        var keys = keySchema.map { EnvelopeWriter($0, schemasEnabled: keyConverter.schemasEnabled) }
+        var values = values
+        var keys = keys
         page.messages.reserveCapacity(result.rowCount)
         let width = readers.count
         rows: for row in 0..<result.rowCount {
