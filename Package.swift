@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MySQLSink", targets: ["MySQLSink"]),
         .library(name: "S3Sink", targets: ["S3Sink"]),
         .library(name: "ConnectWorker", targets: ["ConnectWorker"]),
+        .library(name: "SchemaRegistry", targets: ["SchemaRegistry"]),
         .executable(name: "tributary", targets: ["tributary"]),
     ],
     dependencies: [
@@ -67,12 +68,16 @@ let package = Package(
             dependencies: ["PipelineCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
 
+        // Confluent Schema Registry's REST API over a `_schemas` topic
+        // (`tributary registry`); no stage imports it.
+        .target(name: "SchemaRegistry", dependencies: ["PipelineCore", .product(name: "Logging", package: "swift-log")]),
+
         // Builds connectors from Connect configs and hosts them behind Kafka
         // Connect's REST API (`tributary connect`); no stage imports it.
         .target(
             name: "ConnectWorker",
             dependencies: [
-                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "Console", "PrometheusExport",
+                "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "Console", "PrometheusExport", "SchemaRegistry",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker", "Console", "PrometheusExport",
+                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker", "Console", "PrometheusExport", "SchemaRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,6 +110,8 @@ let package = Package(
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
         // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
+        // The registry's rules and records, and `tributary registry` over real HTTP with Python's Confluent client.
+        .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore"], exclude: ["Support/registry_client.py"]),
         .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(

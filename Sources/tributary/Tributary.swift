@@ -8,7 +8,7 @@ struct Tributary: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "Stream Postgres changes through Kafka into MySQL and S3.",
-        subcommands: [DemoCommand.self, RunCommand.self, ConnectCommand.self, UICommand.self, GenerateCommand.self, SourceCommand.self, SinkCommand.self, BrokerCommand.self, TopicsCommand.self, TailCommand.self, ConfigReferenceCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, ConnectCommand.self, RegistryCommand.self, UICommand.self, GenerateCommand.self, SourceCommand.self, SinkCommand.self, BrokerCommand.self, TopicsCommand.self, TailCommand.self, ConfigReferenceCommand.self]
     )
 
     /// ArgumentParser's own `main`, except that the process ends through

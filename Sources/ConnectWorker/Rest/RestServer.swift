@@ -51,6 +51,7 @@ struct RestHandler: HTTPHandler {
         case 405: "Method Not Allowed"
         case 502: "Bad Gateway"
         case 409: "Conflict"
+        case 422: "Unprocessable Entity"
         default: "Internal Server Error"
         }
     }

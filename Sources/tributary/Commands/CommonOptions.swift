@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectWorker
 import Foundation
 import Logging
 import PipelineCore
@@ -64,5 +65,23 @@ struct KafkaOptions: ParsableArguments {
             throw ValidationError("no Kafka broker: pass --bootstrap-servers or set TRIBUTARY_BOOTSTRAP")
         }
         return KafkaConfiguration(bootstrapServers: servers, properties: try properties())
+    }
+}
+
+/// What the HTTP commands (`connect`, `ui`, `registry`) take alike: a
+/// listener URL and an optional basic-auth credentials file.
+enum HTTPSettings {
+    /// Parses a `listeners` value; a bad one is a usage error.
+    static func listener(_ text: String) throws -> Listener {
+        do {
+            return try Listener.parse(text)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Loads the credentials file, if one is named; errors name the file.
+    static func auth(_ path: String?) throws -> BasicAuth? {
+        try path.map { path in try ConnectorFiles.attributed(to: path) { try BasicAuth.load(path: path) } }
     }
 }

@@ -30,6 +30,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "A Connect worker.properties file (bootstrap.servers, listeners, offset.storage.file.filename, config.storage.file.filename, rest.basic.auth.credentials.file, producer.*, consumer.*).")
     var worker: String?
     @Option(help: "Where the REST API listens, e.g. http://127.0.0.1:8083.") var listeners: String?
+    @Option(help: "Also serve Confluent Schema Registry's API here, e.g. http://127.0.0.1:8081 (docs/REGISTRY.md).")
+    var registryListeners: String?
+    @OptionGroup var registry: RegistryOptions
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -42,16 +45,11 @@ struct ConnectCommand: AsyncParsableCommand {
             // A REST worker outlives its connectors: an in-process cluster would lose every topic on restart.
             throw ValidationError("no Kafka broker: pass --bootstrap-servers, set TRIBUTARY_BOOTSTRAP or bootstrap.servers in the worker file")
         }
-        let listener: Listener
-        do {
-            listener = try Listener.parse(listeners ?? settings.listeners ?? Listener.loopback.description)
-        } catch {
-            throw ValidationError(error.message)
-        }
+        let listener = try HTTPSettings.listener(listeners ?? settings.listeners ?? Listener.loopback.description)
         let offsetFile = settings.offsetStorageFile ?? ".tributary/connect/offsets.json"
         let configFile = settings.configStorageFile
             ?? URL(fileURLWithPath: offsetFile).deletingLastPathComponent().appendingPathComponent("connect-configs.json").path
-        let auth = try settings.credentialsFile.map { path in try ConnectorFiles.attributed(to: path) { try BasicAuth.load(path: path) } }
+        let auth = try HTTPSettings.auth(settings.credentialsFile)
         let cluster = KafkaConfiguration(
             bootstrapServers: servers, properties: settings.kafkaProperties.merging(try kafka.properties()) { _, flag in flag })
         let context = WorkerContext(
@@ -63,10 +61,15 @@ struct ConnectCommand: AsyncParsableCommand {
         service.web = WebRoutes(console: try Console(kafka: cluster, directory: service.herder), metrics: metrics)
         logger.notice("connector configs in \(configFile), source offsets in \(offsetFile)\(auth == nil ? "" : ", HTTP basic auth on")")
 
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
+        if let registryListeners {
+            services.append(.init(service: try registry.service(listeners: registryListeners, kafka: cluster, logger: Logger(label: "tributary.registry"))))
+        }
+
         let specs = try ConnectorFiles.specs(connectorFiles)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [ServiceGroupConfiguration.ServiceConfiguration(service: service)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

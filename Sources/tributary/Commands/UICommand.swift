@@ -32,13 +32,8 @@ struct UICommand: AsyncParsableCommand {
         guard kafka.resolvedBootstrap != nil else {
             throw ValidationError("no Kafka broker: pass --bootstrap-servers or set TRIBUTARY_BOOTSTRAP")
         }
-        let listener: Listener
-        do {
-            listener = try Listener.parse(listeners)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        let auth = try credentialsFile.map { path in try ConnectorFiles.attributed(to: path) { try BasicAuth.load(path: path) } }
+        let listener = try HTTPSettings.listener(listeners)
+        let auth = try HTTPSettings.auth(credentialsFile)
         let console = try Console(kafka: try kafka.configuration(), groups: groups)
         let service = ConsoleService(web: WebRoutes(console: console, metrics: nil), listener: listener, auth: auth, logger: logger)
         try await ServiceGroup(
