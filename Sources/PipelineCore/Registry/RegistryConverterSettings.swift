@@ -64,6 +64,17 @@ public struct RegistryConverterSettings: Sendable, Hashable {
         return settings
     }
 
+    /// `key.converter` and `value.converter` for a connector that takes the
+    /// AvroConverter (it replaces the common, JSON-only definitions).
+    public static let converterKeys: [ConfigKey] = [
+        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, StringConverter, or Confluent's AvroConverter (with key.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", avroConverterClass]),
+        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, or Confluent's AvroConverter (with value.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", avroConverterClass]),
+    ]
+
     /// The keys of the `key` or `value` side's AvroConverter, defined when that side uses it.
     public static func configKeys(side: String) -> [ConfigKey] {
         let prefix = "\(side).converter"
