@@ -16,9 +16,9 @@ final class AvroInteropTests: XCTestCase {
         registry?.stop()
     }
 
-    private func start(_ label: String) async throws -> (E2EEnvironment, RegistryChild) {
+    private func start(_ label: String, extra: [String] = []) async throws -> (E2EEnvironment, RegistryChild) {
         let environment = try E2EEnvironment.load()
-        let registry = try await RegistryChild(environment: environment, label: label)
+        let registry = try await RegistryChild(environment: environment, label: label, extra: extra)
         self.registry = registry
         return (environment, registry)
     }
@@ -177,5 +177,62 @@ final class AvroInteropTests: XCTestCase {
         XCTAssertEqual(values.count, 4)
         XCTAssertEqual(values[0].text, #"{"key":{"id":1},"value":{"at":1704067201000,"balance":"1.25","born":"2000-01-02","id":1,"name":"row 1","note":"odd","ok":false}}"#)
         XCTAssertEqual(values[1]["value"]?["note"], .null)
+    }
+
+    /// Basic auth from USER_INFO, the three subject name strategies,
+    /// `auto.register.schemas=false` and `use.latest.version`; a refused
+    /// password never appears in the error.
+    func testConverterSubjectsLatestVersionAndBasicAuth() async throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("registry-users-\(UInt32.random(in: 0...UInt32.max))")
+        try "alice: s3cret\n".write(to: credentials, atomically: true, encoding: .utf8)
+        let (_, registry) = try await start("auth", extra: ["--registry-credentials-file", credentials.path])
+        let user = Secret("alice:s3cret")
+        let schema = Schema.struct("shop.customer", [Field("id", .int64), Field("name", Schema.string.asOptional)])
+        let value = Value.struct([NamedValue("id", .int(7)), NamedValue("name", .null)])
+        func converter(_ strategy: SubjectNameStrategy = .topicName, autoRegister: Bool = true, latest: Bool = false, userInfo: Secret? = user) -> AvroConverter {
+            AvroConverter(settings: RegistryConverterSettings(
+                urls: [registry.url], userInfo: userInfo, autoRegister: autoRegister, useLatestVersion: latest, subjectNameStrategy: strategy), isKey: false)
+        }
+        let client = SchemaRegistryClient(urls: [registry.url], userInfo: user)
+        let byTopic = try await converter().encoder(for: schema, topic: "orders")
+        let byRecord = try await converter(.recordName).encoder(for: schema, topic: "orders")
+        let byTopicRecord = try await converter(.topicRecordName).encoder(for: schema, topic: "orders")
+        for (subject, encoder) in [("orders-value", byTopic), ("shop.customer", byRecord), ("orders-shop.customer", byTopicRecord)] {
+            let latest = try await client.latest(subject: subject)
+            XCTAssertEqual(latest.id, encoder.id, subject)
+        }
+        // The same schema has one id under every subject.
+        XCTAssertEqual(Set([byTopic.id, byRecord.id, byTopicRecord.id]).count, 1)
+
+        // Without registration: found when registered, 40401 when not.
+        let lookedUp = try await converter(autoRegister: false).encoder(for: schema, topic: "orders")
+        XCTAssertEqual(lookedUp.id, byTopic.id)
+        do {
+            _ = try await converter(autoRegister: false).encoder(for: schema, topic: "unknown")
+            XCTFail("an unregistered subject must not be written")
+        } catch let error as SchemaRegistryError {
+            XCTAssertEqual(error.status, 404, "\(error)")
+        }
+
+        // use.latest.version writes with the subject's latest schema, whose fields come in another order.
+        let reordered = #"{"type":"record","name":"customer","namespace":"shop","fields":[{"name":"name","type":["null","string"],"default":null},{"name":"id","type":"long"},{"name":"extra","type":"int","default":5}]}"#
+        let latestID = try await client.register(subject: "reordered-value", schema: RegisteredSchema(schema: reordered))
+        let latest = try await converter(autoRegister: false, latest: true).encoder(for: schema, topic: "reordered")
+        XCTAssertEqual(latest.id, latestID)
+        let bytes = try latest.encode(value)
+        XCTAssertEqual(Array(bytes.prefix(5)), ConfluentWireFormat.header(id: latestID))
+        let reader = converter(autoRegister: false)
+        try await reader.prefetch([bytes])
+        XCTAssertEqual(try reader.decode(bytes)?.value, .struct([NamedValue("name", .null), NamedValue("id", .int(7)), NamedValue("extra", .int(5))]))
+
+        // A wrong password: refused, and never shown.
+        do {
+            _ = try await converter(userInfo: Secret("alice:wrong-pass")).encoder(for: schema, topic: "orders")
+            XCTFail("a wrong password must be refused")
+        } catch let error as SchemaRegistryError {
+            XCTAssertEqual(error.status, 401, "\(error)")
+            XCTAssertFalse("\(error)".contains("wrong-pass"), "\(error)")
+        }
+        try? FileManager.default.removeItem(at: credentials)
     }
 }

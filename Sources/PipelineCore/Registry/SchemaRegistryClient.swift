@@ -79,23 +79,21 @@ public final class SchemaRegistryClient: Sendable {
 
     /// Registers `schema` under `subject` (or finds it there) and returns its id.
     public func register(subject: String, schema: RegisteredSchema) async throws(SchemaRegistryError) -> Int32 {
-        let key = SubjectSchema(subject: subject, schema: schema)
-        if let id = cache.withLock({ $0.ids[key] }) { return id }
-        let reply = try await call("POST", "/subjects/\(Self.escape(subject))/versions", body: Self.body(schema))
-        guard case .int(let id)? = reply["id"], let id32 = Int32(exactly: id) else {
-            throw SchemaRegistryError(status: 200, message: "no id in the answer", request: "POST /subjects/\(subject)/versions", isTransient: false)
-        }
-        remember(id32, schema, subject: subject)
-        return id32
+        try await id(of: schema, under: subject, path: "/subjects/\(Self.escape(subject))/versions")
     }
 
     /// The id `schema` has under `subject`, without registering it (`POST /subjects/{subject}`).
     public func lookup(subject: String, schema: RegisteredSchema) async throws(SchemaRegistryError) -> Int32 {
+        try await id(of: schema, under: subject, path: "/subjects/\(Self.escape(subject))")
+    }
+
+    /// POSTs `schema` to `path` (registration or lookup) and returns the id in the answer, cached.
+    private func id(of schema: RegisteredSchema, under subject: String, path: String) async throws(SchemaRegistryError) -> Int32 {
         let key = SubjectSchema(subject: subject, schema: schema)
         if let id = cache.withLock({ $0.ids[key] }) { return id }
-        let reply = try await call("POST", "/subjects/\(Self.escape(subject))", body: Self.body(schema))
+        let reply = try await call("POST", path, body: Self.body(schema))
         guard case .int(let id)? = reply["id"], let id32 = Int32(exactly: id) else {
-            throw SchemaRegistryError(status: 200, message: "no id in the answer", request: "POST /subjects/\(subject)", isTransient: false)
+            throw SchemaRegistryError(status: 200, message: "no id in the answer", request: "POST \(path)", isTransient: false)
         }
         remember(id32, schema, subject: subject)
         return id32

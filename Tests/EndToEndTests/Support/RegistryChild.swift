@@ -14,14 +14,14 @@ final class RegistryChild: @unchecked Sendable {
     let log: URL
 
     /// Starts the registry and waits until it logs the URL it listens on.
-    init(environment: E2EEnvironment, label: String) async throws {
+    init(environment: E2EEnvironment, label: String, extra: [String] = []) async throws {
         let topic = "_schemas-\(label)-\(UInt32.random(in: 0...UInt32.max))"
         try await TopicReader(environment: environment, topic: topic).create(partitions: 1, control: environment.brokerControl)
         log = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: environment.tributary)
-        process.arguments = ["registry", "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers, "--schemas-topic", topic]
+        process.arguments = ["registry", "--listeners", "http://127.0.0.1:0", "--bootstrap-servers", environment.bootstrapServers, "--schemas-topic", topic] + extra
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -111,7 +111,14 @@ indirect enum AvroNode: Sendable {
             defer { visiting.remove(full) }
             var fields: [AvroNodeField] = []
             for field in record.fields {
-                fields.append(AvroNodeField(name: field.name, node: try compile(field.type, in: avro, visiting: &visiting)))
+                // What a value without this field writes (use.latest.version with a schema that added fields).
+                var defaultValue: Value?
+                if let json = field.defaultValue, json != .null {
+                    var inner = visiting
+                    defaultValue = try? AvroData.connectDefault(
+                        json, schema: AvroData.connectSchema(field.type, in: avro, path: field.name, visiting: &inner), path: field.name)
+                }
+                fields.append(AvroNodeField(name: field.name, node: try compile(field.type, in: avro, visiting: &visiting), defaultValue: defaultValue))
             }
             return .record(fields)
         case .union(let branches):
@@ -133,6 +140,8 @@ indirect enum AvroNode: Sendable {
 struct AvroNodeField: Sendable {
     let name: String
     let node: AvroNode
+    /// The field's default as a Connect value (nil: none, or null).
+    var defaultValue: Value? = nil
 }
 
 // MARK: - Encoding
@@ -193,7 +202,7 @@ extension AvroNode {
                 if i < values.count, values[i].name == field.name {
                     fieldValue = values[i].value
                 } else {
-                    fieldValue = values.first { $0.name == field.name }?.value ?? .null
+                    fieldValue = values.first { $0.name == field.name }?.value ?? field.defaultValue ?? .null
                 }
                 do { try field.node.encode(fieldValue, to: &out) } catch { throw error.under(field.name) }
             }
