@@ -235,4 +235,33 @@ final class AvroInteropTests: XCTestCase {
         }
         try? FileManager.default.removeItem(at: credentials)
     }
+
+    /// Python's JSONSerializer (JSON Schema in the registry) -> the MySQL sink with JsonSchemaConverter.
+    func testPythonJsonSchemaReachesMySQL() async throws {
+        let (env, registry) = try await start("jsonschema")
+        let topic = uniqueTopic("jsonschema_customers")
+        try await TopicReader(environment: env, topic: topic).create(partitions: 1, control: env.brokerControl)
+        try PythonAvro.run(["produce-json", registry.url, env.bootstrapServers, topic, "3"])
+        let messages = try await KafkaRangeReader.read(
+            configuration: KafkaConfiguration(bootstrapServers: env.bootstrapServers), ranges: [TopicPartition(topic, 0): 0..<3])
+        let admin = MySQLConnection(options: try MySQLConnectionOptions(url: env.mysqlURL))
+        let database = "jsonschema_\(UInt32.random(in: 0...UInt32.max))"
+        try await admin.execute("CREATE DATABASE `\(database)`")
+        var config = try MySQLSinkConfig(properties: [
+            "name": "jsonschema-mysql", "topics": topic, "connection.url": env.mysqlURL, "auto.create": "true",
+            "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id",
+            "value.converter": "io.confluent.connect.json.JsonSchemaConverter", "value.converter.schema.registry.url": registry.url,
+        ])
+        config.connection.database = database
+        let writer = MySQLRecordWriter(config: config)
+        let result = try await writer.write(messages)
+        await writer.close()
+        let check = MySQLConnection(options: config.connection)
+        let rows = try await check.query("SELECT id, name, email, score FROM `\(topic)` ORDER BY id")
+        await check.close()
+        _ = try? await admin.execute("DROP DATABASE `\(database)`")
+        await admin.close()
+        XCTAssertEqual(result.written, 3)
+        XCTAssertEqual(rows, [["1", "customer 1", "c1@example.com", "1.5"], ["2", "customer 2", nil, "2.5"], ["3", "customer 3", "c3@example.com", "3.5"]])
+    }
 }

@@ -25,7 +25,7 @@ final class ConfluentWireFormatTests: XCTestCase {
     }
 
     func testSettingsFromConnectorKeysKeepTheSecretHidden() throws {
-        let definition = ConfigDefinition(keys: RegistryConverterSettings.converterKeys)
+        let definition = ConfigDefinition(keys: RegistryConverterSettings.converterKeys(readsJsonSchema: true))
         let config = try ConnectorConfig([
             "value.converter": RegistryConverterSettings.avroConverterClass,
             "value.converter.schema.registry.url": "http://a:8081, http://b:8081",
@@ -43,5 +43,20 @@ final class ConfluentWireFormatTests: XCTestCase {
         // With the JsonConverter the registry keys are Connect no-ops, named in a notice.
         let json = try ConnectorConfig(["value.converter.schema.registry.url": "http://a:8081"], definition: definition)
         XCTAssertEqual(json.ignoredKeys, ["value.converter.schema.registry.url"])
+    }
+
+    /// JSON Schemas as Confluent's JsonSchemaConverter writes them (connect.* annotations) and as plain JSON Schema.
+    func testJsonSchemaMapsToConnect() throws {
+        let confluent = try JSON.parse(#"{"type":"object","title":"users","properties":{"id":{"type":"integer","connect.index":0,"connect.type":"int64"},"balance":{"connect.index":2,"oneOf":[{"type":"null"},{"type":"number","title":"org.apache.kafka.connect.data.Decimal","connect.version":1,"connect.parameters":{"scale":"2"},"connect.type":"bytes"}]},"small":{"type":"integer","connect.index":1,"connect.type":"int16"},"at":{"type":"integer","title":"org.apache.kafka.connect.data.Timestamp","connect.version":1,"connect.type":"int64","connect.index":3}},"required":["id","small","at"]}"#)
+        XCTAssertEqual(try JsonSchemaData.connectSchema(from: confluent), .struct("users", [
+            Field("id", .int64), Field("small", .int16), Field("balance", LogicalType.decimal(scale: 2).asOptional), Field("at", LogicalType.timestamp()),
+        ]))
+        let plain = try JSON.parse(#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"customer","type":"object","properties":{"id":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"email":{"type":["null","string"]},"extra":{"type":"object","additionalProperties":{"type":"number"}}},"required":["id","tags"]}"#)
+        XCTAssertEqual(try JsonSchemaData.connectSchema(from: plain), .struct("customer", [
+            Field("id", .int64), Field("tags", .array(.string)), Field("email", Schema.string.asOptional), Field("extra", .map(.string, .float64, optional: true)),
+        ]))
+        XCTAssertThrowsError(try JsonSchemaData.connectSchema(from: try JSON.parse(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#))) {
+            XCTAssertTrue("\($0)".contains("oneOf of 2 non-null schemas"), "\($0)")
+        }
     }
 }

@@ -29,9 +29,9 @@ public struct ConnectorConfig: Sendable, CustomStringConvertible {
     /// Validates `properties` against `definition` (plus the common Connect keys).
     public init(_ properties: [String: String], definition: ConfigDefinition, environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
         var definition = definition.withCommonKeys()
-        // A side whose converter is AvroConverter takes the registry keys
-        // (with JsonConverter they are Connect no-ops, ``IgnoredKey``).
-        for side in ["key", "value"] where properties["\(side).converter"] == RegistryConverterSettings.avroConverterClass {
+        // A side whose converter is a registry converter takes the registry
+        // keys (with JsonConverter they are Connect no-ops, ``IgnoredKey``).
+        for side in ["key", "value"] where RegistryConverterSettings.isRegistryConverter(properties["\(side).converter"]) {
             definition.keys += RegistryConverterSettings.configKeys(side: side)
         }
         var resolved: [String: String] = [:]

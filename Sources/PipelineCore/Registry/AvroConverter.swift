@@ -9,7 +9,7 @@ public final class AvroConverter: Sendable {
     public let client: SchemaRegistryClient
     /// Whether this converts keys (subjects `<topic>-key`).
     public let isKey: Bool
-    private let decoders = Locked([Int32: Result<AvroCodec, CodecError>]())
+    private let decoders: RegistryReadCache<AvroCodec>
     private let encoders = Locked([EncoderKey: AvroEncoder]())
 
     private struct EncoderKey: Hashable {
@@ -20,7 +20,9 @@ public final class AvroConverter: Sendable {
     public init(settings: RegistryConverterSettings, isKey: Bool, client: SchemaRegistryClient? = nil) {
         self.settings = settings
         self.isKey = isKey
-        self.client = client ?? SchemaRegistryClient(urls: settings.urls, userInfo: settings.userInfo)
+        let client = client ?? SchemaRegistryClient(urls: settings.urls, userInfo: settings.userInfo)
+        self.client = client
+        self.decoders = RegistryReadCache(client: client) { registered, id throws(CodecError) in try AvroConverter.compile(registered, id: id) }
     }
 
     // MARK: - Reading
@@ -30,24 +32,7 @@ public final class AvroConverter: Sendable {
     /// remembered as that message's error (for ``decode(_:)``); a registry
     /// that cannot be reached throws, so the batch is tried again later.
     public func prefetch(_ payloads: some Sequence<[UInt8]?>) async throws(SchemaRegistryError) {
-        var wanted = Set<Int32>()
-        for bytes in payloads {
-            guard let bytes, let id = try? ConfluentWireFormat.schemaID(bytes) else { continue }
-            wanted.insert(id)
-        }
-        let missing = decoders.withLock { known in wanted.filter { known[$0] == nil } }
-        for id in missing {
-            let compiled: Result<AvroCodec, CodecError>
-            do {
-                let registered = try await client.schema(id: id)
-                compiled = Result { () throws(CodecError) in try AvroConverter.compile(registered, id: id) }
-            } catch where error.isNotFound {
-                compiled = .failure(CodecError(path: "", reason: "schema id \(id) is not in the registry (\(error.message))"))
-            } catch {
-                throw error
-            }
-            decoders.withLock { $0[id] = compiled }
-        }
+        try await decoders.prefetch(payloads)
     }
 
     static func compile(_ registered: RegisteredSchema, id: Int32) throws(CodecError) -> AvroCodec {
@@ -68,11 +53,7 @@ public final class AvroConverter: Sendable {
     /// Decodes a key or value whose schema ``prefetch(_:)`` fetched; nil bytes (a tombstone) are nil.
     public func decode(_ bytes: [UInt8]?) throws(CodecError) -> SchemaAndValue? {
         guard let bytes else { return nil }
-        let id = try ConfluentWireFormat.schemaID(bytes)
-        guard let compiled = decoders.withLock({ $0[id] }) else {
-            throw CodecError(path: "", reason: "schema id \(id) was not fetched from the registry")
-        }
-        let codec = try compiled.get()
+        let codec = try decoders.compiled(for: bytes)
         let value = try bytes.withUnsafeBufferPointer { all throws(CodecError) in
             try codec.decode(UnsafeBufferPointer(rebasing: all[ConfluentWireFormat.headerSize...]))
         }

@@ -1,15 +1,16 @@
 /// A sink's key or value converter as configured: Connect's JsonConverter
-/// (with its fast paths, untouched) or Confluent's AvroConverter.
+/// (with its fast paths, untouched), or Confluent's AvroConverter or JsonSchemaConverter.
 public enum RecordConverter: Sendable {
     case json(JsonConverter)
     case avro(AvroConverter)
+    case jsonSchema(JsonSchemaConverter)
 
-    /// The AvroConverter when `registry` is set, else the JsonConverter.
+    /// The registry converter `registry` names, else the JsonConverter.
     public init(isKey: Bool, schemasEnabled: Bool, registry: RegistryConverterSettings?) {
-        if let registry {
-            self = .avro(AvroConverter(settings: registry, isKey: isKey))
-        } else {
-            self = .json(JsonConverter(schemasEnabled: schemasEnabled))
+        switch registry?.format {
+        case .avro?: self = .avro(AvroConverter(settings: registry!, isKey: isKey))
+        case .jsonSchema?: self = .jsonSchema(JsonSchemaConverter(settings: registry!))
+        case nil: self = .json(JsonConverter(schemasEnabled: schemasEnabled))
         }
     }
 
@@ -21,7 +22,11 @@ public enum RecordConverter: Sendable {
 
     /// Fetches what decoding `payloads` needs (registry schemas); nothing for JSON.
     public func prefetch(_ payloads: some Sequence<[UInt8]?>) async throws {
-        if case .avro(let converter) = self { try await converter.prefetch(payloads) }
+        switch self {
+        case .json: break
+        case .avro(let converter): try await converter.prefetch(payloads)
+        case .jsonSchema(let converter): try await converter.prefetch(payloads)
+        }
     }
 
     /// Decodes a key or value (after ``prefetch(_:)``); nil bytes are a tombstone.
@@ -29,6 +34,7 @@ public enum RecordConverter: Sendable {
         switch self {
         case .json(let converter): return try converter.decode(bytes)
         case .avro(let converter): return try converter.decode(bytes)
+        case .jsonSchema(let converter): return try converter.decode(bytes)
         }
     }
 }

@@ -1,9 +1,21 @@
 /// The settings of a Schema Registry converter (`key.converter` or
-/// `value.converter` = `io.confluent.connect.avro.AvroConverter`), from its
+/// `value.converter` = `io.confluent.connect.avro.AvroConverter` or
+/// `io.confluent.connect.json.JsonSchemaConverter`), from its
 /// `key.converter.*` / `value.converter.*` keys as Confluent names them.
 public struct RegistryConverterSettings: Sendable, Hashable {
-    /// Confluent's converter class.
+    /// Confluent's converter classes.
     public static let avroConverterClass = "io.confluent.connect.avro.AvroConverter"
+    public static let jsonSchemaConverterClass = "io.confluent.connect.json.JsonSchemaConverter"
+
+    /// What the payload after the wire-format header is.
+    public enum Format: Sendable, Hashable {
+        /// Avro binary (AvroConverter).
+        case avro
+        /// JSON with a JSON Schema (JsonSchemaConverter; read by the sinks only).
+        case jsonSchema
+    }
+
+    public var format: Format
 
     /// `schema.registry.url`: one or more base URLs.
     public var urls: [String]
@@ -17,9 +29,10 @@ public struct RegistryConverterSettings: Sendable, Hashable {
     public var subjectNameStrategy: SubjectNameStrategy
 
     public init(
-        urls: [String], userInfo: Secret? = nil, autoRegister: Bool = true, useLatestVersion: Bool = false,
+        format: Format = .avro, urls: [String], userInfo: Secret? = nil, autoRegister: Bool = true, useLatestVersion: Bool = false,
         subjectNameStrategy: SubjectNameStrategy = .topicName
     ) {
+        self.format = format
         self.urls = urls
         self.userInfo = userInfo
         self.autoRegister = autoRegister
@@ -31,10 +44,16 @@ public struct RegistryConverterSettings: Sendable, Hashable {
     public static func from(_ config: ConnectorConfig, isKey: Bool) throws(PipelineError) -> RegistryConverterSettings? {
         let side = isKey ? "key" : "value"
         let prefix = "\(side).converter"
-        guard config.string(prefix) == avroConverterClass else { return nil }
+        let format: Format
+        switch config.string(prefix) {
+        case avroConverterClass: format = .avro
+        case jsonSchemaConverterClass: format = .jsonSchema
+        default: return nil
+        }
+        let className = config.string(prefix)
         let urls = config.list("\(prefix).schema.registry.url")
         guard !urls.isEmpty else {
-            throw PipelineError.config(key: "\(prefix).schema.registry.url", reason: "\(avroConverterClass) needs the registry's URL")
+            throw PipelineError.config(key: "\(prefix).schema.registry.url", reason: "\(className) needs the registry's URL")
         }
         var userInfo: Secret?
         let source = config.string("\(prefix).basic.auth.credentials.source").uppercased()
@@ -56,7 +75,7 @@ public struct RegistryConverterSettings: Sendable, Hashable {
             throw PipelineError.config(key: strategyKey, reason: "'\(strategyName)' is not TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
         }
         let settings = RegistryConverterSettings(
-            urls: urls, userInfo: userInfo, autoRegister: config.bool("\(prefix).auto.register.schemas"),
+            format: format, urls: urls, userInfo: userInfo, autoRegister: config.bool("\(prefix).auto.register.schemas"),
             useLatestVersion: config.bool("\(prefix).use.latest.version"), subjectNameStrategy: strategy)
         if settings.useLatestVersion && settings.autoRegister {
             throw PipelineError.config(key: "\(prefix).use.latest.version", reason: "needs \(prefix).auto.register.schemas=false, as in Confluent's serializers")
@@ -65,21 +84,31 @@ public struct RegistryConverterSettings: Sendable, Hashable {
     }
 
     /// `key.converter` and `value.converter` for a connector that takes the
-    /// AvroConverter (it replaces the common, JSON-only definitions).
-    public static let converterKeys: [ConfigKey] = [
-        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                  doc: "JsonConverter, StringConverter, or Confluent's AvroConverter (with key.converter.schema.registry.url).",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", avroConverterClass]),
-        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                  doc: "JsonConverter, or Confluent's AvroConverter (with value.converter.schema.registry.url).",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter", avroConverterClass]),
-    ]
+    /// registry converters (they replace the common, JSON-only definitions):
+    /// AvroConverter, and for reading also JsonSchemaConverter.
+    public static func converterKeys(readsJsonSchema: Bool) -> [ConfigKey] {
+        let registry = [avroConverterClass] + (readsJsonSchema ? [jsonSchemaConverterClass] : [])
+        let names = readsJsonSchema ? "AvroConverter or JsonSchemaConverter" : "AvroConverter"
+        return [
+            ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                      doc: "JsonConverter, StringConverter, or Confluent's \(names) (with key.converter.schema.registry.url).",
+                      validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"] + registry),
+            ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                      doc: "JsonConverter, or Confluent's \(names) (with value.converter.schema.registry.url).",
+                      validValues: ["org.apache.kafka.connect.json.JsonConverter"] + registry),
+        ]
+    }
+
+    /// Whether `className` is one of Confluent's registry converters.
+    public static func isRegistryConverter(_ className: String?) -> Bool {
+        className == avroConverterClass || className == jsonSchemaConverterClass
+    }
 
     /// The keys of the `key` or `value` side's AvroConverter, defined when that side uses it.
     public static func configKeys(side: String) -> [ConfigKey] {
         let prefix = "\(side).converter"
         return [
-            ConfigKey("\(prefix).schema.registry.url", .list, default: "", doc: "AvroConverter: the Schema Registry's URL(s)."),
+            ConfigKey("\(prefix).schema.registry.url", .list, default: "", doc: "AvroConverter or JsonSchemaConverter: the Schema Registry's URL(s)."),
             ConfigKey("\(prefix).auto.register.schemas", .boolean, default: "true", doc: "AvroConverter: register the schemas written."),
             ConfigKey("\(prefix).use.latest.version", .boolean, default: "false", doc: "AvroConverter: write with the subject's latest schema (needs auto.register.schemas=false)."),
             ConfigKey("\(prefix).\(side).subject.name.strategy", .class, default: "io.confluent.kafka.serializers.subject.TopicNameStrategy",

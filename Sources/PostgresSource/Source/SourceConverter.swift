@@ -7,7 +7,8 @@ enum SourceConverter: Sendable {
     case avro(AvroConverter)
 
     init(isKey: Bool, schemasEnabled: Bool, registry: RegistryConverterSettings?) {
-        if let registry {
+        // The source's definition accepts only AvroConverter among the registry converters.
+        if let registry, registry.format == .avro {
             self = .avro(AvroConverter(settings: registry, isKey: isKey))
         } else {
             self = .json(JsonConverter(schemasEnabled: schemasEnabled))

@@ -48,8 +48,9 @@ extension S3SinkConfig {
         ConfigKey("behavior.on.null.values", .string, default: "fail", doc: "fail or ignore.", validValues: ["fail", "ignore"]),
         ConfigKey("schema.compatibility", .string, default: "NONE", doc: "Only NONE.", validValues: ["NONE"]),
         ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                  doc: "JsonConverter, Confluent's AvroConverter (with value.converter.schema.registry.url), or ByteArrayConverter with ByteArrayFormat.",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter", RegistryConverterSettings.avroConverterClass, "org.apache.kafka.connect.converters.ByteArrayConverter"]),
+                  doc: "JsonConverter, Confluent's AvroConverter or JsonSchemaConverter (with value.converter.schema.registry.url), or ByteArrayConverter with ByteArrayFormat.",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", RegistryConverterSettings.avroConverterClass,
+                                RegistryConverterSettings.jsonSchemaConverterClass, "org.apache.kafka.connect.converters.ByteArrayConverter"]),
     ])
 
     /// A configuration from Confluent S3 sink connector properties.
@@ -83,7 +84,7 @@ extension S3SinkConfig {
                 fileExtension: config.string("format.bytearray.extension"))
         } else {
             guard !valueConverter.hasSuffix("ByteArrayConverter") else {
-                throw PipelineError.config(key: "value.converter", reason: "JsonFormat needs the JsonConverter or the AvroConverter")
+                throw PipelineError.config(key: "value.converter", reason: "JsonFormat needs the JsonConverter, AvroConverter or JsonSchemaConverter")
             }
             format = .json
         }

@@ -3,6 +3,7 @@ AvroDeserializer, with fastavro) on the other side of Tributary's Avro.
 
   produce REGISTRY BOOTSTRAP TOPIC VERSION FIRST COUNT  -- customers FIRST.. as schema v1 or v2
   consume REGISTRY BOOTSTRAP TOPIC COUNT                -- prints one JSON object per value
+  produce-json REGISTRY BOOTSTRAP TOPIC COUNT           -- customers 1.. with JSONSerializer (JSON Schema)
 """
 import datetime
 import decimal
@@ -13,6 +14,7 @@ import uuid
 from confluent_kafka import DeserializingConsumer, SerializingProducer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
 FIELDS_V1 = [
     {"name": "id", "type": "long"},
@@ -60,6 +62,28 @@ def produce(registry, bootstrap, topic, version, first, count):
     producer.flush(30)
 
 
+JSON_SCHEMA = json.dumps({
+    "$schema": "http://json-schema.org/draft-07/schema#", "title": "customer", "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"},
+        "email": {"oneOf": [{"type": "null"}, {"type": "string"}]}, "score": {"type": "number"},
+    },
+    "required": ["id", "name", "score"],
+})
+
+
+def produce_json(registry, bootstrap, topic, count):
+    client = SchemaRegistryClient({"url": registry})
+    producer = SerializingProducer({
+        "bootstrap.servers": bootstrap,
+        "value.serializer": JSONSerializer(JSON_SCHEMA, client, lambda value, ctx: value),
+    })
+    for i in range(1, count + 1):
+        producer.produce(topic, value={"id": i, "name": "customer %d" % i, "email": None if i % 2 == 0 else "c%d@example.com" % i,
+                                       "score": i + 0.5}, partition=0)
+    producer.flush(30)
+
+
 def plain(value):
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -103,6 +127,8 @@ if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "produce":
         produce(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]))
+    elif mode == "produce-json":
+        produce_json(args[0], args[1], args[2], int(args[3]))
     elif mode == "consume":
         consume(args[0], args[1], args[2], int(args[3]))
     else:

@@ -1,0 +1,43 @@
+/// Confluent's `io.confluent.connect.json.JsonSchemaConverter`, for reading:
+/// a JSON payload in Confluent's wire format whose JSON Schema is in the
+/// registry. Sinks fetch a batch's schemas first (``prefetch(_:)``).
+public final class JsonSchemaConverter: Sendable {
+    public let settings: RegistryConverterSettings
+    public let client: SchemaRegistryClient
+    private let schemas: RegistryReadCache<Schema>
+
+    public init(settings: RegistryConverterSettings, client: SchemaRegistryClient? = nil) {
+        self.settings = settings
+        let client = client ?? SchemaRegistryClient(urls: settings.urls, userInfo: settings.userInfo)
+        self.client = client
+        self.schemas = RegistryReadCache(client: client) { registered, id throws(CodecError) in
+            guard registered.schemaType == "JSON" else {
+                throw CodecError(path: "", reason: "schema id \(id) is \(registered.schemaType), not JSON")
+            }
+            do {
+                return try JsonSchemaData.connectSchema(from: try JSON.parse(registered.schema))
+            } catch let error as CodecError {
+                throw CodecError(path: error.path, reason: "schema id \(id): \(error.reason)")
+            } catch {
+                throw CodecError(path: "", reason: "schema id \(id): \(error)")
+            }
+        }
+    }
+
+    /// Fetches the schemas of `payloads` not yet known (see ``AvroConverter/prefetch(_:)``).
+    public func prefetch(_ payloads: some Sequence<[UInt8]?>) async throws(SchemaRegistryError) {
+        try await schemas.prefetch(payloads)
+    }
+
+    /// Decodes a key or value whose schema was fetched; nil bytes (a tombstone) are nil.
+    public func decode(_ bytes: [UInt8]?) throws(CodecError) -> SchemaAndValue? {
+        guard let bytes else { return nil }
+        let schema = try schemas.compiled(for: bytes)
+        let json: JSON
+        do { json = try JSON.parse(bytes[ConfluentWireFormat.headerSize...]) } catch {
+            throw CodecError(path: "", reason: error.description)
+        }
+        if case .null = json, schema.optional { return nil }
+        return SchemaAndValue(schema: schema, value: try ConnectJSON.value(from: json, schema: schema, path: ""))
+    }
+}
