@@ -145,6 +145,21 @@ final class AvroInteropTests: XCTestCase {
 
     /// The JDBC source writes Avro keys and values; Confluent's deserializer reads them.
     func testSourceAvroIsReadByConfluentsDeserializer() async throws {
+        let lines = try await sourceRows(converter: "io.confluent.connect.avro.AvroConverter", pythonFormat: [])
+        XCTAssertEqual(lines[0], #"{"key":{"id":1},"value":{"at":1704067201000,"balance":"1.25","born":"2000-01-02","id":1,"name":"row 1","note":"odd","ok":false}}"#)
+        XCTAssertEqual(try JSON.parse(lines[1])["value"]?["note"], .null)
+    }
+
+    /// The JDBC source with JsonSchemaConverter; Confluent's JSONDeserializer validates and reads it.
+    func testSourceJsonSchemaIsReadByConfluentsDeserializer() async throws {
+        let lines = try await sourceRows(converter: "io.confluent.connect.json.JsonSchemaConverter", pythonFormat: ["json"])
+        XCTAssertEqual(lines[0], #"{"key":{"id":1},"value":{"at":1704067201000,"balance":1.25,"born":10958,"id":1,"name":"row 1","note":"odd","ok":false}}"#)
+        XCTAssertEqual(try JSON.parse(lines[1])["value"]?["note"], .null)
+    }
+
+    /// Four rows of a fresh table through the JDBC source with `converter` for
+    /// keys and values, read back by Confluent's Python deserializer: its lines, by id.
+    private func sourceRows(converter: String, pythonFormat: [String]) async throws -> [String] {
         let (env, registry) = try await start("source")
         let table = "avro_src_\(UInt32.random(in: 0...UInt32.max))"
         let pg = PostgresClient(settings: try ConnectionSettings(url: env.postgresURL), name: "avro-test")
@@ -155,8 +170,8 @@ final class AvroInteropTests: XCTestCase {
         let config = try PostgresSourceConfig(properties: [
             "name": "avro-source", "connection.url": env.postgresURL, "topic.prefix": prefix, "poll.interval.ms": "50",
             "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "offset.storage.file.filename": offsets,
-            "key.converter": "io.confluent.connect.avro.AvroConverter", "key.converter.schema.registry.url": registry.url,
-            "value.converter": "io.confluent.connect.avro.AvroConverter", "value.converter.schema.registry.url": registry.url,
+            "key.converter": converter, "key.converter.schema.registry.url": registry.url,
+            "value.converter": converter, "value.converter.schema.registry.url": registry.url,
         ])
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: env.bootstrapServers))
         let delivered = Locked(0)
@@ -171,12 +186,14 @@ final class AvroInteropTests: XCTestCase {
         _ = try? await pg.query("DROP TABLE \"\(table)\"")
         await pg.close()
         XCTAssertEqual(delivered.value, 4)
-
-        let lines = try PythonAvro.run(["consume", registry.url, env.bootstrapServers, prefix + table, "4"])
-        let values = try lines.map { try JSON.parse($0) }.sorted { ($0["key"]?["id"]).map { "\($0.text)" } ?? "" < ($1["key"]?["id"]).map { "\($0.text)" } ?? "" }
-        XCTAssertEqual(values.count, 4)
-        XCTAssertEqual(values[0].text, #"{"key":{"id":1},"value":{"at":1704067201000,"balance":"1.25","born":"2000-01-02","id":1,"name":"row 1","note":"odd","ok":false}}"#)
-        XCTAssertEqual(values[1]["value"]?["note"], .null)
+        let lines = try PythonAvro.run(["consume", registry.url, env.bootstrapServers, prefix + table, "4"] + pythonFormat)
+        XCTAssertEqual(lines.count, 4)
+        func id(_ line: String) -> Int64 {
+            if case .int(let id)? = (try? JSON.parse(line))?["key"]?["id"] { return id }
+            return -1
+        }
+        // Compact, as JSON.text writes it (Python's json.dumps puts spaces after separators).
+        return try lines.sorted { id($0) < id($1) }.map { try JSON.parse($0).text }
     }
 
     /// Basic auth from USER_INFO, the three subject name strategies,

@@ -25,7 +25,7 @@ final class ConfluentWireFormatTests: XCTestCase {
     }
 
     func testSettingsFromConnectorKeysKeepTheSecretHidden() throws {
-        let definition = ConfigDefinition(keys: RegistryConverterSettings.converterKeys(readsJsonSchema: true))
+        let definition = ConfigDefinition(keys: RegistryConverterSettings.converterKeys)
         let config = try ConnectorConfig([
             "value.converter": RegistryConverterSettings.avroConverterClass,
             "value.converter.schema.registry.url": "http://a:8081, http://b:8081",

@@ -256,5 +256,5 @@ public struct MySQLSinkConfig: Sendable {
         ConfigKey("trim.sensitive.log", .boolean, default: "false", doc: "Accepted; values are never logged."),
         ConfigKey("transforms", .list, default: "",
                   doc: "One alias of io.debezium.transforms.ExtractNewRecordState (transforms.<alias>.type, .drop.tombstones, .delete.handling.mode drop|none|rewrite). Debezium change events are applied without it too: c, r, u written from 'after', d deleted with delete.enabled, t skipped."),
-    ] + RegistryConverterSettings.converterKeys(readsJsonSchema: true), passthroughPrefixes: ["transforms."])
+    ] + RegistryConverterSettings.converterKeys, passthroughPrefixes: ["transforms."])
 }

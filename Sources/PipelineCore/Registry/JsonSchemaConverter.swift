@@ -1,13 +1,23 @@
-/// Confluent's `io.confluent.connect.json.JsonSchemaConverter`, for reading:
-/// a JSON payload in Confluent's wire format whose JSON Schema is in the
-/// registry. Sinks fetch a batch's schemas first (``prefetch(_:)``).
+/// Confluent's `io.confluent.connect.json.JsonSchemaConverter`: a JSON
+/// payload in Confluent's wire format whose JSON Schema is in the registry.
+/// Sinks fetch a batch's schemas first (``prefetch(_:)``); writers get the
+/// wire-format header of a schema once (``header(for:topic:)``).
 public final class JsonSchemaConverter: Sendable {
     public let settings: RegistryConverterSettings
     public let client: SchemaRegistryClient
+    /// Whether this converts keys (subjects `<topic>-key`).
+    public let isKey: Bool
     private let schemas: RegistryReadCache<Schema>
+    private let headers = Locked([HeaderKey: [UInt8]]())
 
-    public init(settings: RegistryConverterSettings, client: SchemaRegistryClient? = nil) {
+    private struct HeaderKey: Hashable {
+        var topic: String
+        var schema: Schema
+    }
+
+    public init(settings: RegistryConverterSettings, isKey: Bool, client: SchemaRegistryClient? = nil) {
         self.settings = settings
+        self.isKey = isKey
         let client = client ?? SchemaRegistryClient(urls: settings.urls, userInfo: settings.userInfo)
         self.client = client
         self.schemas = RegistryReadCache(client: client) { registered, id throws(CodecError) in
@@ -39,5 +49,29 @@ public final class JsonSchemaConverter: Sendable {
         }
         if case .null = json, schema.optional { return nil }
         return SchemaAndValue(schema: schema, value: try ConnectJSON.value(from: json, schema: schema, path: ""))
+    }
+
+    /// The wire-format header for records of `schema` on `topic`: its JSON
+    /// Schema registered (or looked up, or the subject's latest with
+    /// `use.latest.version`) once. The payload is the record as JSON, Decimals as numbers.
+    public func header(for schema: Schema, topic: String) async throws -> [UInt8] {
+        let key = HeaderKey(topic: topic, schema: schema)
+        if let known = headers.withLock({ $0[key] }) { return known }
+        let subject = try settings.subjectNameStrategy.subject(topic: topic, isKey: isKey, recordName: schema.type == .struct ? schema.name : nil)
+        let registered = RegisteredSchema(schemaType: "JSON", schema: try JsonSchemaData.jsonSchema(for: schema).text)
+        let id: Int32
+        if settings.useLatestVersion {
+            id = try await client.latest(subject: subject).id
+        } else if settings.autoRegister {
+            id = try await client.register(subject: subject, schema: registered)
+        } else {
+            id = try await client.lookup(subject: subject, schema: registered)
+        }
+        let header = ConfluentWireFormat.header(id: id)
+        headers.withLock { headers in
+            if headers.count >= 256 { headers.removeAll() }
+            headers[key] = header
+        }
+        return header
     }
 }

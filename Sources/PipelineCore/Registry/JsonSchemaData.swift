@@ -93,3 +93,48 @@ public enum JsonSchemaData {
         return fields.sorted { $0.index < $1.index }.map(\.field)
     }
 }
+
+extension JsonSchemaData {
+    /// The JSON Schema Confluent's JsonSchemaConverter writes for a Connect
+    /// schema: `connect.type` on numbers and bytes, `connect.index` on
+    /// properties, `title` for names, a `oneOf` with null for optional schemas.
+    public static func jsonSchema(for schema: Schema) throws(CodecError) -> JSON {
+        var members: [(String, JSON)]
+        switch schema.type {
+        case .int8, .int16, .int32, .int64:
+            members = [("type", .string("integer")), ("connect.type", .string(schema.type.rawValue))]
+        case .float32: members = [("type", .string("number")), ("connect.type", .string("float32"))]
+        case .float64: members = [("type", .string("number")), ("connect.type", .string("float64"))]
+        case .boolean: members = [("type", .string("boolean"))]
+        case .string: members = [("type", .string("string"))]
+        case .bytes:
+            // A Decimal is written as a JSON number, other bytes as base64 text.
+            members = [("type", .string(schema.name == LogicalType.decimalName ? "number" : "string")), ("connect.type", .string("bytes"))]
+        case .array:
+            members = [("type", .string("array")), ("items", try jsonSchema(for: schema.valueSchema ?? .string))]
+        case .map:
+            guard schema.keySchema?.type == .string else {
+                throw CodecError(path: "", reason: "a map with \(schema.keySchema?.type.rawValue ?? "no") keys has no JSON Schema form here")
+            }
+            members = [("type", .string("object")), ("additionalProperties", try jsonSchema(for: schema.valueSchema ?? .string)), ("connect.type", .string("map"))]
+        case .struct:
+            var properties: [(String, JSON)] = []
+            for (index, field) in schema.fields.enumerated() {
+                guard case .object(var property) = try jsonSchema(for: field.schema) else { continue }
+                property.append(("connect.index", .int(Int64(index))))
+                properties.append((field.name, .object(property)))
+            }
+            members = [("type", .string("object")), ("properties", .object(properties))]
+            let required = schema.fields.filter { !$0.schema.optional }.map { JSON.string($0.name) }
+            if !required.isEmpty { members.append(("required", .array(required))) }
+        }
+        if let name = schema.name { members.append(("title", .string(name))) }
+        if let version = schema.version { members.append(("connect.version", .int(Int64(version)))) }
+        if !schema.parameters.isEmpty {
+            members.append(("connect.parameters", .object(schema.parameters.keys.sorted().map { ($0, .string(schema.parameters[$0]!)) })))
+        }
+        if let doc = schema.doc { members.append(("description", .string(doc))) }
+        guard schema.optional else { return .object(members) }
+        return .object([("oneOf", .array([.object([("type", .string("null"))]), .object(members)]))])
+    }
+}

@@ -9,7 +9,7 @@ public enum RecordConverter: Sendable {
     public init(isKey: Bool, schemasEnabled: Bool, registry: RegistryConverterSettings?) {
         switch registry?.format {
         case .avro?: self = .avro(AvroConverter(settings: registry!, isKey: isKey))
-        case .jsonSchema?: self = .jsonSchema(JsonSchemaConverter(settings: registry!))
+        case .jsonSchema?: self = .jsonSchema(JsonSchemaConverter(settings: registry!, isKey: isKey))
         case nil: self = .json(JsonConverter(schemasEnabled: schemasEnabled))
         }
     }

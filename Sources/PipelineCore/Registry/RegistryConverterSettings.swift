@@ -11,7 +11,7 @@ public struct RegistryConverterSettings: Sendable, Hashable {
     public enum Format: Sendable, Hashable {
         /// Avro binary (AvroConverter).
         case avro
-        /// JSON with a JSON Schema (JsonSchemaConverter; read by the sinks only).
+        /// JSON with a JSON Schema (JsonSchemaConverter).
         case jsonSchema
     }
 
@@ -84,20 +84,16 @@ public struct RegistryConverterSettings: Sendable, Hashable {
     }
 
     /// `key.converter` and `value.converter` for a connector that takes the
-    /// registry converters (they replace the common, JSON-only definitions):
-    /// AvroConverter, and for reading also JsonSchemaConverter.
-    public static func converterKeys(readsJsonSchema: Bool) -> [ConfigKey] {
-        let registry = [avroConverterClass] + (readsJsonSchema ? [jsonSchemaConverterClass] : [])
-        let names = readsJsonSchema ? "AvroConverter or JsonSchemaConverter" : "AvroConverter"
-        return [
-            ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                      doc: "JsonConverter, StringConverter, or Confluent's \(names) (with key.converter.schema.registry.url).",
-                      validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"] + registry),
-            ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                      doc: "JsonConverter, or Confluent's \(names) (with value.converter.schema.registry.url).",
-                      validValues: ["org.apache.kafka.connect.json.JsonConverter"] + registry),
-        ]
-    }
+    /// registry converters (they replace the common, JSON-only definitions).
+    public static let converterKeys: [ConfigKey] = [
+        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, StringConverter, or Confluent's AvroConverter or JsonSchemaConverter (with key.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter",
+                                avroConverterClass, jsonSchemaConverterClass]),
+        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter, or Confluent's AvroConverter or JsonSchemaConverter (with value.converter.schema.registry.url).",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", avroConverterClass, jsonSchemaConverterClass]),
+    ]
 
     /// Whether `className` is one of Confluent's registry converters.
     public static func isRegistryConverter(_ className: String?) -> Bool {

@@ -192,5 +192,5 @@ public struct PostgresSourceConfig: Sendable {
                   doc: "Replication factor of topics the source creates (KIP-158); -1: the broker's default."),
         ConfigKey("topic.creation.groups", .list, default: "",
                   doc: "Accepted and ignored: every topic is created with the topic.creation.default.* settings."),
-    ] + RegistryConverterSettings.converterKeys(readsJsonSchema: false))
+    ] + RegistryConverterSettings.converterKeys)
 }

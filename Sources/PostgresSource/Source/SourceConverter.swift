@@ -1,17 +1,18 @@
 import PipelineCore
 
 /// The source's key or value converter: Connect's JsonConverter, or
-/// Confluent's AvroConverter (which registers each table's schema once).
+/// Confluent's AvroConverter or JsonSchemaConverter (which register each
+/// table's schema once).
 enum SourceConverter: Sendable {
     case json(JsonConverter)
     case avro(AvroConverter)
+    case jsonSchema(JsonSchemaConverter)
 
     init(isKey: Bool, schemasEnabled: Bool, registry: RegistryConverterSettings?) {
-        // The source's definition accepts only AvroConverter among the registry converters.
-        if let registry, registry.format == .avro {
-            self = .avro(AvroConverter(settings: registry, isKey: isKey))
-        } else {
-            self = .json(JsonConverter(schemasEnabled: schemasEnabled))
+        switch registry?.format {
+        case .avro?: self = .avro(AvroConverter(settings: registry!, isKey: isKey))
+        case .jsonSchema?: self = .jsonSchema(JsonSchemaConverter(settings: registry!, isKey: isKey))
+        case nil: self = .json(JsonConverter(schemasEnabled: schemasEnabled))
         }
     }
 
@@ -19,18 +20,23 @@ enum SourceConverter: Sendable {
     /// registry is asked once per topic and schema (then cached).
     func writer(for schema: InternedSchema?, topic: String) async throws -> RowWriter {
         switch self {
-        case .json(let converter): return .json(converter)
+        case .json(let converter): return .envelope(schemasEnabled: converter.schemasEnabled, prefix: [], decimalsAsNumbers: false)
         case .avro(let converter):
             // Without a key schema there is no key to write: any writer will do.
-            guard let schema else { return .json(JsonConverter()) }
+            guard let schema else { return .envelope(schemasEnabled: false, prefix: [], decimalsAsNumbers: false) }
             return .avro(try await converter.encoder(for: schema.schema, topic: topic))
+        case .jsonSchema(let converter):
+            guard let schema else { return .envelope(schemasEnabled: false, prefix: [], decimalsAsNumbers: false) }
+            // Confluent's JsonSchemaConverter: the payload alone, after the header, Decimals as numbers.
+            return .envelope(schemasEnabled: false, prefix: try await converter.header(for: schema.schema, topic: topic), decimalsAsNumbers: true)
         }
     }
 }
 
 /// How one side (key or value) of a table's records is written.
 enum RowWriter: Sendable {
-    case json(JsonConverter)
+    /// JSON (``EnvelopeWriter``): Connect's envelope or payload, or JsonSchemaConverter's framed payload.
+    case envelope(schemasEnabled: Bool, prefix: [UInt8], decimalsAsNumbers: Bool)
     case avro(AvroEncoder)
 }
 

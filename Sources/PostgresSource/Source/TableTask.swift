@@ -122,17 +122,23 @@ struct TableTask: Sendable {
     /// Runs on the connection's thread: cells are read in place and written
     /// straight into message bytes (``EnvelopeWriter`` or ``AvroRecordWriter``).
     func page(from result: PGResult, after previous: SourceOffset?, writers: RowWriters) throws -> Page {
-        let keyJSON = { (c: JsonConverter) in self.keySchema.map { EnvelopeWriter($0, schemasEnabled: c.schemasEnabled) } }
-        let keyAvro = { (e: AvroEncoder) throws(CodecError) in try self.keySchema.map { (k) throws(CodecError) in try AvroRecordWriter(e, schema: k.schema) } }
+        func envelope(_ schema: InternedSchema, _ schemasEnabled: Bool, _ prefix: [UInt8], _ numeric: Bool) -> EnvelopeWriter {
+            EnvelopeWriter(schema, schemasEnabled: schemasEnabled, prefix: prefix, decimalsAsNumbers: numeric)
+        }
+        let keySchema = self.keySchema
         switch (writers.value, writers.key) {
-        case (.json(let v), .json(let k)):
-            return try page(from: result, after: previous, values: EnvelopeWriter(valueSchema, schemasEnabled: v.schemasEnabled), keys: keyJSON(k))
-        case (.json(let v), .avro(let k)):
-            return try page(from: result, after: previous, values: EnvelopeWriter(valueSchema, schemasEnabled: v.schemasEnabled), keys: keyAvro(k))
-        case (.avro(let v), .json(let k)):
-            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keyJSON(k))
+        case (.envelope(let vs, let vp, let vn), .envelope(let ks, let kp, let kn)):
+            return try page(from: result, after: previous, values: envelope(valueSchema, vs, vp, vn), keys: keySchema.map { envelope($0, ks, kp, kn) })
+        case (.envelope(let vs, let vp, let vn), .avro(let k)):
+            return try page(
+                from: result, after: previous, values: envelope(valueSchema, vs, vp, vn),
+                keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
+        case (.avro(let v), .envelope(let ks, let kp, let kn)):
+            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keySchema.map { envelope($0, ks, kp, kn) })
         case (.avro(let v), .avro(let k)):
-            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keyAvro(k))
+            return try page(
+                from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema),
+                keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
         }
     }
 

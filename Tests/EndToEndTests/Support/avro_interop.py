@@ -2,7 +2,7 @@
 AvroDeserializer, with fastavro) on the other side of Tributary's Avro.
 
   produce REGISTRY BOOTSTRAP TOPIC VERSION FIRST COUNT  -- customers FIRST.. as schema v1 or v2
-  consume REGISTRY BOOTSTRAP TOPIC COUNT                -- prints one JSON object per value
+  consume REGISTRY BOOTSTRAP TOPIC COUNT [json]         -- prints one JSON object per message (Avro, or JSON Schema)
   produce-json REGISTRY BOOTSTRAP TOPIC COUNT           -- customers 1.. with JSONSerializer (JSON Schema)
 """
 import datetime
@@ -14,7 +14,7 @@ import uuid
 from confluent_kafka import DeserializingConsumer, SerializingProducer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-from confluent_kafka.schema_registry.json_schema import JSONSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 
 FIELDS_V1 = [
     {"name": "id", "type": "long"},
@@ -98,14 +98,17 @@ def plain(value):
     return value
 
 
-def consume(registry, bootstrap, topic, count):
+def consume(registry, bootstrap, topic, count, json_schema):
     client = SchemaRegistryClient({"url": registry})
+    # The writer's schema comes from the registry by the id in each message;
+    # the JSON deserializer validates the payload against it.
+    deserializer = (lambda: JSONDeserializer(None, schema_registry_client=client)) if json_schema else (lambda: AvroDeserializer(client))
     consumer = DeserializingConsumer({
         "bootstrap.servers": bootstrap,
         "group.id": "avro-interop-" + uuid.uuid4().hex,
         "auto.offset.reset": "earliest",
-        "key.deserializer": AvroDeserializer(client),
-        "value.deserializer": AvroDeserializer(client),
+        "key.deserializer": deserializer(),
+        "value.deserializer": deserializer(),
     })
     consumer.subscribe([topic])
     seen = 0
@@ -130,6 +133,6 @@ if __name__ == "__main__":
     elif mode == "produce-json":
         produce_json(args[0], args[1], args[2], int(args[3]))
     elif mode == "consume":
-        consume(args[0], args[1], args[2], int(args[3]))
+        consume(args[0], args[1], args[2], int(args[3]), args[4:] == ["json"])
     else:
         raise SystemExit("unknown mode " + mode)
