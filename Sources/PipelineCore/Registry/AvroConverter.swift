@@ -10,12 +10,7 @@ public final class AvroConverter: Sendable {
     /// Whether this converts keys (subjects `<topic>-key`).
     public let isKey: Bool
     private let decoders: RegistryReadCache<AvroCodec>
-    private let encoders = Locked([EncoderKey: AvroEncoder]())
-
-    private struct EncoderKey: Hashable {
-        var topic: String
-        var schema: Schema
-    }
+    private let encoders = RegistryWriteCache<AvroEncoder>()
 
     public init(settings: RegistryConverterSettings, isKey: Bool, client: SchemaRegistryClient? = nil) {
         self.settings = settings
@@ -65,29 +60,13 @@ public final class AvroConverter: Sendable {
     /// The encoder for records of `schema` on `topic`: its schema registered
     /// (or looked up, or the subject's latest with `use.latest.version`) once.
     public func encoder(for schema: Schema, topic: String) async throws -> AvroEncoder {
-        let key = EncoderKey(topic: topic, schema: schema)
-        if let known = encoders.withLock({ $0[key] }) { return known }
-        let own = try AvroData.avroSchema(for: schema)
-        let subject = try settings.subjectNameStrategy.subject(topic: topic, isKey: isKey, recordName: AvroConverter.recordName(own))
-        let id: Int32
-        let codec: AvroCodec
-        if settings.useLatestVersion {
-            let latest = try await client.latest(subject: subject)
-            id = latest.id
-            codec = try AvroConverter.compile(latest.schema, id: latest.id)
-        } else {
-            let registered = RegisteredSchema(schema: own.text)
-            id = settings.autoRegister
-                ? try await client.register(subject: subject, schema: registered)
-                : try await client.lookup(subject: subject, schema: registered)
-            codec = try AvroCodec(avro: own)
+        try await encoders.entry(topic: topic, schema: schema) {
+            let own = try AvroData.avroSchema(for: schema)
+            let subject = try settings.subjectNameStrategy.subject(topic: topic, isKey: isKey, recordName: AvroConverter.recordName(own))
+            let (id, latest) = try await settings.writerID(for: RegisteredSchema(schema: own.text), subject: subject, client: client)
+            let codec = try latest.map { (registered) throws(CodecError) in try AvroConverter.compile(registered, id: id) } ?? AvroCodec(avro: own)
+            return AvroEncoder(id: id, codec: codec)
         }
-        let encoder = AvroEncoder(id: id, codec: codec)
-        encoders.withLock { encoders in
-            if encoders.count >= 256 { encoders.removeAll() }
-            encoders[key] = encoder
-        }
-        return encoder
     }
 
     /// Encodes a key or value for `topic`; nil (a tombstone) stays nil.

@@ -8,12 +8,7 @@ public final class JsonSchemaConverter: Sendable {
     /// Whether this converts keys (subjects `<topic>-key`).
     public let isKey: Bool
     private let schemas: RegistryReadCache<Schema>
-    private let headers = Locked([HeaderKey: [UInt8]]())
-
-    private struct HeaderKey: Hashable {
-        var topic: String
-        var schema: Schema
-    }
+    private let headers = RegistryWriteCache<[UInt8]>()
 
     public init(settings: RegistryConverterSettings, isKey: Bool, client: SchemaRegistryClient? = nil) {
         self.settings = settings
@@ -55,23 +50,11 @@ public final class JsonSchemaConverter: Sendable {
     /// Schema registered (or looked up, or the subject's latest with
     /// `use.latest.version`) once. The payload is the record as JSON, Decimals as numbers.
     public func header(for schema: Schema, topic: String) async throws -> [UInt8] {
-        let key = HeaderKey(topic: topic, schema: schema)
-        if let known = headers.withLock({ $0[key] }) { return known }
-        let subject = try settings.subjectNameStrategy.subject(topic: topic, isKey: isKey, recordName: schema.type == .struct ? schema.name : nil)
-        let registered = RegisteredSchema(schemaType: "JSON", schema: try JsonSchemaData.jsonSchema(for: schema).text)
-        let id: Int32
-        if settings.useLatestVersion {
-            id = try await client.latest(subject: subject).id
-        } else if settings.autoRegister {
-            id = try await client.register(subject: subject, schema: registered)
-        } else {
-            id = try await client.lookup(subject: subject, schema: registered)
+        try await headers.entry(topic: topic, schema: schema) {
+            let recordName = schema.type == .struct ? schema.name : nil
+            let subject = try settings.subjectNameStrategy.subject(topic: topic, isKey: isKey, recordName: recordName)
+            let registered = RegisteredSchema(schemaType: "JSON", schema: try JsonSchemaData.jsonSchema(for: schema).text)
+            return ConfluentWireFormat.header(id: try await settings.writerID(for: registered, subject: subject, client: client).id)
         }
-        let header = ConfluentWireFormat.header(id: id)
-        headers.withLock { headers in
-            if headers.count >= 256 { headers.removeAll() }
-            headers[key] = header
-        }
-        return header
     }
 }
