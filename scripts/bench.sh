@@ -5,9 +5,13 @@
 #   scripts/bench.sh [--rows N] [--flush-size N] [--compression lz4|none|zstd|…]
 #                    [--set source|mysql|s3:KEY=VALUE]… [--timeout SECONDS]
 #                    [--partitions N] [--worker-set KEY=VALUE]… [--no-build] [--keep-state]
-#                    [--bin PATH] [--idle-seconds N] [--pipeline-only]
+#                    [--bin PATH] [--idle-seconds N] [--pipeline-only] [--format json|avro]
 #                    [--cdc [--cdc-rows N]]
 #
+# --format avro runs the pipeline a second time, in the same run, with
+# Confluent's AvroConverter for keys and values (`tributary registry` on a
+# loopback port) and reports bytes per message and end-to-end rows/s of
+# Avro against the JSON envelopes.
 # --pipeline-only runs generate, pipeline and idle only (memory and CPU per
 # row, in a third of the time), with a short report.
 # --cdc runs the CDC phases instead (Debezium's PostgreSQL connector; see
@@ -74,6 +78,8 @@ idle_s=15
 pipeline_only=0
 cdc=0
 cdc_rows=1000000
+format=json
+registry_pid= # `tributary registry` with --format avro
 overrides=()
 worker_overrides=() # extra worker.properties lines, e.g. consumer.queued.max.messages.kbytes=65536
 
@@ -97,6 +103,7 @@ while (($#)); do
     --pipeline-only) pipeline_only=1; shift ;;
     --cdc) cdc=1; shift ;;
     --cdc-rows) cdc_rows=${2:?}; shift 2 ;;
+    --format) format=${2:?}; shift 2 ;;
     --keep-state) keep_state=1; shift ;;
     -h | --help) usage 0 ;;
     *) echo "bench: unknown argument $1" >&2; usage 2 ;;
@@ -104,6 +111,7 @@ while (($#)); do
 done
 [[ $rows =~ ^[1-9][0-9]*$ && $flush_size =~ ^[1-9][0-9]*$ && $timeout_s =~ ^[1-9][0-9]*$ && $idle_s =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --rows, --flush-size, --timeout and --idle-seconds take positive integers" >&2; exit 2; }
+[[ $format == json || $format == avro ]] || { echo "bench: --format takes json or avro" >&2; exit 2; }
 [[ -z $partitions || $partitions =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --partitions takes a positive integer" >&2; exit 2; }
 # The test broker keeps about 5 MiB per partition; a sink lagging further
@@ -166,6 +174,7 @@ stop_worker() {
 cleanup() {
   local rc=$?
   stop_worker
+  [[ -z $registry_pid ]] || { kill -TERM "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null || true; }
   scripts/services.sh down || true
   if ((rc == 0 && !keep_state)); then
     rm -rf "$STATE"
@@ -637,17 +646,18 @@ fi
 
 # ------------------------------------------------------------------ pipeline
 log "pipeline: the three connectors until MySQL and S3 hold $rows rows"
-if [[ -n $partitions ]]; then
-  # The broker has no CreateTopics API; its control FIFO creates the topic
-  # before the source would auto-create it with 4 partitions.
-  echo "create $topic $partitions" >"$TRIBUTARY_BROKER_CONTROL"
+# create_topic TOPIC PARTITIONS: the broker has no CreateTopics API; its
+# control FIFO creates the topic before the source would auto-create it with 4 partitions.
+create_topic() {
+  echo "create $1 $2" >"$TRIBUTARY_BROKER_CONTROL"
   for _ in $(seq 20); do
-    "$bin" topics --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" 2>/dev/null | grep -q "^$topic  partitions=$partitions " && break
+    "$bin" topics --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" 2>/dev/null | grep -q "^$1  partitions=$2 " && return 0
     sleep 0.5
   done
-  "$bin" topics --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" 2>/dev/null | grep -q "^$topic  partitions=$partitions " ||
-    { log "the broker did not create $topic with $partitions partitions"; exit 1; }
-fi
+  log "the broker did not create $1 with $2 partitions"
+  exit 1
+}
+[[ -z $partitions ]] || create_topic "$topic" "$partitions"
 run_worker pipeline "$rows" kafka,mysql,s3 \
   --mysql-table "$topic" --s3-prefix "topics/$topic/" --keep-objects "$WORK/objects" -- \
   "$WORK/pipeline/postgres-source.json" "$WORK/pipeline/mysql-sink.json" "$WORK/pipeline/s3-sink.json"
@@ -661,6 +671,53 @@ mysql_distinct=$(my -N -B -e "SELECT COUNT(DISTINCT \`index\`) FROM \`$topic\`")
 if ((kafka_count != rows || mysql_count != rows || mysql_distinct != rows || s3_count != rows)); then
   log "row counts differ: kafka $kafka_count, mysql $mysql_count ($mysql_distinct distinct), s3 $s3_count; expected $rows"
   exit 1
+fi
+
+# ------------------------------------------------------------------ avro
+# bytes_per_message TOPIC: mean key and value bytes of up to 20,000 messages.
+bytes_per_message() {
+  kcat -C -b "$TRIBUTARY_BOOTSTRAP" -t "$1" -o beginning -e -q -c 20000 -f '%K %S\n' 2>/dev/null |
+    awk '{ k += ($1 < 0 ? 0 : $1); v += $2; n++ } END { if (n) printf "%.0f B (key %.0f, value %.0f)", (k + v) / n, k / n, v / n }'
+}
+if [[ $format == avro ]]; then
+  log "avro: the pipeline again with Confluent's AvroConverter and tributary registry"
+  echo "create _schemas 1" >"$TRIBUTARY_BROKER_CONTROL"
+  "$bin" registry --listeners http://127.0.0.1:0 --bootstrap-servers "$TRIBUTARY_BOOTSTRAP" >"$WORK/registry.log" 2>&1 &
+  registry_pid=$!
+  registry_url=
+  for _ in $(seq 100); do
+    registry_url=$(sed -n 's/.*schema registry listening on \(http:[^ ]*\).*/\1/p' "$WORK/registry.log" | head -n 1)
+    [[ -n $registry_url ]] && break
+    sleep 0.2
+  done
+  [[ -n $registry_url ]] || { log "tributary registry did not start"; tail -n 20 "$WORK/registry.log" >&2; exit 1; }
+  avro_topic=AVRO_USERS
+  avro=()
+  for side in key value; do
+    avro+=("$side.converter=io.confluent.connect.avro.AvroConverter" "$side.converter.schema.registry.url=$registry_url")
+  done
+  python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/avro" "avro-$run_id" \
+    "s3:flush.size=$flush_size" "${overrides[@]}" "${avro[@]/#/source:}" "${avro[@]/#/mysql:}" "s3:${avro[2]}" "s3:${avro[3]}" \
+    "source:topic.prefix=AVRO_" "mysql:topics=$avro_topic" "s3:topics=$avro_topic"
+  [[ -z $partitions ]] || create_topic "$avro_topic" "$partitions"
+  saved_topic=$topic topic=$avro_topic
+  run_worker avro "$rows" kafka,mysql,s3 --mysql-table "$avro_topic" --s3-prefix "topics/$avro_topic/" -- \
+    "$WORK/avro/postgres-source.json" "$WORK/avro/mysql-sink.json" "$WORK/avro/s3-sink.json"
+  topic=$saved_topic
+  A=$WORK/avro.result
+  avro_mysql_distinct=$(my -N -B -e "SELECT COUNT(DISTINCT \`index\`) FROM \`$avro_topic\`")
+  ((avro_mysql_distinct == rows)) || { log "avro: MySQL holds $avro_mysql_distinct distinct rows, expected $rows"; exit 1; }
+  json_e2e_s=$(awk -v a="$mysql_s" -v b="$s3_s" 'BEGIN { print (a > b ? a : b) }')
+  avro_e2e_s=$(awk -v a="$(result "$A" mysql_s)" -v b="$(result "$A" s3_s)" 'BEGIN { print (a > b ? a : b) }')
+  rows_per_s() { awk -v n="$rows" -v s="$1" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
+  format_report=$(
+    printf '%-6s %-40s %12s %10s\n' format "bytes per message (mean of up to 20,000)" "end to end" "rows/s"
+    printf '%-6s %-40s %10s s %10s\n' json "$(bytes_per_message "$topic")" "$json_e2e_s" "$(rows_per_s "$json_e2e_s")"
+    printf '%-6s %-40s %10s s %10s\n' avro "$(bytes_per_message "$avro_topic")" "$avro_e2e_s" "$(rows_per_s "$avro_e2e_s")"
+  )
+  kill -TERM "$registry_pid" 2>/dev/null || true
+  wait "$registry_pid" 2>/dev/null || true
+  registry_pid=
 fi
 
 # ------------------------------------------------------------------ idle
@@ -689,6 +746,7 @@ if ((pipeline_only)); then
   echo "cpu:      $(<"$WORK/pipeline.cpu")"
   echo "          tributary's CPU in the pipeline phase: $pipeline_cpu s, $cpu_per_row µs per row"
   echo "rss:      tributary's peak (VmHWM) in the pipeline: $(<"$WORK/pipeline.rss"); idle with three connectors: $idle_rss"
+  [[ $format == json ]] || printf 'format:   JSON envelopes against Avro (same rows, same run)\n%s\n' "$format_report"
   exit 0
 fi
 
@@ -818,3 +876,8 @@ echo "'alone': one connector in its own \`tributary run\`, timed from its start 
 echo "included) until it holds all its rows. 'pipeline': the three connectors in one \`tributary run\`,"
 echo "rows already in Postgres; each sink is fed no faster than the source. Baselines run alone."
 echo "ratio = our rows/s / baseline rows/s."
+if [[ $format == avro ]]; then
+  echo
+  echo "JSON envelopes against Avro (AvroConverter, tributary registry), same rows, same run:"
+  echo "$format_report"
+fi

@@ -52,11 +52,12 @@ if ! python3 -c 'import prometheus_client, websocket' 2>/dev/null; then
   python3 -m pip install prometheus_client websocket-client
 fi
 
-# Schema Registry and Avro interop is tested against Confluent's own Python
-# client (SchemaRegistryClient, AvroSerializer/AvroDeserializer, fastavro).
-if ! python3 -c 'from confluent_kafka.schema_registry.avro import AvroSerializer; import fastavro' 2>/dev/null; then
-  echo "setup: installing confluent-kafka[schemaregistry,avro]"
-  python3 -m pip install 'confluent-kafka[schemaregistry,avro]==2.16.1' fastavro
+# Avro and JSON Schema interop is tested against Confluent's own Python
+# client (its AvroSerializer, AvroDeserializer, JSONSerializer and registry
+# client) and fastavro.
+if ! python3 -c 'import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema, fastavro' 2>/dev/null; then
+  echo "setup: installing confluent-kafka[avro,json,schemaregistry] and fastavro"
+  python3 -m pip install 'confluent-kafka[avro,json,schemaregistry]==2.16.1' fastavro
 fi
 
 # postgres' binaries are not on PATH; services.sh looks for them here.

@@ -74,7 +74,7 @@ final class BadInputCorpusTests: XCTestCase {
             ("int with a unit", ["flush.size": "10k"], "flush.size", "expected an integer"),
             ("boolean spelled yes", ["errors.log.enable": "yes"], "errors.log.enable", "expected true or false"),
             ("tolerance spelled some", ["errors.tolerance": "some"], "errors.tolerance", "use one of: none, all"),
-            ("Avro converter", ["value.converter": "io.confluent.connect.avro.AvroConverter"], "value.converter", "is not supported"),
+            ("Protobuf converter", ["value.converter": "io.confluent.connect.protobuf.ProtobufConverter"], "value.converter", "is not supported"),
             ("missing required", ["topics": ""], "topics", "missing required key"),
             ("unset environment variable", ["flush.size": "${env:TRIBUTARY_SURELY_UNSET_VARIABLE}"], "flush.size", "is not set"),
             ("unterminated reference", ["flush.size": "${env:X"], "flush.size", "unterminated"),

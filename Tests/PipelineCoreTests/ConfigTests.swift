@@ -34,7 +34,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertThrowsError(try ConnectorConfig(["connection.url": "x", "mode": "timestamp"], definition: definition)) { error in
             XCTAssertTrue("\(error)".contains("use one of: bulk, incrementing"), "\(error)")
         }
-        XCTAssertThrowsError(try ConnectorConfig(["connection.url": "x", "value.converter": "io.confluent.connect.avro.AvroConverter"], definition: definition))
+        XCTAssertThrowsError(try ConnectorConfig(["connection.url": "x", "value.converter": "io.confluent.connect.protobuf.ProtobufConverter"], definition: definition))
     }
 
     func testEnvironmentSubstitution() throws {

@@ -125,7 +125,14 @@ final class BadInputCorpusTests: XCTestCase {
             ("negative delay", ["timestamp.delay.interval.ms": "-1"], "timestamp.delay.interval.ms", "must not be negative"),
             ("missing prefix", ["topic.prefix": ""], "topic.prefix", "missing required key"),
             ("transforms", ["transforms": "unwrap"], "transforms", "unknown or unsupported key"),
-            ("Avro converter", ["value.converter": "io.confluent.connect.avro.AvroConverter"], "value.converter", "is not supported"),
+            ("Protobuf converter", ["value.converter": "io.confluent.connect.protobuf.ProtobufConverter"], "value.converter", "is not supported"),
+            ("Avro converter without a registry", ["value.converter": "io.confluent.connect.avro.AvroConverter"], "value.converter.schema.registry.url", "needs the registry's URL"),
+            ("unknown subject name strategy", ["key.converter": "io.confluent.connect.avro.AvroConverter", "key.converter.schema.registry.url": "http://127.0.0.1:1",
+                                               "key.converter.key.subject.name.strategy": "SubjectPerTable"], "key.converter.key.subject.name.strategy", "use one of"),
+            ("user info without a password", ["value.converter": "io.confluent.connect.avro.AvroConverter", "value.converter.schema.registry.url": "http://127.0.0.1:1",
+                                              "value.converter.basic.auth.credentials.source": "USER_INFO", "value.converter.basic.auth.user.info": "alice"], "value.converter.basic.auth.user.info", "user:password"),
+            ("latest version with auto-registration", ["value.converter": "io.confluent.connect.avro.AvroConverter", "value.converter.schema.registry.url": "http://127.0.0.1:1",
+                                                       "value.converter.use.latest.version": "true"], "value.converter.use.latest.version", "auto.register.schemas=false"),
         ]
         for c in cases {
             XCTAssertThrowsError(try PostgresSourceConfig(properties: base.merging(c.properties) { _, new in new }, environment: [:]), c.name) { error in

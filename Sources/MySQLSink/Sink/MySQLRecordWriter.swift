@@ -50,8 +50,8 @@ public actor MySQLRecordWriter {
     private var nextPlanID = 1
     /// The shape of each table's truncate rows (they have no plan: no columns).
     private var truncateShapes: [TableRef: Int] = [:]
-    private let keyConverter: JsonConverter
-    private let valueConverter: JsonConverter
+    private let keyConverter: RecordConverter
+    private let valueConverter: RecordConverter
     /// The key schema of `key.converter=StringConverter`.
     private static let stringKey = SchemaInterner.shared.intern(Schema.string.asOptional)
     /// Partitions whose offset row exists in MySQL.
@@ -65,8 +65,8 @@ public actor MySQLRecordWriter {
         self.catalog = TableCatalog(connection: connection, autoCreate: config.autoCreate, autoEvolve: config.autoEvolve, logger: logger)
         self.offsets = MySQLOffsetTable(table: TableRef(name: config.offsetsTable), groupID: config.groupID)
         self.extractor = RowExtractor(config: config)
-        self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
-        self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
+        self.keyConverter = RecordConverter(isKey: true, schemasEnabled: config.keySchemasEnabled, registry: config.keyRegistry)
+        self.valueConverter = RecordConverter(isKey: false, schemasEnabled: config.valueSchemasEnabled, registry: config.valueRegistry)
         self.writer = BatchWriter(mode: config.insertMode)
         self.deadLetters = deadLetters
         self.logger = logger
@@ -94,7 +94,16 @@ public actor MySQLRecordWriter {
     /// Writes `messages` (any topics and partitions, in consumption order) in
     /// one transaction with their offsets: ``decode(_:)`` then ``write(_:deadLetters:)``.
     public func write(_ messages: [KafkaMessage]) async throws -> BatchResult {
-        try await write(decode(messages))
+        try await prefetchSchemas(messages)
+        return try await write(decode(messages))
+    }
+
+    /// Fetches the registry schemas `messages` need before ``decode(_:)``
+    /// (with AvroConverter; nothing with JsonConverter). Throws when the
+    /// registry cannot be reached; an id it does not have fails that record.
+    public nonisolated func prefetchSchemas(_ messages: [KafkaMessage]) async throws {
+        if !config.keyIsString { try await keyConverter.prefetch(messages.lazy.map(\.key)) }
+        try await valueConverter.prefetch(messages.lazy.map(\.value))
     }
 
     /// Reads keys and values into MySQL values, off the writer's actor: pure
@@ -183,13 +192,13 @@ public actor MySQLRecordWriter {
             if config.keyIsString {
                 keySchema = Self.stringKey
                 key.string(0, String(decoding: bytes, as: UTF8.self))
-            } else if let location = keyConverter.read(bytes, into: &key) {
+            } else if let location = keyConverter.json?.read(bytes, into: &key) {
                 keySchema = location.schema
             } else {
                 fast = false
             }
         }
-        if fast, let bytes = message.value, let location = valueConverter.read(bytes, into: &value) {
+        if fast, let bytes = message.value, let location = valueConverter.json?.read(bytes, into: &value) {
             valueSchema = location.schema
         } else {
             fast = false

@@ -69,6 +69,9 @@ public struct MySQLSinkConfig: Sendable {
     /// `key.converter.schemas.enable` and `value.converter.schemas.enable`.
     public var keySchemasEnabled: Bool
     public var valueSchemasEnabled: Bool
+    /// Set when `key.converter` / `value.converter` is Confluent's AvroConverter.
+    public var keyRegistry: RegistryConverterSettings?
+    public var valueRegistry: RegistryConverterSettings?
     /// The consumer group: Connect's `connect-<name>`.
     public var groupID: String
     /// librdkafka properties for the consumer (`consumer.override.*`) and
@@ -114,6 +117,8 @@ public struct MySQLSinkConfig: Sendable {
         self.keyIsString = false
         self.keySchemasEnabled = true
         self.valueSchemasEnabled = true
+        self.keyRegistry = nil
+        self.valueRegistry = nil
         self.groupID = ConnectorSpec.sinkGroupID(connector: name)
         self.consumerProperties = [:]
         self.producerProperties = [:]
@@ -154,6 +159,8 @@ public struct MySQLSinkConfig: Sendable {
         keyIsString = config.string("key.converter").hasSuffix("StringConverter")
         keySchemasEnabled = config.bool("key.converter.schemas.enable")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
+        keyRegistry = try RegistryConverterSettings.from(config, isKey: true)
+        valueRegistry = try RegistryConverterSettings.from(config, isKey: false)
         consumerProperties = config.withPrefix("consumer.override.")
         producerProperties = config.withPrefix("producer.override.")
         ignoredKeyNotices = config.ignoredKeyNotices
@@ -254,5 +261,5 @@ public struct MySQLSinkConfig: Sendable {
         ConfigKey("trim.sensitive.log", .boolean, default: "false", doc: "Accepted; values are never logged."),
         ConfigKey("transforms", .list, default: "",
                   doc: "One alias of io.debezium.transforms.ExtractNewRecordState (transforms.<alias>.type, .drop.tombstones, .delete.handling.mode drop|none|rewrite). Debezium change events are applied without it too: c, r, u written from 'after', d deleted with delete.enabled, t skipped."),
-    ], passthroughPrefixes: ["transforms."])
+    ] + RegistryConverterSettings.converterKeys, passthroughPrefixes: ["transforms."])
 }

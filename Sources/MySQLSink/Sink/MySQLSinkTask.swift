@@ -21,8 +21,9 @@ final class MySQLSinkTask: SinkTask {
             return resume
         }
 
-        func decode(_ messages: [KafkaMessage]) -> MySQLBatch {
-            writer.decode(messages)
+        func decode(_ messages: [KafkaMessage]) async throws -> MySQLBatch {
+            try await writer.prefetchSchemas(messages)
+            return writer.decode(messages)
         }
     }
 

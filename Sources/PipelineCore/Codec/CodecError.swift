@@ -1,4 +1,4 @@
-/// A value could not be converted to or from Connect's JSON format.
+/// A value could not be converted to or from Connect's JSON format or Avro.
 public struct CodecError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Where in the document, e.g. `payload.address.zip`.
     public var path: String

@@ -15,16 +15,21 @@ public struct EnvelopeWriter: Sendable {
     /// Per field: `"name":`, with a leading comma after the first.
     private let names: [[UInt8]]
     private let tail: [UInt8]
+    /// Per field: whether its bytes are a Decimal written as a JSON number.
+    private let numericDecimals: [Bool]
     private var out: [UInt8] = []
     private var field = 0
     /// Size of the last record, so the next buffer is allocated once.
     private var lastSize = 256
 
-    /// A writer for `schema`, which must be a struct.
-    public init(_ schema: InternedSchema, schemasEnabled: Bool) {
+    /// A writer for `schema`, which must be a struct. `prefix` comes before
+    /// each record (a registry wire-format header, for JsonSchemaConverter),
+    /// and with `decimalsAsNumbers` a Decimal is a JSON number, not base64.
+    public init(_ schema: InternedSchema, schemasEnabled: Bool, prefix: [UInt8] = [], decimalsAsNumbers: Bool = false) {
         precondition(schema.schema.type == .struct, "EnvelopeWriter writes structs")
         self.schema = schema
-        head = schemasEnabled ? Array(#"{"schema":"#.utf8) + schema.json + Array(#","payload":{"#.utf8) : [UInt8(ascii: "{")]
+        head = prefix + (schemasEnabled ? Array(#"{"schema":"#.utf8) + schema.json + Array(#","payload":{"#.utf8) : [UInt8(ascii: "{")])
+        numericDecimals = schema.schema.fields.map { decimalsAsNumbers && $0.schema.name == LogicalType.decimalName }
         tail = schemasEnabled ? Array("}}".utf8) : [UInt8(ascii: "}")]
         names = schema.schema.fields.enumerated().map { i, field in
             var name: [UInt8] = i == 0 ? [] : [UInt8(ascii: ",")]
@@ -78,8 +83,15 @@ public struct EnvelopeWriter: Sendable {
         JSON.writeString(utf8: bytes, to: &out)
     }
 
-    /// Bytes or a Decimal's unscaled bytes, as base64 text.
+    /// Bytes or a Decimal's unscaled bytes, as base64 text (a Decimal as a
+    /// number when the writer was made with `decimalsAsNumbers`).
     public mutating func writeBase64(_ bytes: [UInt8]) {
+        if numericDecimals[field] {
+            let scale = schema.schema.fields[field].schema.decimalScale ?? 0
+            next()
+            out += DecimalValue(unscaled: bytes, scale: scale).description.utf8
+            return
+        }
         next()
         out.append(UInt8(ascii: "\""))
         Base64.encode(bytes, to: &out)

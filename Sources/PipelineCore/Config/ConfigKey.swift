@@ -72,19 +72,26 @@ public struct IgnoredKey: Sendable {
     /// Connect's keys that are no-ops for every connector here.
     public static let connectNoOps: [IgnoredKey] = {
         let internalConverter = "removed in Kafka Connect 3.0 (internal converters are always JsonConverter); Connect ignores it too"
-        let registry = "used only by Schema Registry converters; JsonConverter, the only converter here, ignores it as Connect's does"
+        let registry = "used only by Schema Registry converters (AvroConverter); JsonConverter ignores it as Connect's does"
         return [
             IgnoredKey("internal.key.converter", reason: internalConverter),
             IgnoredKey("internal.value.converter", reason: internalConverter),
             IgnoredKey("internal.key.converter.*", reason: internalConverter),
             IgnoredKey("internal.value.converter.*", reason: internalConverter),
             // Not any `*.subject.name.strategy`: under `transforms.` it would hide a transform.
+            // With AvroConverter on that side these are its keys (ConnectorConfig defines them).
             IgnoredKey("key.converter.*.subject.name.strategy", reason: registry),
             IgnoredKey("value.converter.*.subject.name.strategy", reason: registry),
             IgnoredKey("key.subject.name.strategy", reason: registry),
             IgnoredKey("value.subject.name.strategy", reason: registry),
             IgnoredKey("key.converter.schema.registry.url", reason: registry),
             IgnoredKey("value.converter.schema.registry.url", reason: registry),
+            IgnoredKey("key.converter.auto.register.schemas", reason: registry),
+            IgnoredKey("value.converter.auto.register.schemas", reason: registry),
+            IgnoredKey("key.converter.use.latest.version", reason: registry),
+            IgnoredKey("value.converter.use.latest.version", reason: registry),
+            IgnoredKey("key.converter.basic.auth.*", reason: registry),
+            IgnoredKey("value.converter.basic.auth.*", reason: registry),
         ]
     }()
 }
@@ -129,9 +136,11 @@ public struct ConfigDefinition: Sendable {
         ConfigKey("name", .string, default: "", doc: "Connector name."),
         ConfigKey("connector.class", .class, default: "", doc: "Which connector to run."),
         ConfigKey("tasks.max", .int, default: "1", doc: "Accepted for compatibility; each connector runs one task per process."),
-        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
+        ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter or StringConverter; the JDBC source and sink also take Confluent's AvroConverter.",
                   validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"]),
-        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", doc: "Only JsonConverter is supported.",
+        ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
+                  doc: "JsonConverter; the JDBC source and sink and the S3 sink also take Confluent's AvroConverter.",
                   validValues: ["org.apache.kafka.connect.json.JsonConverter"]),
         ConfigKey("key.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the key as a schema+payload envelope."),
         ConfigKey("value.converter.schemas.enable", .boolean, default: "true", doc: "Write/read the value as a schema+payload envelope."),

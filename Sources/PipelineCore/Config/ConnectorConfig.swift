@@ -28,7 +28,12 @@ public struct ConnectorConfig: Sendable, CustomStringConvertible {
 
     /// Validates `properties` against `definition` (plus the common Connect keys).
     public init(_ properties: [String: String], definition: ConfigDefinition, environment: [String: String] = ProcessEnvironment.current) throws(PipelineError) {
-        let definition = definition.withCommonKeys()
+        var definition = definition.withCommonKeys()
+        // A side whose converter is a registry converter takes the registry
+        // keys (with JsonConverter they are Connect no-ops, ``IgnoredKey``).
+        for side in ["key", "value"] where RegistryConverterSettings.isRegistryConverter(properties["\(side).converter"]) {
+            definition.keys += RegistryConverterSettings.configKeys(side: side)
+        }
         var resolved: [String: String] = [:]
         var ignored: [String] = []
         for (key, raw) in properties {

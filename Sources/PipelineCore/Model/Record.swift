@@ -96,6 +96,13 @@ public struct Record: Sendable, Hashable {
     /// Decodes `message` with the given key and value converters. Errors name
     /// the message's topic, partition and offset.
     public init(decoding message: KafkaMessage, keyConverter: JsonConverter, valueConverter: JsonConverter) throws {
+        try self.init(decoding: message, keyConverter: .json(keyConverter), valueConverter: .json(valueConverter))
+    }
+
+    /// Decodes `message` with the given converters (a registry converter's
+    /// schemas fetched first, ``RecordConverter/prefetch(_:)``). Errors name
+    /// the message's topic, partition and offset.
+    public init(decoding message: KafkaMessage, keyConverter: RecordConverter, valueConverter: RecordConverter) throws {
         do {
             let key = try keyConverter.decode(message.key)
             let value = try valueConverter.decode(message.value)

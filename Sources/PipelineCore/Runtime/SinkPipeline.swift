@@ -54,7 +54,7 @@ struct SinkPipeline<Intake: SinkIntake>: Sendable {
             return Ready(revoked: revoked, batch: polled.batch, messages: polled.messages)
         }
         let kept = polled.messages.filter { !since.contains($0.topicPartition) }
-        return Ready(revoked: revoked, batch: kept.isEmpty ? nil : try intake.decode(kept), messages: kept)
+        return Ready(revoked: revoked, batch: kept.isEmpty ? nil : try await intake.decode(kept), messages: kept)
     }
 
     /// Waits for the poll in flight and drops it; its records are read
@@ -71,7 +71,7 @@ struct SinkPipeline<Intake: SinkIntake>: Sendable {
             let messages = try await consumer.poll(maxMessages: maxRecords, maxBytes: maxBytes, timeout: timeout)
             // Revocations fire only inside poll, so none slips in between.
             let mark = revocations.count
-            return Polled(messages: messages, batch: messages.isEmpty ? nil : try intake.decode(messages), mark: mark)
+            return Polled(messages: messages, batch: messages.isEmpty ? nil : try await intake.decode(messages), mark: mark)
         }
     }
 }

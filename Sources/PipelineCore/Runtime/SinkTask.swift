@@ -47,10 +47,11 @@ public protocol SinkIntake: Sendable {
     /// the rebalance callback, so blocking calls are fine; a retriable error
     /// is retried there until it succeeds.
     func open(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64]
-    /// Pure CPU: runs on another task while the previous batch is put.
+    /// CPU work (and, with a registry converter, fetching the batch's
+    /// schemas once): runs on another task while the previous batch is put.
     /// Per-record problems belong in the batch (the task decides at put
     /// time, in order); a throw stops the runner.
-    func decode(_ messages: [KafkaMessage]) throws -> Batch
+    func decode(_ messages: [KafkaMessage]) async throws -> Batch
 }
 
 extension SinkIntake {

@@ -99,7 +99,7 @@ struct ColumnReader: Sendable {
     /// straight from libpq's text. False when the text cannot be read as the
     /// column's type (``conversionError(_:table:)`` then says why); a NULL
     /// in a required field throws the converter's error.
-    func write(_ bytes: PGText.Bytes?, to writer: inout EnvelopeWriter) throws(CodecError) -> Bool {
+    func write<W: RecordWriter>(_ bytes: PGText.Bytes?, to writer: inout W) throws(CodecError) -> Bool {
         guard let bytes else {
             try writer.writeNull()
             return true
@@ -107,30 +107,30 @@ struct ColumnReader: Sendable {
         switch kind {
         case .integer:
             guard let v = PGText.int(bytes) else { return false }
-            writer.write(v)
+            try writer.write(v)
         case .float:
             guard let v = PGText.double(bytes) else { return false }
-            writer.write(v)
+            try writer.write(v)
         case .boolean:
             guard let v = PGText.bool(bytes) else { return false }
-            writer.write(v)
+            try writer.write(v)
         case .text:
-            writer.writeString(utf8: bytes)
+            try writer.writeString(utf8: bytes)
         case .decimal(let scale):
             guard let d = DecimalValue(String(decoding: bytes, as: UTF8.self), scale: scale) else { return false }
-            writer.writeBase64(d.unscaled)
+            try writer.writeBytes(d.unscaled)
         case .date:
             guard let days = PGText.date(bytes), Int32(exactly: days) != nil else { return false }
-            writer.write(days)
+            try writer.write(days)
         case .time:
             guard let micros = PGText.timeMicros(bytes) else { return false }
-            writer.write(Int64(Int32(micros / 1000)))
+            try writer.write(Int64(Int32(micros / 1000)))
         case .timestamp:
             guard let ms = PGText.timestampMillis(bytes) else { return false }
-            writer.write(ms)
+            try writer.write(ms)
         case .bytes:
             guard let b = PGText.bytea(bytes) else { return false }
-            writer.writeBase64(b)
+            try writer.writeBytes(b)
         }
         return true
     }

@@ -66,11 +66,11 @@ extension PostgresSource {
     /// estimate only helps, the ``BacklogLimiter`` is what keeps records.
     func backlogEstimate(_ task: TableTask) async -> (rows: Int64, rowsCapped: Bool, recordBytes: Int, bytes: Int64)? {
         let (select, parameters) = task.query.range(above: nil, upTo: nil)
-        let keyConverter = self.keyConverter, valueConverter = self.valueConverter
         do {
+            let writers = try await self.writers(for: task)
             let sample = try await client.withConnection { connection in
                 let result = try connection.query("SELECT * FROM (\(select)) AS tributary_sample LIMIT 100", parameters, operation: "sample \(task.label)")
-                return try task.page(from: result, after: nil, keyConverter: keyConverter, valueConverter: valueConverter).messages
+                return try task.page(from: result, after: nil, writers: writers).messages
             }
             guard !sample.isEmpty else { return nil }
             let recordBytes = sample.map(BacklogLimiter.storedBytes).reduce(0, +) / sample.count

@@ -32,8 +32,8 @@ public final class PostgresSource: Sendable {
     let client: PostgresClient
     let logger: Logger
     let events: @Sendable (SourceEvent) -> Void
-    let keyConverter: JsonConverter
-    let valueConverter: JsonConverter
+    let keyConverter: SourceConverter
+    let valueConverter: SourceConverter
     /// Counts the records the broker acknowledged (not those skipped after a restart).
     public let throughput: Throughput
     /// Topics this source made sure of (see ``ensureTopic(_:)``).
@@ -64,8 +64,8 @@ public final class PostgresSource: Sendable {
         self.logger = logger
         self.events = events
         self.throughput = Throughput(name: config.name)
-        self.keyConverter = JsonConverter(schemasEnabled: config.keySchemasEnabled)
-        self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
+        self.keyConverter = SourceConverter(isKey: true, schemasEnabled: config.keySchemasEnabled, registry: config.keyRegistry)
+        self.valueConverter = SourceConverter(isKey: false, schemasEnabled: config.valueSchemasEnabled, registry: config.valueRegistry)
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
         if !config.connection.ignoredParameters.isEmpty {
             logger.warning("ignoring JDBC URL parameters without a libpq equivalent: \(config.connection.ignoredParameters.joined(separator: ", "))")

@@ -60,10 +60,10 @@ extension PostgresSourceTask {
     func nextPage() async throws -> SourceBatch<PagePosition> {
         let key = range!.key, snapshot = tables[key]!, before = range!.previous
         let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
-        let keyConverter = source.keyConverter, valueConverter = source.valueConverter
+        let writers = try await source.writers(for: snapshot)
         let page = try await source.client.withConnection { connection in
             let result = try connection.query(fetch, operation: "read \(snapshot.label)")
-            return try snapshot.page(from: result, after: before, keyConverter: keyConverter, valueConverter: valueConverter)
+            return try snapshot.page(from: result, after: before, writers: writers)
         }
         let exhausted = page.messages.count < config.batchMaxRows
         range!.badRow = page.failure

@@ -39,6 +39,9 @@ public struct PostgresSourceConfig: Sendable {
     /// Write keys and values as schema+payload envelopes.
     public var keySchemasEnabled: Bool = true
     public var valueSchemasEnabled: Bool = true
+    /// Set when `key.converter` / `value.converter` is Confluent's AvroConverter.
+    public var keyRegistry: RegistryConverterSettings?
+    public var valueRegistry: RegistryConverterSettings?
     /// The offset file (`offset.storage.file.filename`), when the caller uses one from config.
     public var offsetFile: String?
     /// Rows read per fenced cycle before the source looks for newer rows again.
@@ -102,6 +105,8 @@ public struct PostgresSourceConfig: Sendable {
         if config.explicit("numeric.mapping") == nil && config.bool("numeric.precision.mapping") { numericMapping = .precisionOnly }
         keySchemasEnabled = config.bool("key.converter.schemas.enable")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
+        keyRegistry = try RegistryConverterSettings.from(config, isKey: true)
+        valueRegistry = try RegistryConverterSettings.from(config, isKey: false)
         offsetFile = config.explicit("offset.storage.file.filename")
         ignoredKeyNotices = config.ignoredKeyNotices
         topicCreationPartitions = config.explicit("topic.creation.default.partitions").map { _ in config.int("topic.creation.default.partitions") }.flatMap { $0 == -1 ? nil : $0 }
@@ -187,5 +192,5 @@ public struct PostgresSourceConfig: Sendable {
                   doc: "Replication factor of topics the source creates (KIP-158); -1: the broker's default."),
         ConfigKey("topic.creation.groups", .list, default: "",
                   doc: "Accepted and ignored: every topic is created with the topic.creation.default.* settings."),
-    ])
+    ] + RegistryConverterSettings.converterKeys)
 }

@@ -120,12 +120,33 @@ struct TableTask: Sendable {
 
     /// Converts a fetched page; `previous` is the last row of the page before.
     /// Runs on the connection's thread: cells are read in place and written
-    /// straight into envelope bytes (``EnvelopeWriter``).
-    func page(from result: PGResult, after previous: SourceOffset?, keyConverter: JsonConverter, valueConverter: JsonConverter) throws -> Page {
+    /// straight into message bytes (``EnvelopeWriter`` or ``AvroRecordWriter``).
+    func page(from result: PGResult, after previous: SourceOffset?, writers: RowWriters) throws -> Page {
+        func envelope(_ schema: InternedSchema, _ schemasEnabled: Bool, _ prefix: [UInt8], _ numeric: Bool) -> EnvelopeWriter {
+            EnvelopeWriter(schema, schemasEnabled: schemasEnabled, prefix: prefix, decimalsAsNumbers: numeric)
+        }
+        let keySchema = self.keySchema
+        switch (writers.value, writers.key) {
+        case (.envelope(let vs, let vp, let vn), .envelope(let ks, let kp, let kn)):
+            return try page(from: result, after: previous, values: envelope(valueSchema, vs, vp, vn), keys: keySchema.map { envelope($0, ks, kp, kn) })
+        case (.envelope(let vs, let vp, let vn), .avro(let k)):
+            return try page(
+                from: result, after: previous, values: envelope(valueSchema, vs, vp, vn),
+                keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
+        case (.avro(let v), .envelope(let ks, let kp, let kn)):
+            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keySchema.map { envelope($0, ks, kp, kn) })
+        case (.avro(let v), .avro(let k)):
+            return try page(
+                from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema),
+                keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
+        }
+    }
+
+    private func page<V: RecordWriter, K: RecordWriter>(from result: PGResult, after previous: SourceOffset?, values: V, keys: K?) throws -> Page {
         var page = Page()
         var before = previous
-        var values = EnvelopeWriter(valueSchema, schemasEnabled: valueConverter.schemasEnabled)
-        var keys = keySchema.map { EnvelopeWriter($0, schemasEnabled: keyConverter.schemasEnabled) }
+        var values = values
+        var keys = keys
         page.messages.reserveCapacity(result.rowCount)
         let width = readers.count
         rows: for row in 0..<result.rowCount {

@@ -74,7 +74,7 @@ public final class S3Client: Sendable {
     }
 
     /// Sends `call`, retrying transient failures; returns a 2xx response.
-    func execute(_ call: Call) async throws(S3Error) -> HTTPResponse {
+    func execute(_ call: Call) async throws(S3Error) -> HTTPClientResponse {
         let (authority, path) = address(bucket: call.bucket, key: call.key)
         let signer = self.signer
         let limits = self.limits
@@ -104,7 +104,7 @@ public final class S3Client: Sendable {
                     // and signing per attempt keeps x-amz-date fresh.
                     let hash = knownHash ?? SigV4Signer.payloadHash(of: body)
                     let signed = signer.sign(request, payloadHash: hash, date: Date())
-                    let http = HTTPRequest(
+                    let http = HTTPClientRequest(
                         method: call.method, url: base + signed.target, headers: signed.headers, body: body)
                     let result = Result { () throws(TransportFailure) in
                         try connection.perform(http, limits: limits)
@@ -148,7 +148,7 @@ public final class S3Client: Sendable {
     /// What one attempt produced, and the body hash to reuse on the next.
     private struct Attempt: Sendable {
         var payloadHash: String
-        var result: Result<HTTPResponse, TransportFailure>
+        var result: Result<HTTPClientResponse, TransportFailure>
     }
 
     /// The `Host` header value and raw path for a bucket and optional key.
@@ -169,7 +169,7 @@ public final class S3Client: Sendable {
         return (endpoint.authority(host: endpoint.host), endpoint.basePath + "/" + bucket + objectPath)
     }
 
-    private func serviceError(_ response: HTTPResponse, _ call: Call, _ attempts: Int) -> S3Error {
+    private func serviceError(_ response: HTTPClientResponse, _ call: Call, _ attempts: Int) -> S3Error {
         let root = try? XML.parse(response.body)
         let code = root?.value("Code") ?? Self.codeForStatus(response.status)
         return S3Error(
@@ -180,7 +180,7 @@ public final class S3Client: Sendable {
             isRetriable: S3Error.isRetriable(status: response.status) || S3Error.retriableCodes.contains(code))
     }
 
-    private func embeddedError(_ response: HTTPResponse, _ call: Call, _ attempts: Int) -> S3Error? {
+    private func embeddedError(_ response: HTTPClientResponse, _ call: Call, _ attempts: Int) -> S3Error? {
         guard let root = try? XML.parse(response.body), root.name == "Error" else { return nil }
         let code = root.value("Code") ?? "InternalError"
         return S3Error(

@@ -48,8 +48,9 @@ extension S3SinkConfig {
         ConfigKey("behavior.on.null.values", .string, default: "fail", doc: "fail or ignore.", validValues: ["fail", "ignore"]),
         ConfigKey("schema.compatibility", .string, default: "NONE", doc: "Only NONE.", validValues: ["NONE"]),
         ConfigKey("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
-                  doc: "JsonConverter, or ByteArrayConverter with ByteArrayFormat.",
-                  validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.converters.ByteArrayConverter"]),
+                  doc: "JsonConverter, Confluent's AvroConverter or JsonSchemaConverter (with value.converter.schema.registry.url), or ByteArrayConverter with ByteArrayFormat.",
+                  validValues: ["org.apache.kafka.connect.json.JsonConverter", RegistryConverterSettings.avroConverterClass,
+                                RegistryConverterSettings.jsonSchemaConverterClass, "org.apache.kafka.connect.converters.ByteArrayConverter"]),
     ])
 
     /// A configuration from Confluent S3 sink connector properties.
@@ -83,7 +84,7 @@ extension S3SinkConfig {
                 fileExtension: config.string("format.bytearray.extension"))
         } else {
             guard !valueConverter.hasSuffix("ByteArrayConverter") else {
-                throw PipelineError.config(key: "value.converter", reason: "JsonFormat needs the JsonConverter")
+                throw PipelineError.config(key: "value.converter", reason: "JsonFormat needs the JsonConverter, AvroConverter or JsonSchemaConverter")
             }
             format = .json
         }
@@ -96,6 +97,7 @@ extension S3SinkConfig {
         toleratesErrors = config.string("errors.tolerance").lowercased() == "all"
         deadLetterTopic = config.explicit("errors.deadletterqueue.topic.name")
         valueSchemasEnabled = config.bool("value.converter.schemas.enable")
+        valueRegistry = try RegistryConverterSettings.from(config, isKey: false)
         // Confluent's ranges: a negative value is a mistake, not "no retries".
         for (key, least) in [("s3.part.retries", Int64(0)), ("s3.retry.backoff.ms", 0), ("s3.compression.level", -1)] where config.int64(key) < least {
             throw PipelineError.config(key: key, reason: "must be at least \(least), got \(config.int64(key))")

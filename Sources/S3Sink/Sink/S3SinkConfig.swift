@@ -80,6 +80,8 @@ public struct S3SinkConfig: Sendable {
     public var deadLetterTopic: String?
     /// `value.converter.schemas.enable` (JsonConverter envelopes on the topic).
     public var valueSchemasEnabled: Bool
+    /// Set when `value.converter` is Confluent's AvroConverter (JsonFormat then writes each record as JSON).
+    public var valueRegistry: RegistryConverterSettings? = nil
     /// How S3 requests are retried: transient failures (5xx, throttling,
     /// timeouts, connection refused) without limit, so an S3 outage of any
     /// length is waited out, from `s3.retry.backoff.ms` doubling up to 2 s.

@@ -23,7 +23,9 @@ public struct S3SinkIntake: SinkIntake {
     let preparer: S3RecordPreparer
     let clock: @Sendable () -> Int64
 
-    public func decode(_ messages: [KafkaMessage]) -> S3Batch {
+    public func decode(_ messages: [KafkaMessage]) async throws -> S3Batch {
+        // A registry that cannot be reached throws: the batch is read again.
+        try await preparer.valueConverter.prefetch(messages.lazy.map(\.value))
         let now = clock()
         return S3Batch(messages: messages, prepared: messages.map { message in Result { try preparer.prepare(message, now: now) } })
     }
@@ -33,7 +35,7 @@ public struct S3SinkIntake: SinkIntake {
 struct S3RecordPreparer: Sendable {
     let config: S3SinkConfig
     let partitioner: any Partitioner
-    let valueConverter: JsonConverter
+    let valueConverter: RecordConverter
     let needsDecodedValue: Bool
     /// Whether the partitioner reads fields of the value (else JsonFormat
     /// only validates the payload and writes it as received).
@@ -42,7 +44,7 @@ struct S3RecordPreparer: Sendable {
     init(config: S3SinkConfig) throws(PipelineError) {
         self.config = config
         self.partitioner = try config.makePartitioner()
-        self.valueConverter = JsonConverter(schemasEnabled: config.valueSchemasEnabled)
+        self.valueConverter = RecordConverter(isKey: false, schemasEnabled: config.valueSchemasEnabled, registry: config.valueRegistry)
         if case .default = config.partitioner, case .byteArray = config.format {
             needsDecodedValue = false
         } else {
@@ -64,7 +66,7 @@ struct S3RecordPreparer: Sendable {
         var payload: Range<Int>? = nil
         if let bytes = message.value, needsDecodedValue {
             var validation = PayloadValidation()
-            if case .json = config.format, !partitionerReadsValue, let location = valueConverter.read(bytes, into: &validation),
+            if case .json = config.format, !partitionerReadsValue, let location = valueConverter.json?.read(bytes, into: &validation),
                 RecordFormat.isVerbatim(bytes[location.range])
             {
                 payload = location.range
@@ -74,7 +76,7 @@ struct S3RecordPreparer: Sendable {
                 } catch {
                     throw PipelineError.badMessage(position: message.position, reason: error.description)
                 }
-                if case .json = config.format, value != nil, let location = valueConverter.locatePayload(bytes),
+                if case .json = config.format, value != nil, let location = valueConverter.json?.locatePayload(bytes),
                     RecordFormat.isVerbatim(bytes[location.range])
                 {
                     payload = location.range

@@ -21,6 +21,9 @@ struct ConfigReferenceCommand: ParsableCommand {
         section("S3 sink (`io.confluent.connect.s3.S3SinkConnector`)", S3SinkConfig.definition)
         section("PostgreSQL CDC source (`io.debezium.connector.postgresql.PostgresConnector`)", PostgresCDCConfig.definition)
         section("Keys every connector accepts", ConfigDefinition.common)
+        section(
+            "AvroConverter (`key.converter` or `value.converter` = `\(RegistryConverterSettings.avroConverterClass)`: JDBC source, MySQL and S3 sinks)",
+            ConfigDefinition(keys: RegistryConverterSettings.configKeys(side: "key") + RegistryConverterSettings.configKeys(side: "value")))
         section("Worker file (`tributary run` or `tributary connect --worker worker.properties`)", WorkerSettings.definition)
     }
 

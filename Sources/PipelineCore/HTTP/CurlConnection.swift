@@ -2,19 +2,26 @@ import Foundation
 import CCurl
 
 /// Timeouts for one transfer.
-struct TransferLimits: Sendable {
-    var connectTimeoutMilliseconds: Int
-    var totalTimeoutMilliseconds: Int
+package struct TransferLimits: Sendable {
+    package var connectTimeoutMilliseconds: Int
+    package var totalTimeoutMilliseconds: Int
     /// A transfer slower than 1 byte/s for this long is aborted as stalled.
-    var stallSeconds: Int
+    package var stallSeconds: Int
+
+    package init(connectTimeoutMilliseconds: Int, totalTimeoutMilliseconds: Int, stallSeconds: Int) {
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.totalTimeoutMilliseconds = totalTimeoutMilliseconds
+        self.stallSeconds = stallSeconds
+    }
 }
 
-/// One CURL easy handle, used only from its client's `BlockingWorker` thread.
+/// One CURL easy handle, used only from its client's `BlockingWorker` thread
+/// (the S3 client's, the schema registry client's).
 ///
 /// The handle is kept for the life of the client and `curl_easy_reset`
 /// between requests, which keeps its connection cache: consecutive requests
 /// to the same host reuse the TCP (and TLS) connection.
-final class CurlConnection: @unchecked Sendable {
+package final class CurlConnection: @unchecked Sendable {
     // @unchecked: the handle is only used inside jobs of one BlockingWorker,
     // which runs them one at a time on its thread.
     private static let globalInit: Bool = {
@@ -26,7 +33,7 @@ final class CurlConnection: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer?
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
-    init() {
+    package init() {
         handle = Self.globalInit ? curl_easy_init() : nil
     }
 
@@ -35,7 +42,7 @@ final class CurlConnection: @unchecked Sendable {
     }
 
     /// Performs `request`, blocking the calling thread until it completes.
-    func perform(_ request: HTTPRequest, limits: TransferLimits) throws(TransportFailure) -> HTTPResponse {
+    package func perform(_ request: HTTPClientRequest, limits: TransferLimits) throws(TransportFailure) -> HTTPClientResponse {
         guard let handle else {
             throw TransportFailure(code: -1, message: "libcurl could not be initialised", isTransient: false)
         }
@@ -47,7 +54,7 @@ final class CurlConnection: @unchecked Sendable {
         for field in request.headers {
             headerList = curl_slist_append(headerList, "\(field.name): \(field.value)")
         }
-        // Never wait for "100 Continue": S3 and moto answer errors directly.
+        // Never wait for "100 Continue": S3, moto and registries answer errors directly.
         headerList = curl_slist_append(headerList, "Expect:")
         if !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
             // A body sent with POSTFIELDS would otherwise be labelled
@@ -103,11 +110,11 @@ final class CurlConnection: @unchecked Sendable {
         }
         var status = 0
         _ = tributary_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)
+        return HTTPClientResponse(status: status, headers: transfer.headers, body: transfer.body)
     }
 
     /// Faults worth another attempt: the server or the network may recover.
-    static func isTransient(_ code: CURLcode) -> Bool {
+    package static func isTransient(_ code: CURLcode) -> Bool {
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT,
             CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
