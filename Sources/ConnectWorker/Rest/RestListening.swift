@@ -35,27 +35,13 @@ enum RestListening {
         }
         let terminator = try TLSTerminator(settings: tls, listener: listener, upstream: socketPath, logger: logger)
         defer { terminator.stop() }
-        let server = HTTPServer(address: sockaddr_un.unix(path: socketPath), logger: .disabled, handler: handler)
-        let stopping = Locked(false)
-        do {
-            try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.run() }
-                    try await server.waitUntilListening(timeout: 30)
-                    terminator.start()
-                    var actual = listener
-                    actual.port = terminator.port
-                    listening(actual)
-                    try await group.next()
-                }
-            } onGracefulShutdown: {
-                stopping.withLock { $0 = true }
-                terminator.stop()
-                Task { await server.stop(timeout: 3) }
-            }
-        } catch where stopping.value {
-            // As for plain HTTP: a stopped server ends `run()` with one of two errors.
-            logger.debug("HTTPS server stopped", metadata: ["error": "\(error)"])
+        try await HTTPListening.serve(
+            address: sockaddr_un.unix(path: socketPath), handler: handler, logger: logger, stopping: { terminator.stop() }
+        ) { _ in
+            terminator.start()
+            var actual = listener
+            actual.port = terminator.port
+            listening(actual)
         }
     }
 

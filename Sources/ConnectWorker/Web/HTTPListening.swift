@@ -21,6 +21,20 @@ enum HTTPListening {
         } catch {
             throw PipelineError.config(key: "listeners", reason: "cannot listen on \(listener): \(error)")
         }
+        try await serve(address: address, handler: handler, logger: logger) { server in
+            var actual = listener
+            if case .ip4(_, let port)? = await server.listeningAddress { actual.port = port }
+            listening(actual)
+        }
+    }
+
+    /// The serving loop for any socket address (https serves on a Unix
+    /// socket behind its TLS terminator): `started` runs once the server
+    /// listens, `stopping` first thing on a graceful shutdown.
+    static func serve(
+        address: some SocketAddress, handler: some HTTPHandler, logger: Logger,
+        stopping onStop: @escaping @Sendable () -> Void = {}, started: @escaping @Sendable (HTTPServer) async -> Void
+    ) async throws {
         let inFlight = Locked(0)
         let server = HTTPServer(address: address, logger: .disabled, handler: CountingHandler(inner: handler, inFlight: inFlight))
         let stopping = Locked(false)
@@ -29,13 +43,12 @@ enum HTTPListening {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.run() }
                     try await server.waitUntilListening(timeout: 30)
-                    var actual = listener
-                    if case .ip4(_, let port)? = await server.listeningAddress { actual.port = port }
-                    listening(actual)
+                    await started(server)
                     try await group.next()
                 }
             } onGracefulShutdown: {
                 stopping.withLock { $0 = true }
+                onStop()
                 Task {
                     // Requests being answered get up to 3 s. FlyingFox's own stop
                     // always waits out its whole timeout (its accept loop is not

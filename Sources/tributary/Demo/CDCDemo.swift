@@ -76,34 +76,21 @@ struct CDCDemo {
         _ = try await writer.generate(GenerateOptions(rows: before, seed: UserGeneratorSeed.demo))
         say("  \(before) users written before the pipeline starts (the snapshot reads them)")
 
-        let context = WorkerContext(
-            kafka: kafka, producerProperties: [:], consumerProperties: ["session.timeout.ms": "6000"],
-            sharedOffsetStore: FileOffsetStore(path: Self.offsetFile), logger: Logger(label: "tributary.demo"))
-        let instances = try connectors.map { try ConnectorFactory.make($0, context: context) }
-        let group = makeServiceGroup(instances, kafka: kafka, logger: context.logger, progressInterval: 0)
-        let failure = Locked<String?>(nil)
-        let pipeline = Task {
-            do { try await group.run() } catch { failure.withLock { $0 = "\(error)" } }
-        }
+        let pipeline = try DemoPipeline(connectors, kafka: kafka, offsetFile: Self.offsetFile)
         let started = Date()
-        try await waitUntilStreaming(deadline: started.addingTimeInterval(timeout), failure: failure)
-        say("  the snapshot is stored; streaming (after \(seconds(Date().timeIntervalSince(started))))")
-        let streamed = try await writer.generate(GenerateOptions(rows: rows - before, rowsPerSecond: rate, updateFraction: 0.1, seed: UserGeneratorSeed.demo))
-        let deleted = try await postgres.query("DELETE FROM \(SQL.quote(table)) WHERE \(SQL.quote("index")) % 20 = 0 RETURNING 1").count
-        let writtenAt = Date()
-        say("  then: \(streamed.inserted) inserts, \(streamed.updated) updates, \(deleted) deletes")
-
-        let landed: (mysql: Date, s3: Date)
-        do {
-            landed = try await waitUntilEqual(
-                postgres: postgres, mysql: mysql, counter: counter, s3: s3Waiter, deadline: started.addingTimeInterval(timeout), failure: failure)
-        } catch {
-            await group.triggerGracefulShutdown()
-            await pipeline.value
-            throw error
+        let (streamed, deleted, writtenAt, landed) = try await pipeline.stop {
+            try await waitUntilStreaming(deadline: started.addingTimeInterval(timeout), failure: pipeline.failure)
+            say("  the snapshot is stored; streaming (after \(seconds(Date().timeIntervalSince(started))))")
+            let streamed = try await writer.generate(
+                GenerateOptions(rows: rows - before, rowsPerSecond: rate, updateFraction: 0.1, seed: UserGeneratorSeed.demo))
+            let deleted = try await postgres.query("DELETE FROM \(SQL.quote(table)) WHERE \(SQL.quote("index")) % 20 = 0 RETURNING 1").count
+            let writtenAt = Date()
+            say("  then: \(streamed.inserted) inserts, \(streamed.updated) updates, \(deleted) deletes")
+            let landed = try await waitUntilEqual(
+                postgres: postgres, mysql: mysql, counter: counter, s3: s3Waiter, deadline: started.addingTimeInterval(timeout),
+                failure: pipeline.failure)
+            return (streamed, deleted, writtenAt, landed)
         }
-        await group.triggerGracefulShutdown()
-        await pipeline.value
 
         let pgRows = try await self.pgRows(postgres)
         let mysqlRows = try await self.mysqlRows(mysql)

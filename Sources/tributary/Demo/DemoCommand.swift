@@ -72,15 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let writer = TableWriter(client: postgres, table: usersTable(TableName(table), seed: UserGeneratorSeed.demo))
         try await writer.createTableIfMissing()
-        let context = WorkerContext(
-            kafka: kafka, producerProperties: [:], consumerProperties: ["session.timeout.ms": "6000"],
-            sharedOffsetStore: FileOffsetStore(path: DemoSpecs.offsetFile), logger: Logger(label: "tributary.demo"))
-        let instances = try specs.all.map { try ConnectorFactory.make($0, context: context) }
-        let group = makeServiceGroup(instances, kafka: kafka, logger: context.logger, progressInterval: 0)
-        let failure = Locked<String?>(nil)
-        let pipeline = Task {
-            do { try await group.run() } catch { failure.withLock { $0 = "\(error)" } }
-        }
+        let pipeline = try DemoPipeline(specs.all, kafka: kafka, offsetFile: DemoSpecs.offsetFile)
 
         let started = Date()
         say("writing \(rows) users into Postgres while the pipeline runs…")
@@ -89,16 +81,9 @@ struct DemoCommand: AsyncParsableCommand {
         say("  \(generated.inserted) rows in \(seconds(generatedAt.timeIntervalSince(started))) (\(Int(generated.rowsPerSecond)) rows/s)")
 
         let waiter = DemoWaiter(counter: counter, kafka: kafka, s3GroupID: ConnectorSpec.sinkGroupID(connector: specs.s3.name), expected: Int(rows))
-        let landed: DemoWaiter.Landed
-        do {
-            landed = try await waiter.waitForEveryRow(deadline: started.addingTimeInterval(timeout), failure: failure)
-        } catch {
-            await group.triggerGracefulShutdown()
-            await pipeline.value
-            throw error
+        let landed = try await pipeline.stop {
+            try await waiter.waitForEveryRow(deadline: started.addingTimeInterval(timeout), failure: pipeline.failure)
         }
-        await group.triggerGracefulShutdown()
-        await pipeline.value
 
         let counts = try await counter.all()
         DemoSummary(
