@@ -31,7 +31,7 @@ fi
 # lane tests run one after another, as before.
 LANE_B_STATE=$TRIBUTARY_STATE_DIR/lane-b
 # Lane b runs these test modules; lane a runs the rest, new modules included.
-LANE_B_MODULES=" S3SinkTests MySQLSinkTests PostgresSourceTests "
+LANE_B_MODULES=" S3SinkTests MySQLSinkTests PostgresSourceTests ConnectWorkerTests "
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
