@@ -79,10 +79,7 @@ public final class MySQLSink: Sendable {
 
     private func runnerSettings() -> SinkRunnerSettings {
         let topics = config.topicsRegex.map { [Self.anchoredRegex($0)] } ?? config.topics
-        let consumer = KafkaConfiguration(
-            bootstrapServers: kafka.bootstrapServers,
-            properties: ["partition.assignment.strategy": "cooperative-sticky"])
-            .with(kafka.with(config.consumerProperties).properties)
+        let consumer = kafka.with(config.consumerProperties).withDefaults(["partition.assignment.strategy": "cooperative-sticky"])
         var deadLetters: SinkRunnerSettings.DeadLetters?
         if config.toleratesErrors, let topic = config.deadLetterTopic {
             deadLetters = .init(topic: topic, connectorName: config.name, kafka: deadLetterKafka.with(config.producerProperties))

@@ -160,11 +160,12 @@ public final class BacklogLimiter: Sendable {
     /// assignment (a group join), or `timeout` passed; true when they have.
     public func waitUntilJoined(consumers count: Int, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            // Checked once more after the deadline: a wake-up that came late still sees a join that happened.
             if state.withLock({ $0.consumers.values.filter(\.joined).count }) >= count { return true }
+            guard ContinuousClock.now < deadline else { return false }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return false
     }
 
     // MARK: producers

@@ -28,6 +28,15 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// The configuration with `defaults` for the properties it does not set.
+    /// Like ``with(_:)`` it keeps ``embedded``, so the client still guards
+    /// the in-process cluster's records.
+    public func withDefaults(_ defaults: [String: String]) -> KafkaConfiguration {
+        var copy = self
+        copy.properties.merge(defaults) { own, _ in own }
+        return copy
+    }
+
     /// This configuration for a consumer that joins `groupID` as a static
     /// member (KIP-345), `group.instance.id=<groupID>-<task>`, unless it
     /// already names an id.
