@@ -243,7 +243,8 @@ public actor ConnectHerder {
         guard let slot = slots[name] else { throw ConnectRestError.unknownConnector(name) }
         guard slot.stored.target == .stopped, slot.task == nil else {
             throw ConnectRestError.badRequest(
-                "Connectors must be in the STOPPED state before their offsets can be modified; stop \(name) with PUT /connectors/\(name)/stop first")
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified "
+                    + "connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint")
         }
         return (slot.stored.config, slot.kind)
     }

@@ -63,6 +63,18 @@ struct MySQLOffsetTable: Sendable {
             sorted.flatMap { [.text(groupID), .text($0.key.topic), .int(Int64($0.key.partition)), .int($0.value)] })
     }
 
+    /// Sets the partitions' offsets as given, back as well as forward: a
+    /// KIP-875 alter of the stopped connector, which then resumes there.
+    func replace(_ offsets: [TopicPartition: Int64], session: MySQLSession) throws(MySQLError) {
+        guard !offsets.isEmpty else { return }
+        let sorted = offsets.sorted { $0.key < $1.key }
+        let tuples = Array(repeating: "(?,?,?,?)", count: sorted.count).joined(separator: ",")
+        try session.execute(
+            "INSERT INTO \(table.sql) (`group_id`, `topic`, `kafka_partition`, `next_offset`) VALUES \(tuples) "
+                + "ON DUPLICATE KEY UPDATE `next_offset` = VALUES(`next_offset`)",
+            sorted.flatMap { [.text(groupID), .text($0.key.topic), .int(Int64($0.key.partition)), .int($0.value)] })
+    }
+
     private static func offsets(_ rows: [[String?]]) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
         for row in rows {
