@@ -208,9 +208,9 @@ final class ConnectAPITests: XCTestCase {
         for (index, name) in names.enumerated() {
             XCTAssertEqual(stored[name]?.target, index.isMultiple(of: 2) ? .running : .paused)
         }
-        let withRun = await worker.service.herder.connectorsWithRun()
+        let withRun = await worker.service.herder.runs()
         let liveRuns = worker.service.herder.liveRuns.value
-        XCTAssertEqual(withRun, 3, "one run per running connector")
+        XCTAssertEqual(withRun, 3, "one task run per running connector")
         XCTAssertEqual(liveRuns, withRun, "no orphaned or doubled run")
         await worker.finish()
     }

@@ -29,17 +29,17 @@ final class SinkOffsetsTests: XCTestCase {
         }
         func markAll() throws { _ = try mysql.query("UPDATE `\(topic)` SET `name` = 'marked'") }
 
-        try await produce(0..<10, to: topic, kafka: worker)
+        try await worker.produce(0..<10, to: topic)
         let config = Bodies.mysqlSink(topic: topic, extra: #","insert.mode":"upsert","pk.mode":"record_value","pk.fields":"id""#)
-        try await expect(curl("PUT", "/connectors/\(name)/config", config), 201)
+        expectReply(try await curl("PUT", "/connectors/\(name)/config", config), 201)
         try await waitFor(Array(0..<10))
-        try await waitForOffsets(name, [0: 10], curl: curl)
+        try await worker.waitForSinkOffsets(name, [0: 10])
         try markAll()
 
         // Only a stopped connector's offsets change, as in Connect.
         let patch = Self.patch(topic, partition: 0, offset: "6")
-        try await expect(curl("PATCH", "/connectors/\(name)/offsets", patch), 400, "must be in the STOPPED state")
-        try await expect(curl("PUT", "/connectors/\(name)/stop"), 204)
+        expectReply(try await curl("PATCH", "/connectors/\(name)/offsets", patch), 400, "must be in the STOPPED state")
+        expectReply(try await curl("PUT", "/connectors/\(name)/stop"), 204)
         // Bad bodies get Connect's messages, naming the fault.
         for (body, fault) in [
             (#"{"offsets":[]}"#, "Partitions / offsets need to be provided"),
@@ -53,24 +53,24 @@ final class SinkOffsetsTests: XCTestCase {
             (Self.patch(topic, partition: 9, offset: "0"), "\(topic)-9 is not a partition this connector reads"),
             (Self.patch("OTHER", partition: 0, offset: "0"), "OTHER-0 is not a partition this connector reads"),
         ] {
-            try await expect(curl("PATCH", "/connectors/\(name)/offsets", body), 400, fault)
+            expectReply(try await curl("PATCH", "/connectors/\(name)/offsets", body), 400, fault)
         }
-        try await expect(curl("PATCH", "/connectors/\(name)/offsets", patch), 200, "have been altered successfully")
-        try await waitForOffsets(name, [0: 6], curl: curl)
-        try await expect(curl("PUT", "/connectors/\(name)/resume"), 202)
+        expectReply(try await curl("PATCH", "/connectors/\(name)/offsets", patch), 200, "have been altered successfully")
+        try await worker.waitForSinkOffsets(name, [0: 6])
+        expectReply(try await curl("PUT", "/connectors/\(name)/resume"), 202)
         try await waitFor([6, 7, 8, 9])
-        try await waitForOffsets(name, [0: 10], curl: curl)
+        try await worker.waitForSinkOffsets(name, [0: 10])
         let count = try mysql.query("SELECT COUNT(*) FROM `\(topic)`").first?[0]
         XCTAssertEqual(count, "10", "upsert re-applied the re-delivered rows in place")
 
         // A reset starts every partition per auto.offset.reset (earliest: the log start).
         try markAll()
-        try await expect(curl("PUT", "/connectors/\(name)/stop"), 204)
-        try await expect(curl("DELETE", "/connectors/\(name)/offsets"), 200, "have been reset successfully")
-        try await waitForOffsets(name, [0: 0, 1: 0, 2: 0, 3: 0], curl: curl)
-        try await expect(curl("PUT", "/connectors/\(name)/resume"), 202)
+        expectReply(try await curl("PUT", "/connectors/\(name)/stop"), 204)
+        expectReply(try await curl("DELETE", "/connectors/\(name)/offsets"), 200, "have been reset successfully")
+        try await worker.waitForSinkOffsets(name, [0: 0, 1: 0, 2: 0, 3: 0])
+        expectReply(try await curl("PUT", "/connectors/\(name)/resume"), 202)
         try await waitFor(Array(0..<10))
-        try await expect(curl("DELETE", "/connectors/\(name)"), 204)
+        expectReply(try await curl("DELETE", "/connectors/\(name)"), 204)
         _ = try? mysql.query("DROP TABLE `\(topic)`")
         await worker.finish()
     }
@@ -96,25 +96,25 @@ final class SinkOffsetsTests: XCTestCase {
             return contents
         }
 
-        try await produce(0..<12, to: topic, kafka: worker)
-        try await expect(curl("PUT", "/connectors/\(name)/config", Bodies.s3Sink(topic: topic, extra: #","value.converter.schemas.enable":"false""#)), 201)
-        try await waitForOffsets(name, [0: 10], curl: curl)
+        try await worker.produce(0..<12, to: topic)
+        expectReply(try await curl("PUT", "/connectors/\(name)/config", Bodies.s3Sink(topic: topic, extra: #","value.converter.schemas.enable":"false""#)), 201)
+        try await worker.waitForSinkOffsets(name, [0: 10])
         let archived = try await objects()
         XCTAssertEqual(archived.keys.sorted(), ["\(topic)+0+0000000000.json", "\(topic)+0+0000000005.json"])
 
-        try await expect(curl("PUT", "/connectors/\(name)/stop"), 204)
-        try await expect(
+        expectReply(try await curl("PUT", "/connectors/\(name)/stop"), 204)
+        expectReply(try await 
             curl("PATCH", "/connectors/\(name)/offsets", Self.patch(topic, partition: 0, offset: "7")), 400,
             "\(topic)+0+0000000005.json")
-        try await expect(curl("PATCH", "/connectors/\(name)/offsets", Self.patch(topic, partition: 0, offset: "5")), 200, "altered")
-        try await waitForOffsets(name, [0: 5], curl: curl)
-        try await produce(12..<15, to: topic, kafka: worker)
-        try await expect(curl("PUT", "/connectors/\(name)/resume"), 202)
-        try await waitForOffsets(name, [0: 15], curl: curl)
+        expectReply(try await curl("PATCH", "/connectors/\(name)/offsets", Self.patch(topic, partition: 0, offset: "5")), 200, "altered")
+        try await worker.waitForSinkOffsets(name, [0: 5])
+        try await worker.produce(12..<15, to: topic)
+        expectReply(try await curl("PUT", "/connectors/\(name)/resume"), 202)
+        try await worker.waitForSinkOffsets(name, [0: 15])
         let now = try await objects()
         XCTAssertEqual(now.keys.sorted(), archived.keys.sorted() + ["\(topic)+0+0000000010.json"])
         XCTAssertEqual(now["\(topic)+0+0000000005.json"], archived["\(topic)+0+0000000005.json"], "rebuilt with the same content")
-        try await expect(curl("DELETE", "/connectors/\(name)"), 204)
+        expectReply(try await curl("DELETE", "/connectors/\(name)"), 204)
         await worker.finish()
     }
 
@@ -122,44 +122,5 @@ final class SinkOffsetsTests: XCTestCase {
 
     private static func patch(_ topic: String, partition: Any, offset: String) -> String {
         #"{"offsets":[{"partition":{"kafka_topic":"\#(topic)","kafka_partition":\#(partition)},"offset":{"kafka_offset":\#(offset)}}]}"#
-    }
-
-    /// JSON records `{"id":n,"name":"user n"}` for each n in `ids` (with a
-    /// JsonConverter schema) on partition 0 of `topic`, auto-created with 4 partitions.
-    private func produce(_ ids: Range<Int>, to topic: String, kafka worker: InProcessWorker) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: worker.environment["TRIBUTARY_BOOTSTRAP"]!))
-        let schema = #"{"type":"struct","fields":[{"field":"id","type":"int32"},{"field":"name","type":"string"}]}"#
-        let messages = ids.map { id in
-            KafkaMessage(topic: topic, partition: 0, key: nil, value: Array(#"{"schema":\#(schema),"payload":{"id":\#(id),"name":"user \#(id)"}}"#.utf8))
-        }
-        _ = try await producer.send(messages)
-        await producer.close()
-    }
-
-    /// Polls GET …/offsets until it shows `expected` (partition → offset) for the connector's topic.
-    private func waitForOffsets(_ name: String, _ expected: [Int32: Int64], curl: Curl) async throws {
-        let deadline = Date().addingTimeInterval(60)
-        var reply = try await curl("GET", "/connectors/\(name)/offsets")
-        while Self.offsets(reply) != expected {
-            guard Date() < deadline else { throw CurlFailure(description: "offsets never became \(expected): \(reply)") }
-            try await Task.sleep(for: .milliseconds(100))
-            reply = try await curl("GET", "/connectors/\(name)/offsets")
-        }
-    }
-
-    private static func offsets(_ reply: Curl.Reply) -> [Int32: Int64]? {
-        guard case .array(let entries)? = reply.json?["offsets"] else { return nil }
-        var offsets: [Int32: Int64] = [:]
-        for entry in entries {
-            guard case .int(let partition)? = entry["partition"]?["kafka_partition"], case .int(let offset)? = entry["offset"]?["kafka_offset"]
-            else { return nil }
-            offsets[Int32(partition)] = offset
-        }
-        return offsets
-    }
-
-    private func expect(_ reply: Curl.Reply, _ code: Int, _ fragment: String = "", file: StaticString = #filePath, line: UInt = #line) async throws {
-        XCTAssertEqual(reply.status, code, "\(reply)", file: file, line: line)
-        XCTAssertTrue(fragment.isEmpty || reply.text.contains(fragment), "expected '\(fragment)' in \(reply)", file: file, line: line)
     }
 }

@@ -34,7 +34,7 @@ struct ConnectorOffsets: Sendable {
             let sink = try MySQLSinkConfig(properties: config)
             let stored = try await withWriter(sink) { writer in try await writer.storedOffsets() }
             let admin = try KafkaAdmin(configuration: context.consumerConfiguration)
-            let others = try await SinkOffsetChanges.partitions(topics: sink.topics, topicsRegex: sink.topicsRegex, admin: admin)
+            let others = try await SinkPartitions.existing(topics: sink.topics, topicsRegex: sink.topicsRegex, admin: admin)
                 .filter { stored[$0] == nil }
             let committed = try await admin.committedOffsets(
                 group: sink.groupID, partitions: others.sorted(), configuration: context.consumerConfiguration)
@@ -95,7 +95,7 @@ struct ConnectorOffsets: Sendable {
         if let body {
             changes = try SinkOffsetChanges(body: body)
         } else {
-            let partitions = try await SinkOffsetChanges.partitions(topics: topics, topicsRegex: topicsRegex, admin: admin)
+            let partitions = try await SinkPartitions.existing(topics: topics, topicsRegex: topicsRegex, admin: admin)
             changes = SinkOffsetChanges(resetting: partitions.sorted())
         }
         let policy = config["consumer.override.auto.offset.reset"] ?? context.consumerProperties["auto.offset.reset"]
@@ -107,7 +107,7 @@ struct ConnectorOffsets: Sendable {
     private func committed(group: String, topics: [String]) async throws -> [TopicPartition: Int64] {
         let consumer = context.consumerConfiguration
         let admin = try KafkaAdmin(configuration: consumer)
-        let partitions = try await SinkOffsetChanges.partitions(topics: topics, topicsRegex: nil, admin: admin)
+        let partitions = try await SinkPartitions.existing(topics: topics, topicsRegex: nil, admin: admin)
         return try await admin.committedOffsets(group: group, partitions: partitions.sorted(), configuration: consumer)
             .filter { $0.value >= 0 }
     }

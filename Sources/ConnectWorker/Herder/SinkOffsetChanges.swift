@@ -1,4 +1,3 @@
-import Foundation
 import PipelineCore
 
 /// A sink's KIP-875 offsets request, parsed as Connect parses it
@@ -70,7 +69,7 @@ struct SinkOffsetChanges: Sendable, Equatable {
     func targets(
         topics: [String], topicsRegex: String?, resetPolicy: String, admin: KafkaAdmin
     ) async throws -> [TopicPartition: Int64] {
-        let existing = try await Self.partitions(topics: topics, topicsRegex: topicsRegex, admin: admin)
+        let existing = try await SinkPartitions.existing(topics: topics, topicsRegex: topicsRegex, admin: admin)
         var targets: [TopicPartition: Int64] = [:]
         for (tp, offset) in offsets.sorted(by: { $0.key < $1.key }) {
             guard existing.contains(tp) else {
@@ -97,16 +96,6 @@ struct SinkOffsetChanges: Sendable, Equatable {
             }
         }
         return targets
-    }
-
-    /// The sink's partitions that exist now.
-    static func partitions(topics: [String], topicsRegex: String?, admin: KafkaAdmin) async throws -> Set<TopicPartition> {
-        let pattern = try topicsRegex.map { try NSRegularExpression(pattern: "^(?:\($0))$") }
-        let read = try await admin.topics().filter { topic in
-            guard let pattern else { return topics.contains(topic.name) }
-            return pattern.firstMatch(in: topic.name, range: NSRange(topic.name.startIndex..., in: topic.name)) != nil
-        }
-        return Set(read.flatMap { topic in topic.partitions.map { TopicPartition(topic.name, $0.partition) } })
     }
 
     private static func integer(_ value: JSON) -> Int64? {

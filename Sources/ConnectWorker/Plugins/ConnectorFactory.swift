@@ -7,12 +7,13 @@ import S3Sink
 /// Builds connectors from Kafka Connect configs; this is the only place that
 /// knows every stage, and it only composes them.
 public enum ConnectorFactory {
-    /// A sink's consumer settings: a worker runs each connector once, so its
-    /// one task joins as a static member and, restarted after a crash, owns
-    /// its partitions again at once. The worker's `consumer.group.instance.id`
-    /// or the connector's `consumer.override.group.instance.id` win.
-    public static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext) -> KafkaConfiguration {
-        context.consumerConfiguration.staticMember(of: ConnectorSpec.sinkGroupID(connector: spec.name))
+    /// A sink task's consumer settings: each task of a connector joins its
+    /// group as a static member of its own (`connect-<name>-<task>`) and,
+    /// restarted after a crash, owns its partitions again at once. The
+    /// worker's `consumer.group.instance.id` or the connector's
+    /// `consumer.override.group.instance.id` win (for one task).
+    public static func staticMember(_ spec: ConnectorSpec, _ context: WorkerContext, task: Int = 0) -> KafkaConfiguration {
+        context.consumerConfiguration.staticMember(of: ConnectorSpec.sinkGroupID(connector: spec.name), task: task)
     }
 
     /// Builds the connector `spec` describes; a bad config throws ``PipelineError`` naming the key.
@@ -30,10 +31,16 @@ public enum ConnectorFactory {
                 return (source.throughput, source.prepareTopics, source.run)
             }
         case .mysqlSink:
-            let sink = try MySQLSink(
-                properties: spec.properties, kafka: staticMember(spec, context),
-                deadLetterKafka: context.producerConfiguration, logger: logger)
-            return WorkerConnector(name: spec.name, role: kind.role, throughput: sink.throughput, run: sink.run)
+            let config = try MySQLSinkConfig(properties: spec.properties)
+            let throughput = Throughput(name: spec.name)
+            let task: @Sendable (Int) throws -> WorkerTask = { index in
+                let sink = try MySQLSink(
+                    config: config, kafka: staticMember(spec, context, task: index), deadLetterKafka: context.producerConfiguration,
+                    throughput: throughput, logger: logger)
+                return WorkerTask(id: index, run: sink.run)
+            }
+            _ = try task(0)  // a bad config fails here, not once the connector starts
+            return sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: config.topicsRegex, context: context, task: task)
         case .postgresCDC:
             let config = try PostgresCDCConfig(properties: spec.properties)
             return try source(spec, kind: kind, context: context) { producer in
@@ -43,9 +50,28 @@ public enum ConnectorFactory {
                 return (source.throughput, source.prepareTopics, source.run)
             }
         case .s3Sink:
+            let config = try S3SinkConfig(properties: spec.properties)
             let throughput = Throughput(name: spec.name)
-            let sink = try S3SinkConnector(properties: spec.properties, kafka: staticMember(spec, context), throughput: throughput, logger: logger)
-            return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput, run: sink.run)
+            let task: @Sendable (Int) throws -> WorkerTask = { index in
+                let sink = try S3SinkConnector(config: config, kafka: staticMember(spec, context, task: index), throughput: throughput, logger: logger)
+                return WorkerTask(id: index, run: sink.run)
+            }
+            _ = try task(0)
+            return sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: nil, context: context, task: task)
+        }
+    }
+
+    /// A sink connector of min(`tasks.max`, partitions) tasks in one consumer
+    /// group, which splits the partitions among them (each partition owned
+    /// by one task at a time; a revoked one is closed as for any rebalance).
+    private static func sink(
+        _ spec: ConnectorSpec, kind: ConnectorKind, throughput: Throughput, topics: [String], topicsRegex: String?,
+        context: WorkerContext, task: @escaping @Sendable (Int) throws -> WorkerTask
+    ) -> WorkerConnector {
+        let tasksMax = max(1, Int(spec.properties["tasks.max"] ?? "1") ?? 1)
+        return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput) {
+            let count = await SinkPartitions.taskCount(tasksMax: tasksMax, topics: topics, topicsRegex: topicsRegex, context: context)
+            return try (0..<count).map(task)
         }
     }
 

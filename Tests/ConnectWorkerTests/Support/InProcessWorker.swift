@@ -43,10 +43,14 @@ final class InProcessWorker: @unchecked Sendable {
         ) { spec in
             var connector = try ConnectorFactory.make(spec, context: context)
             guard gated(spec.name) else { return connector }
-            let run = connector.run
-            connector.run = {
-                try? await run()
-                await gate.wait()
+            let tasks = connector.tasks
+            connector.tasks = {
+                try await tasks().map { task in
+                    WorkerTask(id: task.id) {
+                        try? await task.run()
+                        await gate.wait()
+                    }
+                }
             }
             return connector
         }
