@@ -42,7 +42,7 @@ public actor ConnectHerder {
 
     /// One task of a connector.
     struct TaskSlot {
-        let work: WorkerTask
+        var work: WorkerTask
         var status: ConnectorStatus
         var run: Task<Void, Never>?
         /// Bumped on every start and stop of this task, so an old run's end is ignored.
@@ -264,9 +264,24 @@ public actor ConnectHerder {
         logger.notice("connector \(name) restarted")
     }
 
+    /// The task is built afresh (a run is never started twice: a source's
+    /// producer, for one, is closed when its run ends), from the connector's
+    /// config as it is now.
     private func applyTaskRestart(_ name: String, _ id: Int) async {
-        guard slots[name]?.stored.target == .running, let index = slots[name]?.tasks.firstIndex(where: { $0.work.id == id }) else { return }
+        guard let slot = slots[name], slot.stored.target == .running, let index = slot.tasks.firstIndex(where: { $0.work.id == id }) else { return }
         await stopTask(name, index)
+        do {
+            let tasks = try await build(ConnectorSpec(name: name, properties: slot.stored.config)).tasks()
+            guard let work = tasks.first(where: { $0.id == id }) else {
+                throw PipelineError.other("the connector now plans \(tasks.count) task(s); restart the connector")
+            }
+            guard slots[name]?.tasks.indices.contains(index) == true else { return }
+            slots[name]?.tasks[index].work = work
+        } catch {
+            setTaskStatus(name, index, ConnectorStatus(state: .failed, trace: "\(error)"))
+            logger.error("connector \(name): task \(id) failed to restart", metadata: ["error": "\(error)"])
+            return
+        }
         startTask(name, index)
         logger.notice("connector \(name): task \(id) restarted")
     }

@@ -23,13 +23,32 @@ public enum ConnectorFactory {
         switch kind {
         case .postgresSource:
             let config = try PostgresSourceConfig(properties: spec.properties)
-            return try source(spec, kind: kind, context: context) { producer in
-                let source = PostgresSource(
-                    config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
-                    // Lets the source see what it delivered before a crash and not send it twice.
-                    kafka: context.kafka, logger: logger)
-                return (source.throughput, source.prepareTopics, source.run)
+            let throughput = Throughput(name: spec.name)
+            let tasksMax = max(1, Int(spec.properties["tasks.max"] ?? "1") ?? 1)
+            // As Connect's JDBC source: the listed tables split into contiguous groups, one task each.
+            let shares = config.query == nil && tasksMax > 1 ? WorkerTask.share(config.whitelist, among: tasksMax) : [config.whitelist]
+            // One offset store for all tasks: two stores on one file would lose each other's writes.
+            var store: (any OffsetStore)? = config.offsetFile == nil ? context.sharedOffsetStore : nil
+            var parts: [SourceParts] = []
+            for (index, tables) in shares.enumerated() {
+                var share = config
+                share.whitelist = tables
+                let shared = store
+                parts.append(
+                    try source(context: context) { producer in
+                        let source = PostgresSource(
+                            config: share, producer: producer, offsetStore: shared,
+                            // Lets the source see what it delivered before a crash and not send it twice.
+                            kafka: context.kafka, throughput: throughput, logger: tasksMax > 1 ? Logger(label: "tributary.\(spec.name)-\(index)") : logger)
+                        store = source.offsetStore
+                        return (source.prepareTopics, source.run)
+                    })
             }
+            let tasks = parts
+            return WorkerConnector(
+                name: spec.name, role: kind.role, throughput: throughput,
+                prepare: { for task in tasks { try await task.prepare() } },
+                tasks: { tasks.enumerated().map { WorkerTask(id: $0.offset, run: $0.element.run) } })
         case .mysqlSink:
             let config = try MySQLSinkConfig(properties: spec.properties)
             let throughput = Throughput(name: spec.name)
@@ -43,12 +62,15 @@ public enum ConnectorFactory {
             return sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: config.topicsRegex, context: context, task: task)
         case .postgresCDC:
             let config = try PostgresCDCConfig(properties: spec.properties)
-            return try source(spec, kind: kind, context: context) { producer in
+            var throughput: Throughput?
+            let task = try source(context: context) { producer in
                 let source = PostgresCDCSource(
                     config: config, producer: producer, offsetStore: config.offsetFile == nil ? context.sharedOffsetStore : nil,
                     kafka: context.kafka, logger: logger)
-                return (source.throughput, source.prepareTopics, source.run)
+                throughput = source.throughput
+                return (source.prepareTopics, source.run)
             }
+            return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput!, prepare: task.prepare, run: task.run)
         case .s3Sink:
             let config = try S3SinkConfig(properties: spec.properties)
             let throughput = Throughput(name: spec.name)
@@ -75,22 +97,19 @@ public enum ConnectorFactory {
         }
     }
 
-    /// What ``source(_:kind:context:make:)`` needs of a source: its count, its topic preparation and its run.
-    typealias SourceParts = (
-        throughput: Throughput, prepare: @Sendable () async throws -> Void, run: @Sendable () async throws -> Void
-    )
+    /// What ``source(context:make:)`` needs of a source task: its topic preparation and its run.
+    typealias SourceParts = (prepare: @Sendable () async throws -> Void, run: @Sendable () async throws -> Void)
 
-    /// A source connector on a producer of its own, closed once the source's run ends.
-    private static func source(
-        _ spec: ConnectorSpec, kind: ConnectorKind, context: WorkerContext, make: (KafkaProducer) throws -> SourceParts
-    ) throws -> WorkerConnector {
+    /// A source task on a producer of its own, closed once the source's run ends.
+    private static func source(context: WorkerContext, make: (KafkaProducer) throws -> SourceParts) throws -> SourceParts {
         let producer = try KafkaProducer(configuration: context.producerConfiguration)
         let parts = try make(producer)
-        return WorkerConnector(
-            name: spec.name, role: kind.role, throughput: parts.throughput, prepare: parts.prepare,
-            run: {
+        return (
+            parts.prepare,
+            {
                 try await parts.run()
                 await producer.close()
-            })
+            }
+        )
     }
 }

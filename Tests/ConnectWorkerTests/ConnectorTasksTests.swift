@@ -2,12 +2,14 @@
 import Foundation
 import MySQLSink
 import PipelineCore
+import PostgresSource
 import XCTest
 
 /// `tasks.max` above 1: a sink runs that many members of its consumer group
 /// (no more than its partitions), each listed with its own state, one
-/// restartable alone, and every record still lands exactly once.
-final class SinkTasksTests: XCTestCase {
+/// restartable alone, and every record still lands exactly once; a JDBC
+/// source splits its tables among its tasks.
+final class ConnectorTasksTests: XCTestCase {
     func testTwoTasksShareFourPartitionsAndWriteEveryRowOnce() async throws {
         let worker = try await InProcessWorker(label: "tasks")
         let curl = worker.curl, name = Bodies.unique("mysql"), topic = Bodies.unique("T").replacingOccurrences(of: "-", with: "_")
@@ -52,6 +54,51 @@ final class SinkTasksTests: XCTestCase {
         XCTAssertEqual(reply.json?["connector"]?["msg"], .string("tasks.max=9: 4 task(s), no more than there are partitions to share"), "\(reply)")
         expectReply(try await curl("DELETE", "/connectors/\(name)"), 204)
         _ = try? mysql.query("DROP TABLE `\(topic)`")
+        await worker.finish()
+    }
+
+    func testTwoSourceTasksShareThreeTablesAndSendEveryRowOnce() async throws {
+        let worker = try await InProcessWorker(label: "source-tasks")
+        let curl = worker.curl, name = Bodies.unique("pg"), stem = "SPLIT_\(UInt32.random(in: 0...UInt32.max))"
+        let tables = (1...3).map { "\(stem)_\($0)" }
+        let postgres = PostgresClient(settings: try ConnectionSettings(url: worker.environment["TRIBUTARY_PG_URL"]!), name: "tasks-test")
+        try await postgres.connect()
+        for (index, table) in tables.enumerated() {
+            _ = try await postgres.query(#"CREATE TABLE "\#(table)" ("index" bigserial PRIMARY KEY, "name" text NOT NULL)"#)
+            _ = try await postgres.query(#"INSERT INTO "\#(table)" ("name") SELECT 'user ' || g FROM generate_series(1, \#(index + 2)) g"#)
+        }
+        let config = Bodies.postgresSource(table: tables.joined(separator: ",")).replacingOccurrences(of: #""tasks.max":"1""#, with: #""tasks.max":"2""#)
+        expectReply(try await curl("PUT", "/connectors/\(name)/config", config), 201)
+        let status = try await curl("GET", "/connectors/\(name)/status")
+        XCTAssertEqual(Self.taskStates(status), ["0 RUNNING", "1 RUNNING"], "\(status)")
+
+        // Every table's rows once in its topic, and its offset stored, whichever task read it.
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: worker.environment["TRIBUTARY_BOOTSTRAP"]!))
+        let expected = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ("public.\($1)", Int64($0 + 2)) })
+        func incrementing() async throws -> [String: Int64] {
+            guard case .array(let entries)? = try await curl("GET", "/connectors/\(name)/offsets").json?["offsets"] else { return [:] }
+            var offsets: [String: Int64] = [:]
+            for entry in entries {
+                if let table = entry["partition"]?["table"]?.stringValue, case .int(let offset)? = entry["offset"]?["incrementing"] { offsets[table] = offset }
+            }
+            return offsets
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while try await incrementing() != expected {
+            guard Date() < deadline else { throw CurlFailure(description: "offsets: \(try await incrementing()), expected \(expected)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        for (index, table) in tables.enumerated() {
+            var records: Int64 = 0
+            for partition in try await admin.topics().first(where: { $0.name == "P_" + table })?.partitions ?? [] {
+                let marks = try await admin.watermarks(TopicPartition("P_" + table, partition.partition))
+                records += marks.high - marks.low
+            }
+            XCTAssertEqual(records, Int64(index + 2), "records in P_\(table)")
+        }
+        expectReply(try await curl("DELETE", "/connectors/\(name)"), 204)
+        for table in tables { _ = try await postgres.query(#"DROP TABLE "\#(table)""#) }
+        await postgres.close()
         await worker.finish()
     }
 
