@@ -167,19 +167,34 @@ public actor ConnectHerder {
         try await serialized(name) { herder in try await herder.applyTarget(name, target) }
     }
 
+    /// What ``restart(_:onlyFailed:)`` scheduled.
+    public enum Restart: Sendable, Equatable {
+        /// Nothing: the connector is not RUNNING, or `onlyFailed` found nothing failed.
+        case none
+        /// The connector and all its tasks.
+        case connector
+        /// Only these failed tasks of a connector that is itself running.
+        case tasks([Int])
+    }
+
     /// Restarts a connector (and its tasks) without waiting for it, as
-    /// Connect does; `onlyFailed` restarts only a FAILED one. Returns whether
-    /// a restart was scheduled. Until it is done, a DELETE answers 409.
-    public func restart(_ name: String, onlyFailed: Bool) throws(ConnectRestError) -> Bool {
+    /// Connect does; `onlyFailed` restarts a FAILED connector, or else only
+    /// its FAILED tasks. Until a connector restart is done, a DELETE answers 409.
+    public func restart(_ name: String, onlyFailed: Bool) throws(ConnectRestError) -> Restart {
         guard let slot = slots[name] else { throw .unknownConnector(name) }
-        guard slot.stored.target == .running, !onlyFailed || slot.status.state == .failed else { return false }
+        guard slot.stored.target == .running else { return .none }
+        if onlyFailed && slot.status.state != .failed {
+            let failed = slot.tasks.filter { $0.status.state == .failed }.map(\.work.id)
+            for id in failed { try restartTask(name, id) }
+            return failed.isEmpty ? .none : .tasks(failed)
+        }
         slots[name]?.restarting = true
         setStatus(name, ConnectorStatus(state: .restarting))
         Task {
             // An error here is a connector deleted meanwhile: nothing left to restart.
             try? await self.serialized(name) { herder in await herder.applyRestart(name) }
         }
-        return true
+        return .connector
     }
 
     /// Restarts one task without waiting for it, as Connect does; the

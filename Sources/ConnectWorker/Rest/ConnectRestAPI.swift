@@ -107,9 +107,14 @@ public struct ConnectRestAPI: Sendable {
             // (RESTARTING when scheduled, even if the restart is already under way).
             guard includeTasks || onlyFailed else { return Response(204, nil) }
             var info = try await herder.info(name)
-            if scheduled {
-                info.status = ConnectorStatus(state: .restarting)
-                info.tasks = info.tasks.map { TaskInfo(id: $0.id, status: ConnectorStatus(state: .restarting)) }
+            let restarting = ConnectorStatus(state: .restarting)
+            switch scheduled {
+            case .none: break
+            case .connector:
+                info.status = restarting
+                info.tasks = info.tasks.map { TaskInfo(id: $0.id, status: restarting) }
+            case .tasks(let ids):
+                info.tasks = info.tasks.map { ids.contains($0.id) ? TaskInfo(id: $0.id, status: restarting) : $0 }
             }
             return Response(202, status(info))
         case .restartTask(let name, let id):
