@@ -26,10 +26,11 @@ final class HerderTasksTests: XCTestCase {
             }
         }
         try await herder.start()
-        try await herder.put("c", config: [
+        let config = [
             "connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "T", "s3.region": "us-east-1",
             "s3.bucket.name": "b", "flush.size": "5", "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "tasks.max": "2",
-        ])
+        ]
+        try await herder.put("c", config: config)
         try await waitFor(herder, "c") { $0.tasks.map(\.status.state) == [.running, .failed] }
         var info = try await herder.info("c")
         XCTAssertEqual(info.status.state, .running, "one failed task leaves the connector running")
@@ -44,6 +45,10 @@ final class HerderTasksTests: XCTestCase {
         let runs = await herder.runs()
         XCTAssertEqual(runs, 2)
         XCTAssertEqual(herder.liveRuns.value, 2, "task 0 kept its run; task 1 has one again")
+        // Fewer tasks than tasks.max (here: what the builder plans) are noted in the status.
+        try await herder.put("c", config: config.merging(["tasks.max": "3"]) { $1 })
+        info = try await herder.info("c")
+        XCTAssertEqual(info.notice, "tasks.max=3: 2 task(s), no more than there are partitions to share")
         await herder.shutdown()
         XCTAssertEqual(herder.liveRuns.value, 0)
     }
