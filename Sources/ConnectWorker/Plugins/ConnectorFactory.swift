@@ -58,8 +58,7 @@ public enum ConnectorFactory {
                     throughput: throughput, logger: logger)
                 return WorkerTask(id: index, run: sink.run)
             }
-            _ = try task(0)  // a bad config fails here, not once the connector starts
-            return sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: config.topicsRegex, context: context, task: task)
+            return try sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: config.topicsRegex, context: context, task: task)
         case .postgresCDC:
             let config = try PostgresCDCConfig(properties: spec.properties)
             var throughput: Throughput?
@@ -78,8 +77,7 @@ public enum ConnectorFactory {
                 let sink = try S3SinkConnector(config: config, kafka: staticMember(spec, context, task: index), throughput: throughput, logger: logger)
                 return WorkerTask(id: index, run: sink.run)
             }
-            _ = try task(0)
-            return sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: nil, context: context, task: task)
+            return try sink(spec, kind: kind, throughput: throughput, topics: config.topics, topicsRegex: nil, context: context, task: task)
         }
     }
 
@@ -89,11 +87,13 @@ public enum ConnectorFactory {
     private static func sink(
         _ spec: ConnectorSpec, kind: ConnectorKind, throughput: Throughput, topics: [String], topicsRegex: String?,
         context: WorkerContext, task: @escaping @Sendable (Int) throws -> WorkerTask
-    ) -> WorkerConnector {
+    ) throws -> WorkerConnector {
         let tasksMax = max(1, Int(spec.properties["tasks.max"] ?? "1") ?? 1)
+        // Built now, so a bad config (or missing credentials) fails here rather than once the connector starts.
+        let first = try task(0)
         return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput) {
             let count = await SinkPartitions.taskCount(tasksMax: tasksMax, topics: topics, topicsRegex: topicsRegex, context: context)
-            return try (0..<count).map(task)
+            return try [first] + (1..<count).map(task)
         }
     }
 
