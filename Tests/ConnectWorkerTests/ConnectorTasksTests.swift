@@ -3,6 +3,7 @@ import Foundation
 import MySQLSink
 import PipelineCore
 import PostgresSource
+import S3Sink
 import XCTest
 
 /// `tasks.max` above 1: a sink runs that many members of its consumer group
@@ -10,7 +11,7 @@ import XCTest
 /// restartable alone, and every record still lands exactly once; a JDBC
 /// source splits its tables among its tasks.
 final class ConnectorTasksTests: XCTestCase {
-    func testTwoTasksShareFourPartitionsAndWriteEveryRowOnce() async throws {
+    func testTwoTasksEachShareFourPartitionsAndWriteEveryRowOnceToMySQLAndS3() async throws {
         let worker = try await InProcessWorker(label: "tasks")
         let curl = worker.curl, name = Bodies.unique("mysql"), topic = Bodies.unique("T").replacingOccurrences(of: "-", with: "_")
         let mysql = MySQLSession(options: try MySQLConnectionOptions(url: worker.environment["TRIBUTARY_MYSQL_URL"]!))
@@ -26,9 +27,28 @@ final class ConnectorTasksTests: XCTestCase {
             }
         }
 
+        // The S3 sink's objects of 5 records: each record's id in the objects, in any order.
+        let s3 = Bodies.unique("s3")
+        let config = try S3SinkConfig(properties: [
+            "name": s3, "topics": topic, "s3.region": worker.environment["AWS_REGION"]!, "flush.size": "5",
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+            "s3.bucket.name": worker.environment["TRIBUTARY_S3_BUCKET"]!, "store.url": worker.environment["TRIBUTARY_S3_ENDPOINT"]!,
+        ])
+        let client = try S3Client(configuration: config.clientConfiguration())
+        defer { client.shutdown() }
+        func archivedIDs() async throws -> [Int] {
+            var ids: [Int] = []
+            for object in try await client.listAllObjects(bucket: config.bucket, prefix: config.naming.topicPrefix(topic)).objects {
+                let lines = String(decoding: try await client.getObject(bucket: config.bucket, key: object.key), as: UTF8.self).split(separator: "\n")
+                ids += lines.compactMap { line in (try? JSON.parse(String(line)))?["id"].flatMap { if case .int(let id) = $0 { return Int(id) } else { return nil } } }
+            }
+            return ids.sorted()
+        }
+
         try await worker.produce(0..<40, to: topic) { Int32($0 % 4) }
         // Plain inserts without a key: a record written twice would be a second row.
         expectReply(try await curl("PUT", "/connectors/\(name)/config", Bodies.mysqlSink(topic: topic, extra: #","tasks.max":"2""#)), 201)
+        expectReply(try await curl("PUT", "/connectors/\(s3)/config", Bodies.s3Sink(topic: topic, extra: #","tasks.max":"2""#)), 201)
         var reply = try await curl("GET", "/connectors/\(name)/status")
         XCTAssertEqual(Self.taskStates(reply), ["0 RUNNING", "1 RUNNING"], "\(reply)")
         reply = try await curl("GET", "/connectors/\(name)")
@@ -37,6 +57,9 @@ final class ConnectorTasksTests: XCTestCase {
         XCTAssertEqual(reply.json.flatMap { if case .array(let tasks) = $0 { return tasks.count } else { return nil } }, 2, "\(reply)")
         try await waitForRows(40)
         try await worker.waitForSinkOffsets(name, [0: 10, 1: 10, 2: 10, 3: 10])
+        try await worker.waitForSinkOffsets(s3, [0: 10, 1: 10, 2: 10, 3: 10])
+        let firstIDs = try await archivedIDs()
+        XCTAssertEqual(firstIDs, Array(0..<40), "every record in one S3 object")
 
         // One task restarts alone; the group hands the partitions round again, nothing twice.
         expectReply(try await curl("POST", "/connectors/\(name)/tasks/1/restart"), 204)
@@ -44,6 +67,11 @@ final class ConnectorTasksTests: XCTestCase {
         try await worker.produce(40..<60, to: topic) { Int32($0 % 4) }
         try await waitForRows(60)
         try await worker.waitForSinkOffsets(name, [0: 15, 1: 15, 2: 15, 3: 15])
+        try await worker.waitForSinkOffsets(s3, [0: 15, 1: 15, 2: 15, 3: 15])
+        let allIDs = try await archivedIDs()
+        XCTAssertEqual(allIDs, Array(0..<60), "every record in one S3 object")
+        reply = try await curl("GET", "/connectors/\(s3)/status")
+        XCTAssertEqual(Self.taskStates(reply), ["0 RUNNING", "1 RUNNING"], "\(reply)")
         reply = try await curl("GET", "/connectors/\(name)/tasks/1/status")
         XCTAssertEqual(reply.json?["state"], .string("RUNNING"), "\(reply)")
 
@@ -51,6 +79,7 @@ final class ConnectorTasksTests: XCTestCase {
         let planned = await SinkPartitions.taskCount(tasksMax: 9, topics: [topic], topicsRegex: nil, context: worker.context)
         XCTAssertEqual(planned, 4)
         expectReply(try await curl("DELETE", "/connectors/\(name)"), 204)
+        expectReply(try await curl("DELETE", "/connectors/\(s3)"), 204)
         _ = try? mysql.query("DROP TABLE `\(topic)`")
         await worker.finish()
     }
