@@ -3,7 +3,8 @@ import PipelineCore
 
 /// Owns the connectors of a `tributary connect` worker, as Connect's
 /// standalone herder does: per connector its config as given, its target
-/// state, its status and the one task running it (`tasks.max` is 1 here).
+/// state, its status and its tasks: a sink's min(`tasks.max`, partitions)
+/// members of its consumer group, a JDBC source's share of its tables.
 ///
 /// Operations on one connector are serialized (``OperationChain``): the actor
 /// is reentrant at every `await` (stopping a connector waits for its graceful
@@ -11,9 +12,10 @@ import PipelineCore
 /// or a delete could lose a connector a put just created. Operations on
 /// different connectors run concurrently.
 ///
-/// Pause and stop cancel the task and await it: the connector finishes the
-/// batch in hand and commits, so offsets are never lost; resume starts a new
-/// run, which reads them back.
+/// Pause and stop cancel the tasks and await them: each finishes the batch
+/// in hand and commits, so offsets are never lost; resume starts the
+/// connector again (its tasks planned afresh), and they read them back.
+/// A task restarts alone (``restartTask(_:_:)``); the others keep running.
 public actor ConnectHerder {
     /// Builds a runnable connector from its config (placeholders resolved there).
     public typealias Builder = @Sendable (ConnectorSpec) throws -> WorkerConnector
@@ -22,32 +24,49 @@ public actor ConnectHerder {
         var stored: StoredConnector
         var kind: ConnectorKind
         var status = ConnectorStatus(state: .unassigned)
-        var task: Task<Void, Never>?
+        /// Building the connector and planning its tasks.
+        var starting: Task<Void, Never>?
+        /// The planned tasks, by index; a stopped connector has none.
+        var tasks: [TaskSlot] = []
+        /// The most tasks it ever had, whose statuses a delete removes.
+        var taskCount = 0
         /// Bumped on every start and stop, so an old run's end is ignored.
         var generation = 0
         /// A restart is queued or running: a DELETE then answers 409.
         var restarting = false
         var activeTopics: [String] = []
+
+        /// Whether anything of the connector runs (or is being started).
+        var hasRun: Bool { starting != nil || tasks.contains { $0.run != nil } }
     }
 
-    private var slots: [String: Slot] = [:]
+    /// One task of a connector.
+    struct TaskSlot {
+        var work: WorkerTask
+        var status: ConnectorStatus
+        var run: Task<Void, Never>?
+        /// Bumped on every start and stop of this task, so an old run's end is ignored.
+        var generation = 0
+    }
+
+    var slots: [String: Slot] = [:]
     private var chains = OperationChain()
     /// Saves run one after another in the order their snapshots were taken,
     /// so an older snapshot never lands after a newer one.
     private var saves = OperationChain()
     private let store: any ConfigStore
     /// Distributed mode: where statuses are published; nil in standalone.
-    private let statuses: KafkaStatusStore?
-    private let build: Builder
-    private let logger: Logger
-    private var shuttingDown = false
-    /// Connector runs started and not yet returned, across all connectors:
-    /// once operations settle it equals the connectors with a run (tests
-    /// check it to prove no run was orphaned or doubled).
+    let statuses: KafkaStatusStore?
+    let build: Builder
+    let logger: Logger
+    var shuttingDown = false
+    /// Task runs and connector starts begun and not yet returned, across all
+    /// connectors: once operations settle it equals ``runs()`` (tests check
+    /// it to prove no run was orphaned or doubled).
     nonisolated let liveRuns = Locked(0)
 
-    /// Connectors that have a run now.
-    func connectorsWithRun() -> Int { slots.values.filter { $0.task != nil }.count }
+    /// Task runs and connector starts the slots hold now.
+    func runs() -> Int { slots.values.reduce(0) { $0 + ($1.starting == nil ? 0 : 1) + $1.tasks.filter { $0.run != nil }.count } }
 
     /// A herder keeping its state in `store`, building connectors with
     /// `build`, publishing statuses to `statuses` when given.
@@ -76,7 +95,7 @@ public actor ConnectHerder {
                 continue
             }
             slots[name] = Slot(stored: stored, kind: kind)
-            apply(target: stored.target, to: name)
+            await apply(target: stored.target, to: name)
         }
         logger.notice("loaded \(slots.count) connector(s) from \(store.location)")
     }
@@ -85,13 +104,7 @@ public actor ConnectHerder {
     /// so the next start brings them back).
     public func shutdown() async {
         shuttingDown = true
-        let running = slots.keys.compactMap { name -> Task<Void, Never>? in
-            guard let task = slots[name]?.task else { return nil }
-            slots[name]?.generation += 1
-            slots[name]?.task = nil
-            task.cancel()
-            return task
-        }
+        let running = slots.keys.flatMap { name in takeRuns(name) }
         for task in running { await task.value }
         // A run an in-flight operation (an update, a pause) is stopping is no
         // longer in a slot: wait for it too, so every run ends gracefully.
@@ -108,9 +121,11 @@ public actor ConnectHerder {
     public func info(_ name: String) throws(ConnectRestError) -> ConnectorInfo {
         guard let slot = slots[name] else { throw .unknownConnector(name) }
         let tasksMax = Int(slot.stored.config["tasks.max"] ?? "1") ?? 1
+        let tasks = slot.tasks.map { TaskInfo(id: $0.work.id, status: $0.status) }
         return ConnectorInfo(
-            name: name, config: slot.stored.config, kind: slot.kind, target: slot.stored.target, status: slot.status,
-            notice: tasksMax > 1 ? "tasks.max=\(tasksMax): this worker runs one task per connector" : nil)
+            name: name, config: slot.stored.config, kind: slot.kind, target: slot.stored.target, status: slot.status, tasks: tasks,
+            notice: !tasks.isEmpty && tasks.count < tasksMax
+                ? "tasks.max=\(tasksMax): \(tasks.count) task(s), no more than there are \(slot.kind.role == .sink ? "partitions" : "tables") to share" : nil)
     }
 
     /// The topics the connector used since it started (or its last reset).
@@ -136,9 +151,6 @@ public actor ConnectHerder {
         named["name"] = name
         let config = named
         let kind = try ConnectorChecks.validate(config)
-        if let tasksMax = Int(config["tasks.max"] ?? "1"), tasksMax > 1 {
-            logger.notice("connector \(name): tasks.max=\(tasksMax), but this worker runs one task per connector")
-        }
         return try await serialized(name) { herder in try await herder.applyPut(name, config: config, kind: kind, createOnly: createOnly) }
     }
 
@@ -155,19 +167,47 @@ public actor ConnectHerder {
         try await serialized(name) { herder in try await herder.applyTarget(name, target) }
     }
 
-    /// Restarts a connector (and its one task) without waiting for it, as
-    /// Connect does; `onlyFailed` restarts only a FAILED one. Returns whether
-    /// a restart was scheduled. Until it is done, a DELETE answers 409.
-    public func restart(_ name: String, onlyFailed: Bool) throws(ConnectRestError) -> Bool {
+    /// What ``restart(_:onlyFailed:)`` scheduled.
+    public enum Restart: Sendable, Equatable {
+        /// Nothing: the connector is not RUNNING, or `onlyFailed` found nothing failed.
+        case none
+        /// The connector and all its tasks.
+        case connector
+        /// Only these failed tasks of a connector that is itself running.
+        case tasks([Int])
+    }
+
+    /// Restarts a connector (and its tasks) without waiting for it, as
+    /// Connect does; `onlyFailed` restarts a FAILED connector, or else only
+    /// its FAILED tasks. Until a connector restart is done, a DELETE answers 409.
+    public func restart(_ name: String, onlyFailed: Bool) throws(ConnectRestError) -> Restart {
         guard let slot = slots[name] else { throw .unknownConnector(name) }
-        guard slot.stored.target == .running, !onlyFailed || slot.status.state == .failed else { return false }
+        guard slot.stored.target == .running else { return .none }
+        if onlyFailed && slot.status.state != .failed {
+            let failed = slot.tasks.filter { $0.status.state == .failed }.map(\.work.id)
+            for id in failed { try restartTask(name, id) }
+            return failed.isEmpty ? .none : .tasks(failed)
+        }
         slots[name]?.restarting = true
         setStatus(name, ConnectorStatus(state: .restarting))
         Task {
             // An error here is a connector deleted meanwhile: nothing left to restart.
             try? await self.serialized(name) { herder in await herder.applyRestart(name) }
         }
-        return true
+        return .connector
+    }
+
+    /// Restarts one task without waiting for it, as Connect does; the
+    /// connector's other tasks keep running. 404 for a task it does not have.
+    public func restartTask(_ name: String, _ id: Int) throws(ConnectRestError) {
+        guard let slot = slots[name] else { throw .unknownConnector(name) }
+        guard slot.stored.target != .stopped, slot.tasks.contains(where: { $0.work.id == id }) else {
+            throw .notFound("Task \(id) of connector \(name) not found")
+        }
+        Task {
+            // An error here is a connector deleted meanwhile: nothing left to restart.
+            try? await self.serialized(name) { herder in await herder.applyTaskRestart(name, id) }
+        }
     }
 
     /// Runs `body` on the stopped connector `name`, for offset changes: Connect
@@ -191,7 +231,7 @@ public actor ConnectHerder {
             slots[name]?.stored.config = config
             slots[name]?.kind = kind
             try await persist()
-            apply(target: slots[name]!.stored.target, to: name)
+            await apply(target: slots[name]!.stored.target, to: name)
             logger.notice("connector \(name) reconfigured")
             return false
         }
@@ -202,7 +242,7 @@ public actor ConnectHerder {
             slots[name] = nil
             throw error
         }
-        apply(target: .running, to: name)
+        await apply(target: .running, to: name)
         logger.notice("connector \(name) created (\(kind.rawValue))")
         return true
     }
@@ -217,7 +257,7 @@ public actor ConnectHerder {
             slots[name] = removed
             throw error
         }
-        statuses?.remove(name)
+        statuses?.remove(name, tasks: removed?.taskCount ?? 0)
         logger.notice("connector \(name) deleted")
     }
 
@@ -226,7 +266,7 @@ public actor ConnectHerder {
         slots[name]?.stored.target = target
         try await persist()
         if target != .running { await stopRun(name) }
-        apply(target: target, to: name)
+        await apply(target: target, to: name)
         logger.notice("connector \(name): target state \(target.rawValue)")
     }
 
@@ -235,74 +275,40 @@ public actor ConnectHerder {
         defer { slots[name]?.restarting = false }
         await stopRun(name)
         guard let target = slots[name]?.stored.target else { return }
-        apply(target: target, to: name)
+        await apply(target: target, to: name)
         logger.notice("connector \(name) restarted")
+    }
+
+    /// The task is built afresh (a run is never started twice: a source's
+    /// producer, for one, is closed when its run ends), from the connector's
+    /// config as it is now.
+    private func applyTaskRestart(_ name: String, _ id: Int) async {
+        guard let slot = slots[name], slot.stored.target == .running, let index = slot.tasks.firstIndex(where: { $0.work.id == id }) else { return }
+        await stopTask(name, index)
+        do {
+            let tasks = try await build(ConnectorSpec(name: name, properties: slot.stored.config)).tasks()
+            guard let work = tasks.first(where: { $0.id == id }) else {
+                throw PipelineError.other("the connector now plans \(tasks.count) task(s); restart the connector")
+            }
+            guard slots[name]?.tasks.indices.contains(index) == true else { return }
+            slots[name]?.tasks[index].work = work
+        } catch {
+            setTaskStatus(name, index, ConnectorStatus(state: .failed, trace: "\(error)"))
+            logger.error("connector \(name): task \(id) failed to restart", metadata: ["error": "\(error)"])
+            return
+        }
+        startTask(name, index)
+        logger.notice("connector \(name): task \(id) restarted")
     }
 
     private func stoppedConfig(_ name: String) throws -> ([String: String], ConnectorKind) {
         guard let slot = slots[name] else { throw ConnectRestError.unknownConnector(name) }
-        guard slot.stored.target == .stopped, slot.task == nil else {
+        guard slot.stored.target == .stopped, !slot.hasRun else {
             throw ConnectRestError.badRequest(
-                "Connectors must be in the STOPPED state before their offsets can be modified; stop \(name) with PUT /connectors/\(name)/stop first")
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified "
+                    + "connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint")
         }
         return (slot.stored.config, slot.kind)
-    }
-
-    // MARK: - Running
-
-    /// Brings the connector's run in line with `target`: a RUNNING target
-    /// without a run starts one; the others only set the status (the run was
-    /// stopped before).
-    private func apply(target: TargetState, to name: String) {
-        guard slots[name] != nil else { return }
-        switch target {
-        case .paused: setStatus(name, ConnectorStatus(state: .paused))
-        case .stopped: setStatus(name, ConnectorStatus(state: .stopped))
-        case .running: if slots[name]?.task == nil { launch(name) }
-        }
-    }
-
-    private func launch(_ name: String) {
-        guard !shuttingDown, let slot = slots[name] else { return }
-        let connector: WorkerConnector
-        do {
-            connector = try build(ConnectorSpec(name: name, properties: slot.stored.config))
-        } catch {
-            setStatus(name, ConnectorStatus(state: .failed, trace: "\(error)"))
-            logger.error("connector \(name) failed to start", metadata: ["error": "\(error)"])
-            return
-        }
-        let generation = slot.generation + 1
-        slots[name]?.generation = generation
-        setStatus(name, ConnectorStatus(state: .running))
-        slots[name]?.activeTopics = ConnectorChecks.topics(slot.stored.config, kind: slot.kind)
-        let liveRuns = self.liveRuns
-        liveRuns.withLock { $0 += 1 }
-        slots[name]?.task = Task.detached {
-            // The run happens off the actor: the herder stays free for requests.
-            var failure: (any Error)?
-            do { try await connector.run() } catch { failure = error }
-            liveRuns.withLock { $0 -= 1 }
-            await self.ended(name, generation: generation, error: failure)
-        }
-    }
-
-    /// A run ended by itself (a stop bumps the generation first, so its end is ignored here).
-    private func ended(_ name: String, generation: Int, error: (any Error)?) {
-        guard let slot = slots[name], slot.generation == generation else { return }
-        slots[name]?.task = nil
-        let trace = error.map { "\($0)" } ?? "the connector stopped on its own"
-        setStatus(name, ConnectorStatus(state: .failed, trace: trace))
-        logger.error("connector \(name) failed", metadata: ["error": "\(trace)"])
-    }
-
-    /// Stops the connector's run gracefully and waits until it returned.
-    private func stopRun(_ name: String) async {
-        guard let task = slots[name]?.task else { return }
-        slots[name]?.generation += 1
-        slots[name]?.task = nil
-        task.cancel()
-        await task.value
     }
 
     private func persist() async throws {
@@ -315,7 +321,7 @@ public actor ConnectHerder {
     }
 
     /// Sets a connector's status and publishes it (distributed mode).
-    private func setStatus(_ name: String, _ status: ConnectorStatus) {
+    func setStatus(_ name: String, _ status: ConnectorStatus) {
         guard slots[name] != nil else { return }
         slots[name]?.status = status
         statuses?.publish(name, status, generation: slots[name]!.generation)
@@ -323,7 +329,10 @@ public actor ConnectHerder {
 
     /// Publishes every status again, once the worker id (the bound listener) is known.
     func republishStatuses() {
-        for (name, slot) in slots { statuses?.publish(name, slot.status, generation: slot.generation) }
+        for (name, slot) in slots {
+            statuses?.publish(name, slot.status, generation: slot.generation)
+            for task in slot.tasks { statuses?.publishTask(name, task.work.id, task.status, generation: task.generation) }
+        }
     }
 
     /// Runs `body` after every earlier operation on `name` has finished.

@@ -4,14 +4,19 @@ import PostgresSource
 import S3Sink
 
 /// KIP-875's offsets endpoints: a connector's offsets in Connect's shape
-/// `{"offsets":[{"partition":{…},"offset":{…}}]}`, read from where each
-/// connector actually resumes.
+/// `{"offsets":[{"partition":{…},"offset":{…}}]}`, read from and written
+/// to where each connector actually resumes.
 ///
 /// - Source: the offset file; partition `{"table":"public.USERS"}` (or
 ///   `{"query":"query"}`), offset the stored position.
 /// - MySQL sink: MySQL's own offsets table (the sink writes offsets with the
-///   rows, exactly once, and resumes from there, not from Kafka's commits).
+///   rows, exactly once, and resumes from there, not from Kafka's commits;
+///   only a partition without a row there resumes at the group's commit).
 /// - S3 sink: the group's committed offsets in Kafka.
+///
+/// A sink partition reset (a null offset, or `DELETE`) is set to where
+/// `auto.offset.reset` starts it now (`earliest`: the log start), so GET
+/// shows where the sink will resume rather than nothing.
 struct ConnectorOffsets: Sendable {
     let context: WorkerContext
 
@@ -26,33 +31,26 @@ struct ConnectorOffsets: Sendable {
                     (Self.sourcePartition(String(key.dropFirst(prefix.count))), stored[key]!)
                 })
         case .mysqlSink:
-            let writer = MySQLRecordWriter(config: try MySQLSinkConfig(properties: config), logger: context.logger)
-            let offsets: [TopicPartition: Int64]
-            do {
-                offsets = try await writer.storedOffsets()
-                await writer.close()
-            } catch {
-                await writer.close()
-                throw error
-            }
-            return Self.sinkBody(offsets)
+            let sink = try MySQLSinkConfig(properties: config)
+            let stored = try await withWriter(sink) { writer in try await writer.storedOffsets() }
+            let admin = try KafkaAdmin(configuration: context.consumerConfiguration)
+            let others = try await SinkPartitions.existing(topics: sink.topics, topicsRegex: sink.topicsRegex, admin: admin)
+                .filter { stored[$0] == nil }
+            let committed = try await admin.committedOffsets(
+                group: sink.groupID, partitions: others.sorted(), configuration: context.consumerConfiguration)
+            return Self.sinkBody(stored.merging(committed) { mysql, _ in mysql })
         case .s3Sink:
             let sink = try S3SinkConfig(properties: config)
-            let consumer = context.consumerConfiguration
-            let admin = try KafkaAdmin(configuration: consumer)
-            let partitions = try await admin.topics().filter { sink.topics.contains($0.name) }.flatMap { topic in
-                topic.partitions.map { TopicPartition(topic.name, $0.partition) }
-            }
-            let committed = try await admin.committedOffsets(
-                group: ConnectorSpec.sinkGroupID(connector: name), partitions: partitions, configuration: consumer)
-            return Self.sinkBody(committed.filter { $0.value >= 0 })
+            return Self.sinkBody(try await committed(group: sink.groupID, topics: sink.topics))
         }
     }
 
-    /// Replaces source offsets (`PATCH`) or removes them all (`DELETE`, `body` nil).
-    /// Sinks refuse with a 400 that says why: altering their Kafka commits
-    /// would not change where they resume.
+    /// Alters (`PATCH`, `body` given) or resets (`DELETE`, `body` nil) the
+    /// offsets of the stopped connector `name`, answering Connect's message.
     func alter(_ name: String, config: [String: String], kind: ConnectorKind, body: JSON?) async throws -> JSON {
+        let done = JSON.object([
+            ("message", .string("The offsets for this connector have been \(body == nil ? "reset" : "altered") successfully"))
+        ])
         switch kind {
         case .postgresCDC:
             throw ConnectRestError.badRequest(
@@ -63,23 +61,72 @@ struct ConnectorOffsets: Sendable {
             let prefix = name + "/"
             guard let body else {
                 try await offsetStore(config, kind: kind).alter { offsets in offsets = offsets.filter { !$0.key.hasPrefix(prefix) } }
-                return .object([("message", .string("The offsets for this connector have been reset successfully"))])
+                return done
             }
             let changes = try Self.sourceChanges(body, prefix: prefix)
             try await offsetStore(config, kind: kind).alter { offsets in
                 for (key, offset) in changes { offsets[key] = offset }
             }
-            return .object([("message", .string("The offsets for this connector have been altered successfully"))])
+            return done
         case .mysqlSink:
-            throw ConnectRestError.badRequest(
-                "Altering or resetting the offsets of a JDBC sink is not supported here: it writes its offsets with the rows "
-                    + "into MySQL (table __tributary_offsets) and resumes from there "
-                    + "(exactly once), so changing the consumer group's offsets in Kafka would have no effect")
+            let sink = try MySQLSinkConfig(properties: config)
+            let targets = try await sinkTargets(body, topics: sink.topics, topicsRegex: sink.topicsRegex, config: config)
+            try await withWriter(sink) { writer in try await writer.replaceStoredOffsets(targets) }
+            context.logger.notice("connector \(name): MySQL offsets set to \(Self.shown(targets))")
+            return done
         case .s3Sink:
-            throw ConnectRestError.badRequest(
-                "Altering or resetting the offsets of an S3 sink is not supported yet: its consumer group's committed offsets "
-                    + "can be changed with Kafka's own tools while the connector is stopped")
+            let sink = try S3SinkConfig(properties: config)
+            let targets = try await sinkTargets(body, topics: sink.topics, topicsRegex: nil, config: config)
+            let committed = try await committed(group: sink.groupID, topics: sink.topics)
+            try await S3ResumeCheck.verify(targets, committed: committed, config: sink)
+            try await GroupOffsetCommit.commit(
+                targets, group: sink.groupID, configuration: context.consumerConfiguration, logger: context.logger)
+            context.logger.notice("connector \(name): committed offsets set to \(Self.shown(targets))")
+            return done
         }
+    }
+
+    /// The sink offsets a request sets: the body's, or every partition reset.
+    private func sinkTargets(
+        _ body: JSON?, topics: [String], topicsRegex: String?, config: [String: String]
+    ) async throws -> [TopicPartition: Int64] {
+        let admin = try KafkaAdmin(configuration: context.consumerConfiguration)
+        let changes: SinkOffsetChanges
+        if let body {
+            changes = try SinkOffsetChanges(body: body)
+        } else {
+            let partitions = try await SinkPartitions.existing(topics: topics, topicsRegex: topicsRegex, admin: admin)
+            changes = SinkOffsetChanges(resetting: partitions.sorted())
+        }
+        let policy = config["consumer.override.auto.offset.reset"] ?? context.consumerProperties["auto.offset.reset"]
+            ?? KafkaConsumer.defaultProperties["auto.offset.reset"]!
+        return try await changes.targets(topics: topics, topicsRegex: topicsRegex, resetPolicy: policy, admin: admin)
+    }
+
+    /// The group's committed offsets for every partition of `topics`.
+    private func committed(group: String, topics: [String]) async throws -> [TopicPartition: Int64] {
+        let consumer = context.consumerConfiguration
+        let admin = try KafkaAdmin(configuration: consumer)
+        let partitions = try await SinkPartitions.existing(topics: topics, topicsRegex: nil, admin: admin)
+        return try await admin.committedOffsets(group: group, partitions: partitions.sorted(), configuration: consumer)
+            .filter { $0.value >= 0 }
+    }
+
+    /// Runs `body` on a writer of its own, closed afterwards.
+    private func withWriter<T: Sendable>(_ sink: MySQLSinkConfig, _ body: (MySQLRecordWriter) async throws -> T) async throws -> T {
+        let writer = MySQLRecordWriter(config: sink, logger: context.logger)
+        do {
+            let result = try await body(writer)
+            await writer.close()
+            return result
+        } catch {
+            await writer.close()
+            throw error
+        }
+    }
+
+    private static func shown(_ offsets: [TopicPartition: Int64]) -> String {
+        offsets.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", ")
     }
 
     private func offsetStore(_ config: [String: String], kind: ConnectorKind) throws -> any WorkerOffsetStore {

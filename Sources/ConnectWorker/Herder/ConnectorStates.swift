@@ -40,6 +40,15 @@ public struct ConnectorInfo: Sendable {
     public var target: TargetState
     /// What it is doing now.
     public var status: ConnectorStatus
-    /// A note for the status (e.g. that `tasks.max` > 1 runs one task).
+    /// Its tasks (none while stopped or starting), each with its status.
+    public var tasks: [TaskInfo]
+    /// A note for the status (e.g. that fewer tasks run than `tasks.max`).
     public var notice: String?
+}
+
+/// One task of a connector as the herder reports it.
+public struct TaskInfo: Sendable, Equatable {
+    /// 0 ..< the connector's task count.
+    public var id: Int
+    public var status: ConnectorStatus
 }

@@ -3,7 +3,7 @@ import PipelineCore
 
 /// Connector and task statuses in Connect's `status.storage.topic`
 /// (distributed mode), as KafkaStatusBackingStore writes them:
-/// `status-connector-NAME` and `status-task-NAME-0` with
+/// `status-connector-NAME` and `status-task-NAME-ID` with
 /// `{"state":…,"trace":…,"worker_id":…,"generation":…}`, tombstones once a
 /// connector is deleted. Tools that read Connect's status topic see ours.
 ///
@@ -32,17 +32,20 @@ public final class KafkaStatusStore: Sendable {
 
     deinit { updates.finish() }
 
-    /// Records `status` for the connector and its one task.
+    /// Records the connector's `status`.
     func publish(_ name: String, _ status: ConnectorStatus, generation: Int) {
-        let value = ConnectTopicFormats.statusValue(status, workerID: workerID.value, generation: generation)
-        updates.yield(("status-connector-\(name)", value))
-        updates.yield(("status-task-\(name)-0", value))
+        updates.yield(("status-connector-\(name)", ConnectTopicFormats.statusValue(status, workerID: workerID.value, generation: generation)))
     }
 
-    /// Removes a deleted connector's statuses.
-    func remove(_ name: String) {
+    /// Records the `status` of the connector's task `id`.
+    func publishTask(_ name: String, _ id: Int, _ status: ConnectorStatus, generation: Int) {
+        updates.yield(("status-task-\(name)-\(id)", ConnectTopicFormats.statusValue(status, workerID: workerID.value, generation: generation)))
+    }
+
+    /// Removes a deleted connector's statuses, and those of its `tasks` tasks.
+    func remove(_ name: String, tasks: Int) {
         updates.yield(("status-connector-\(name)", nil))
-        updates.yield(("status-task-\(name)-0", nil))
+        for id in 0..<max(1, tasks) { updates.yield(("status-task-\(name)-\(id)", nil)) }
     }
 
     /// Waits until every status published so far is written, at most 5 s:

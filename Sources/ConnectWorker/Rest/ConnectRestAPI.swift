@@ -96,23 +96,29 @@ public struct ConnectRestAPI: Sendable {
             return Response(200, status(try await herder.info(name)))
         case .tasks(let name):
             let info = try await herder.info(name)
-            return Response(200, .array([.object([("id", taskID(name)), ("config", stringMap(info.config))])]))
+            return Response(200, .array(info.tasks.map { .object([("id", taskID(name, $0.id)), ("config", stringMap(info.config))]) }))
         case .taskStatus(let name, let id):
             let info = try await herder.info(name)
-            guard id == 0, info.target != .stopped else { throw ConnectRestError.notFound("Task \(id) of connector \(name) not found") }
-            return Response(200, taskStatus(info))
+            guard let task = info.tasks.first(where: { $0.id == id }) else { throw ConnectRestError.notFound("Task \(id) of connector \(name) not found") }
+            return Response(200, stateJSON(task.status, id: task.id, notice: nil))
         case .restart(let name, let includeTasks, let onlyFailed):
             let scheduled = try await herder.restart(name, onlyFailed: onlyFailed)
             // Connect: 204 for the plain restart, 202 with the planned states otherwise
             // (RESTARTING when scheduled, even if the restart is already under way).
             guard includeTasks || onlyFailed else { return Response(204, nil) }
             var info = try await herder.info(name)
-            if scheduled { info.status = ConnectorStatus(state: .restarting) }
+            let restarting = ConnectorStatus(state: .restarting)
+            switch scheduled {
+            case .none: break
+            case .connector:
+                info.status = restarting
+                info.tasks = info.tasks.map { TaskInfo(id: $0.id, status: restarting) }
+            case .tasks(let ids):
+                info.tasks = info.tasks.map { ids.contains($0.id) ? TaskInfo(id: $0.id, status: restarting) : $0 }
+            }
             return Response(202, status(info))
         case .restartTask(let name, let id):
-            let info = try await herder.info(name)
-            guard id == 0, info.target != .stopped else { throw ConnectRestError.notFound("Task \(id) of connector \(name) not found") }
-            _ = try await herder.restart(name, onlyFailed: false)
+            try await herder.restartTask(name, id)
             return Response(204, nil)
         case .pause(let name):
             try await herder.setTarget(name, .paused)
@@ -185,13 +191,13 @@ public struct ConnectRestAPI: Sendable {
         .object(map.keys.sorted().map { ($0, .string(map[$0]!)) })
     }
 
-    private func taskID(_ name: String) -> JSON { .object([("connector", .string(name)), ("task", .int(0))]) }
+    private func taskID(_ name: String, _ id: Int) -> JSON { .object([("connector", .string(name)), ("task", .int(Int64(id)))]) }
 
     private func connectorInfo(_ info: ConnectorInfo) -> JSON {
         // A stopped connector has no tasks, as in Connect.
         .object([
             ("name", .string(info.name)), ("config", stringMap(info.config)),
-            ("tasks", .array(info.target == .stopped ? [] : [taskID(info.name)])), ("type", .string(info.kind.typeName)),
+            ("tasks", .array(info.tasks.map { taskID(info.name, $0.id) })), ("type", .string(info.kind.typeName)),
         ])
     }
 
@@ -205,13 +211,11 @@ public struct ConnectRestAPI: Sendable {
         return .object(members)
     }
 
-    private func taskStatus(_ info: ConnectorInfo) -> JSON { stateJSON(info.status, id: 0, notice: nil) }
-
     private func status(_ info: ConnectorInfo) -> JSON {
         .object([
             ("name", .string(info.name)),
             ("connector", stateJSON(info.status, id: nil, notice: info.notice)),
-            ("tasks", .array(info.target == .stopped ? [] : [taskStatus(info)])),
+            ("tasks", .array(info.tasks.map { stateJSON($0.status, id: $0.id, notice: nil) })),
             ("type", .string(info.kind.typeName)),
         ])
     }

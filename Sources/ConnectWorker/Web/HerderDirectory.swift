@@ -10,7 +10,7 @@ extension ConnectHerder: ConnectorDirectory {
     public func connector(named name: String) async -> ConnectorDetail? {
         guard let info = try? info(name) else { return nil }
         return ConnectorDetail(
-            overview: overview(info), tasks: [(id: 0, state: info.status.state.rawValue)], config: info.config, trace: info.status.trace)
+            overview: overview(info), tasks: info.tasks.map { (id: $0.id, state: $0.status.state.rawValue) }, config: info.config, trace: info.status.trace)
     }
 
     private func overview(_ info: ConnectorInfo) -> ConnectorOverview {

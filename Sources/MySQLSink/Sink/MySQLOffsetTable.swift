@@ -54,12 +54,23 @@ struct MySQLOffsetTable: Sendable {
 
     /// Records `offsets` (next offset to read per partition); never moves one back.
     func store(_ offsets: [TopicPartition: Int64], session: MySQLSession) throws(MySQLError) {
+        try upsert(offsets, existing: "GREATEST(`next_offset`, VALUES(`next_offset`))", session: session)
+    }
+
+    /// Sets the partitions' offsets as given, back as well as forward: a
+    /// KIP-875 alter of the stopped connector, which then resumes there.
+    func replace(_ offsets: [TopicPartition: Int64], session: MySQLSession) throws(MySQLError) {
+        try upsert(offsets, existing: "VALUES(`next_offset`)", session: session)
+    }
+
+    /// Inserts the partitions' rows; an existing row's offset becomes `existing`.
+    private func upsert(_ offsets: [TopicPartition: Int64], existing: String, session: MySQLSession) throws(MySQLError) {
         guard !offsets.isEmpty else { return }
         let sorted = offsets.sorted { $0.key < $1.key }
         let tuples = Array(repeating: "(?,?,?,?)", count: sorted.count).joined(separator: ",")
         try session.execute(
             "INSERT INTO \(table.sql) (`group_id`, `topic`, `kafka_partition`, `next_offset`) VALUES \(tuples) "
-                + "ON DUPLICATE KEY UPDATE `next_offset` = GREATEST(`next_offset`, VALUES(`next_offset`))",
+                + "ON DUPLICATE KEY UPDATE `next_offset` = \(existing)",
             sorted.flatMap { [.text(groupID), .text($0.key.topic), .int(Int64($0.key.partition)), .int($0.value)] })
     }
 

@@ -86,6 +86,16 @@ public actor MySQLRecordWriter {
         return try await connection.withSession(retryingOnLostConnection: true) { session in try offsets.load(session) }
     }
 
+    /// Makes the connector resume each partition at the given offset (next
+    /// offset to read), back as well as forward: KIP-875's alter, for a
+    /// stopped connector only (a running one would move the offsets on).
+    /// MySQL's offsets are the ones the sink resumes from.
+    public func replaceStoredOffsets(_ offsets: [TopicPartition: Int64]) async throws {
+        try await prepare()
+        let table = self.offsets
+        try await connection.transaction { session in try table.replace(offsets, session: session) }
+    }
+
     /// Closes the MySQL connection.
     public func close() async {
         await connection.close()

@@ -32,15 +32,16 @@ public final class MySQLSink: Sendable {
     /// `kafka` is the cluster to consume from, `deadLetterKafka` (default:
     /// the same) the one dead letters go to; `consumer.override.*` and
     /// `producer.override.*` from the config are applied on top of them.
+    /// `throughput` (default: a new one) counts the records; tasks of one connector share one.
     public init(
         config: MySQLSinkConfig, kafka: KafkaConfiguration, deadLetterKafka: KafkaConfiguration? = nil,
-        logger: Logger = Logger(label: "tributary.mysql-sink")
+        throughput: Throughput? = nil, logger: Logger = Logger(label: "tributary.mysql-sink")
     ) throws {
         try config.validate()
         self.config = config
         self.kafka = kafka
         self.deadLetterKafka = deadLetterKafka ?? kafka
-        self.throughput = Throughput(name: config.name)
+        self.throughput = throughput ?? Throughput(name: config.name)
         self.logger = logger
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }
         for topic in config.topics + [config.deadLetterTopic].compactMap({ $0 }) {

@@ -135,7 +135,7 @@ public struct ConfigDefinition: Sendable {
     public static let common = ConfigDefinition(keys: [
         ConfigKey("name", .string, default: "", doc: "Connector name."),
         ConfigKey("connector.class", .class, default: "", doc: "Which connector to run."),
-        ConfigKey("tasks.max", .int, default: "1", doc: "Accepted for compatibility; each connector runs one task per process."),
+        ConfigKey("tasks.max", .int, default: "1", doc: "Most tasks: a sink runs min(tasks.max, partitions) consumer-group members, the JDBC source splits table.whitelist among min(tasks.max, tables) tasks; the CDC source runs one."),
         ConfigKey("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter",
                   doc: "JsonConverter or StringConverter; the JDBC source and sink also take Confluent's AvroConverter.",
                   validValues: ["org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"]),

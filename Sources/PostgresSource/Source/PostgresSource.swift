@@ -48,12 +48,14 @@ public final class PostgresSource: Sendable {
     ///     carry Kafka positions and a restart after a crash skips the records the
     ///     crashed run delivered but had not recorded (effectively-once, see
     ///     ``DeliveredRecords``); without it, such records are sent again.
+    ///   - throughput: counts the records sent (default: a new one); the tasks
+    ///     of one connector, each with its share of the tables, share one.
     ///   - events: called after every page handed to the producer and every page
     ///     the broker acknowledged, and when a cycle waits for open transactions
     ///     (for progress displays; keep it fast).
     public init(
         config: PostgresSourceConfig, producer: KafkaProducer, offsetStore: (any OffsetStore)? = nil,
-        kafka: KafkaConfiguration? = nil,
+        kafka: KafkaConfiguration? = nil, throughput: Throughput? = nil,
         logger: Logger = Logger(label: "tributary.source.postgres"), events: @escaping @Sendable (SourceEvent) -> Void = { _ in }
     ) {
         self.config = config
@@ -63,7 +65,7 @@ public final class PostgresSource: Sendable {
         self.client = PostgresClient(settings: config.connection, name: config.name, logger: logger)
         self.logger = logger
         self.events = events
-        self.throughput = Throughput(name: config.name)
+        self.throughput = throughput ?? Throughput(name: config.name)
         self.keyConverter = SourceConverter(isKey: true, schemasEnabled: config.keySchemasEnabled, registry: config.keyRegistry)
         self.valueConverter = SourceConverter(isKey: false, schemasEnabled: config.valueSchemasEnabled, registry: config.valueRegistry)
         for notice in config.ignoredKeyNotices { logger.notice("\(notice)") }

@@ -14,6 +14,8 @@ final class InProcessWorker: @unchecked Sendable {
     let directory: URL
     let curl: Curl
     let environment: [String: String]
+    /// What the worker's connectors share (its cluster, its offset file).
+    let context: WorkerContext
     private let task: Task<Void, any Error>
 
     /// Holds a connector's end after its graceful stop until released, so a
@@ -36,6 +38,7 @@ final class InProcessWorker: @unchecked Sendable {
         let context = WorkerContext(
             kafka: kafka, producerProperties: [:], consumerProperties: [:],
             sharedOffsetStore: FileOffsetStore(path: directory.appendingPathComponent("offsets.json").path), logger: logger)
+        self.context = context
         let gate = self.gate
         var service = ConnectService(
             context: context, store: FileConfigStore(path: directory.appendingPathComponent("configs.json").path),
@@ -43,10 +46,14 @@ final class InProcessWorker: @unchecked Sendable {
         ) { spec in
             var connector = try ConnectorFactory.make(spec, context: context)
             guard gated(spec.name) else { return connector }
-            let run = connector.run
-            connector.run = {
-                try? await run()
-                await gate.wait()
+            let tasks = connector.tasks
+            connector.tasks = {
+                try await tasks().map { task in
+                    WorkerTask(id: task.id) {
+                        try? await task.run()
+                        await gate.wait()
+                    }
+                }
             }
             return connector
         }
