@@ -27,8 +27,8 @@ final class SnapshotRead {
     let consistentPoint: LSN
     let startedMillis = ChangeEventEncoder.nowMillis()
     let lanes: [Lane]
-    /// The table each lane reads, by lane index.
-    var reading: [CapturedTable?]
+    /// The writer of the table each lane reads, by lane index.
+    var reading: [ChangeEventWriter?]
     /// Tables not started yet.
     var pending: [String]
     var rows = 0
@@ -79,14 +79,14 @@ final class SnapshotRead {
             var messages: [KafkaMessage] = []
             let origin = ChangeOrigin(lsn: consistentPoint, txId: nil, commitMillis: startedMillis, snapshot: "true")
             for (index, tuples) in pages.sorted(by: { $0.key < $1.key }) {
-                guard let table = reading[index] else { continue }
+                guard let table = reading[index]?.table else { continue }
                 if tuples.isEmpty {
                     try await lanes[index].client.withConnection { try $0.execute("CLOSE \(SnapshotRead.cursor)", operation: "snapshot \(table.label)") }
                     reading[index] = nil
                     continue
                 }
                 rows += tuples.count
-                for tuple in tuples { messages += try task.encoder.messages(.read(tuple), of: table, origin: origin) }
+                for tuple in tuples { messages += try reading[index]!.messages(.read(tuple), origin: origin) }
             }
             if !messages.isEmpty {
                 return SourceBatch(messages: messages, position: CDCBatchPosition(.snapshot(last: false, consistentPoint: consistentPoint), messages: messages))
@@ -104,14 +104,14 @@ final class SnapshotRead {
             let columns = relation.columns.map { SQL.quote($0.name) }.joined(separator: ", ")
             let sql = "DECLARE \(SnapshotRead.cursor) NO SCROLL CURSOR FOR SELECT \(columns) FROM \(SQL.quote(schema: relation.namespace, table: relation.name))"
             try await lanes[index].client.withConnection { try $0.execute(sql, operation: "snapshot \(name)") }
-            reading[index] = CapturedTable(relation: relation, primaryKey: key, topicPrefix: task.config.topicPrefix, decimalMode: task.config.decimalMode)
+            reading[index] = task.encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: task.config.topicPrefix, decimalMode: task.config.decimalMode))
         }
     }
 
     /// The next page of every lane that reads a table, fetched concurrently.
     private func fetch(batchSize: Int) async throws -> [Int: [[TupleValue]]] {
         let fetch = "FETCH FORWARD \(batchSize) FROM \(SnapshotRead.cursor)"
-        let active = lanes.indices.compactMap { index in reading[index].map { (index, lanes[index].client, $0.label) } }
+        let active = lanes.indices.compactMap { index in reading[index].map { (index, lanes[index].client, $0.table.label) } }
         return try await withThrowingTaskGroup(of: (Int, [[TupleValue]]).self) { group in
             for (index, client, label) in active {
                 group.addTask {
