@@ -255,13 +255,14 @@ final class CDCTask: SourceTask {
         guard let transaction else { throw PostgresError.schema(table: "relation \(id)", reason: "a change outside a transaction at \(lsn)") }
         guard !delivered.delivered(lsn, of: transaction.final) else { return }
         read.partial = .init(transaction: transaction.final, change: lsn)
-        guard let table = tables[id]?.table else { return }  // not captured
+        // Through the dictionary's index: its values are written in place, never copied out and back.
+        guard let slot = tables.index(forKey: id) else { return }  // not captured
         guard !config.skippedOperations.contains(change.operation) else { return }
-        if table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
-            logger.warning("\(table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
+        if tables.values[slot].table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
+            logger.warning("\(tables.values[slot].table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
         let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
-        let events = try tables[id]!.messages(change, origin: origin)
+        let events = try tables.values[slot].messages(change, origin: origin)
         guard recovered != nil else {
             messages += events
             return

@@ -168,7 +168,9 @@ struct ChangeEventWriter: Sendable {
                     try writer.writeNull()
                     continue
                 }
-                guard try table.columns[index].write(bytes, to: &writer) else { throw table.conversionError(table.columns[index], bytes) }
+                guard try table.columns.withUnsafeBufferPointer({ try $0[index].write(bytes, to: &writer) }) else {
+                    throw table.conversionError(table.columns[index], bytes)
+                }
             }
         } catch {
             writer.reset()
