@@ -98,7 +98,8 @@ final class ChangeEventWriterTests: XCTestCase {
     /// writes the next event whole (nothing of the failed one is left in it).
     func testABadCellNamesTheColumnAndLeavesTheWriterClean() throws {
         let table = CapturedTable(relation: Self.relation, primaryKey: ["id", "region"], topicPrefix: "srv", decimalMode: .precise)
-        let encoder = ChangeEventEncoder(serverName: "srv", database: "shop", tombstones: true, keySchemasEnabled: true, valueSchemasEnabled: true)
+        var encoder = ChangeEventEncoder(serverName: "srv", database: "shop", tombstones: true, keySchemasEnabled: true, valueSchemasEnabled: true)
+        encoder.now = { 1_700_000_000_999 }
         var writer = encoder.writer(for: table)
         var bad = Self.row
         bad[12] = Self.text("noon")
