@@ -539,6 +539,24 @@ print(f"p50 {pick(0.5):.0f} ms, p99 {pick(0.99):.0f} ms, max {ms[-1]:.0f} ms ove
 EOF
 }
 
+# cdc_kafka_latency < `CreateTime<TAB>value` lines: percentiles of CreateTime - payload.source.ts_ms (ms).
+cdc_kafka_latency() {
+  python3 -c '
+import json, sys
+ms = []
+for line in sys.stdin:
+    stamp, _, value = line.rstrip("\n").partition("\t")
+    if not value:
+        continue
+    event = json.loads(value)
+    source = event.get("payload", event)["source"]
+    ms.append(int(stamp) - source["ts_ms"])
+ms.sort()
+pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]
+print(f"p50 {pick(0.5)} ms, p99 {pick(0.99)} ms, max {ms[-1]} ms over {len(ms)} events (what the broker still holds)" if ms else "no events read")
+'
+}
+
 cdc_bench() {
   local stream_rows=200000 lat_rows=30000 columns
   cdc_rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
@@ -585,8 +603,11 @@ EOF
   stop_worker
   psql -X -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT \"index\", extract(epoch FROM updated_at) FROM \"CDC_LAT\" WHERE \"index\" > 2) TO '$WORK/lat.pg' WITH (FORMAT csv)"
   my -N -B -e 'SELECT `index`, UNIX_TIMESTAMP(`landed`) FROM `CDC_LAT` WHERE `index` > 2' | tr '\t' ',' >"$WORK/lat.mysql"
-  local latency
+  local latency to_kafka
   latency=$(cdc_latency "$WORK/lat.pg" "$WORK/lat.mysql")
+  # The connector's share: each event's Kafka timestamp (CreateTime: when the
+  # connector handed it to the producer) minus its source.ts_ms (the commit).
+  to_kafka=$(kcat -C -b "$TRIBUTARY_BOOTSTRAP" -t cdc.public.CDC_LAT -o beginning -e -q -f '%T\t%s\n' 2>/dev/null | cdc_kafka_latency)
 
   # 3. Snapshot of cdc_rows rows (the connector alone until Kafka holds them) against COPY TO.
   log "cdc snapshot: $cdc_rows rows"
@@ -615,6 +636,7 @@ EOF
   echo "cdc stream:      $stream_rows inserts WAL -> Kafka in $stream_s s, $(cdc_rate "$stream_rows" "$stream_s") rows/s (timed from the connector's start)"
   echo "                 cpu: $(<"$WORK/cdc-stream.cpu"); peak RSS $(<"$WORK/cdc-stream.rss")"
   echo "cdc latency:     commit -> MySQL at 1,000 rows/s: $latency"
+  echo "                 commit -> producer (Kafka CreateTime - source.ts_ms): $to_kafka"
   echo "cdc snapshot:    $cdc_rows rows -> Kafka in $snap_s s, $(cdc_rate "$cdc_rows" "$snap_s") rows/s; psql \\copy TO $copy_s s," \
     "$(cdc_rate "$cdc_rows" "$copy_s") rows/s; snapshot/COPY $(awk -v a="$copy_s" -v b="$snap_s" 'BEGIN { printf "%.2f", a / b }')"
   echo "                 cpu: $(<"$WORK/cdc-snap.cpu"); peak RSS $(<"$WORK/cdc-snap.rss")"

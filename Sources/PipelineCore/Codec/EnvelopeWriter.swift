@@ -98,6 +98,14 @@ public struct EnvelopeWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// A value already encoded as the converter writes it: a nested struct's
+    /// payload from a writer made with `schemasEnabled: false`, or an array.
+    /// Its bytes are copied as they are, not checked.
+    public mutating func writeJSON(_ json: [UInt8]) {
+        next()
+        out += json
+    }
+
     /// The record's bytes; every field must have been written.
     public mutating func finish() -> [UInt8] {
         precondition(field == names.count, "EnvelopeWriter: \(field) of \(names.count) fields written")

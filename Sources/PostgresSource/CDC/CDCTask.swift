@@ -12,8 +12,8 @@ final class CDCTask: SourceTask {
     let encoder: ChangeEventEncoder
     let clock = ContinuousClock()
     var stream: ReplicationStream
-    /// Tables by relation id, as their last Relation message described them.
-    var tables: [UInt32: CapturedTable] = [:]
+    /// The writers of the tables' events by relation id, as their last Relation message described them.
+    var tables: [UInt32: ChangeEventWriter] = [:]
     /// `table.include.list`; nil: whatever the publication sends.
     let filter: TableFilter?
     /// The tables captured when the run started (what the snapshot reads).
@@ -59,7 +59,7 @@ final class CDCTask: SourceTask {
         let config = source.config
         encoder = ChangeEventEncoder(
             serverName: config.topicPrefix, database: config.connection.parameters["dbname"] ?? "", tombstones: config.tombstonesOnDelete,
-            keyConverter: JsonConverter(schemasEnabled: config.keySchemasEnabled), valueConverter: JsonConverter(schemasEnabled: config.valueSchemasEnabled))
+            keySchemasEnabled: config.keySchemasEnabled, valueSchemasEnabled: config.valueSchemasEnabled)
         filter = TableFilter(config)
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
@@ -237,7 +237,7 @@ final class CDCTask: SourceTask {
         case .relation(let relation):
             guard filter?.matches("\(relation.namespace).\(relation.name)") ?? true else { return }
             let key = try await catalog.primaryKey(relation.id)
-            tables[relation.id] = CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode)
+            tables[relation.id] = encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode))
         case .insert(let id, let new):
             try capture(.insert(new), of: id, at: lsn, into: &messages)
         case .update(let id, let old, _, let new):
@@ -255,13 +255,14 @@ final class CDCTask: SourceTask {
         guard let transaction else { throw PostgresError.schema(table: "relation \(id)", reason: "a change outside a transaction at \(lsn)") }
         guard !delivered.delivered(lsn, of: transaction.final) else { return }
         read.partial = .init(transaction: transaction.final, change: lsn)
-        guard let table = tables[id] else { return }  // not captured
+        // Through the dictionary's index: its values are written in place, never copied out and back.
+        guard let slot = tables.index(forKey: id) else { return }  // not captured
         guard !config.skippedOperations.contains(change.operation) else { return }
-        if table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
-            logger.warning("\(table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
+        if tables.values[slot].table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
+            logger.warning("\(tables.values[slot].table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
         let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
-        let events = try encoder.messages(change, of: table, origin: origin)
+        let events = try tables.values[slot].messages(change, origin: origin)
         guard recovered != nil else {
             messages += events
             return
@@ -279,8 +280,8 @@ final class CDCTask: SourceTask {
         let valueSchema = Schema.struct("io.debezium.connector.common.Heartbeat", [Field("ts_ms", .int64)])
         return KafkaMessage(
             topic: source.heartbeatTopic,
-            key: try encoder.keyConverter.encode(SchemaAndValue(schema: keySchema, value: .struct([NamedValue("serverName", .string(config.topicPrefix))]))),
-            value: try encoder.valueConverter.encode(SchemaAndValue(schema: valueSchema, value: .struct([NamedValue("ts_ms", .int(ChangeEventEncoder.nowMillis()))]))))
+            key: try JsonConverter(schemasEnabled: config.keySchemasEnabled).encode(SchemaAndValue(schema: keySchema, value: .struct([NamedValue("serverName", .string(config.topicPrefix))]))),
+            value: try JsonConverter(schemasEnabled: config.valueSchemasEnabled).encode(SchemaAndValue(schema: valueSchema, value: .struct([NamedValue("ts_ms", .int(ChangeEventEncoder.nowMillis()))]))))
     }
 
     func acknowledged(_ position: CDCBatchPosition, reports: [DeliveryReport]) {

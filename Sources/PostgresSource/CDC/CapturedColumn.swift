@@ -64,11 +64,26 @@ struct CapturedColumn: Sendable, Hashable {
         return .array(values)
     }
 
+    /// Writes pgoutput's text `bytes` as the next field of `writer`, straight
+    /// into its bytes; false when the text is not of the column's type (for
+    /// an array column: not a one-dimensional array of it).
+    func write(_ bytes: [UInt8], to writer: inout EnvelopeWriter) throws -> Bool {
+        guard elementKind == nil else {
+            // Arrays are rare: their elements go through a Value and the converter.
+            guard let array = value(bytes) else { return false }
+            writer.writeJSON(try CapturedColumn.payloads.payloadBytes(SchemaAndValue(schema: schema, value: array)))
+            return true
+        }
+        return try bytes.withUnsafeBufferPointer { text in try ColumnReader.write(text, as: kind, to: &writer, terminated: false) }
+    }
+
+    private static let payloads = JsonConverter(schemasEnabled: false)
+
     static func value(_ bytes: [UInt8], _ kind: ColumnReader.Kind) -> Value? {
         bytes.withUnsafeBufferPointer { (text: PGText.Bytes) -> Value? in
             switch kind {
             case .integer: return PGText.int(text).map(Value.int)
-            case .float: return CapturedColumn.double(text).map(Value.double)
+            case .float: return PGText.unterminatedDouble(text).map(Value.double)
             case .boolean: return PGText.bool(text).map(Value.bool)
             case .text: return .string(String(decoding: text, as: UTF8.self))
             case .decimal(let scale): return DecimalValue(String(decoding: text, as: UTF8.self), scale: scale).map(Value.decimal)
@@ -78,18 +93,5 @@ struct CapturedColumn: Sendable, Hashable {
             case .bytes: return PGText.bytea(text).map(Value.bytes)
             }
         }
-    }
-
-    /// A float: ``PGText/double(_:)`` reads in place and needs a NUL after
-    /// the text, which libpq's results have and pgoutput's copies do not.
-    static func double(_ text: PGText.Bytes) -> Double? {
-        Double(String(decoding: text, as: UTF8.self)) ?? {
-            switch String(decoding: text, as: UTF8.self) {
-            case "NaN": return .nan
-            case "Infinity": return .infinity
-            case "-Infinity": return -.infinity
-            default: return nil
-            }
-        }()
     }
 }

@@ -32,46 +32,6 @@ struct CapturedTable: Sendable {
         keySchema = keys.isEmpty ? nil : .struct("\(schemaPrefix).Key", keys.map { Field(columns[$0].name, Schema(type: columns[$0].schema.type, name: columns[$0].schema.name, version: columns[$0].schema.version, parameters: columns[$0].schema.parameters)) })
     }
 
-    /// The row `tuple` as a Value struct with its schema. Columns whose value
-    /// is an unchanged TOAST value (pgoutput did not send it) are left out
-    /// of both, so a sink never overwrites them (see ``ChangeEventEncoder``).
-    func row(_ tuple: [TupleValue]) throws -> (Schema, Value) {
-        guard tuple.count == columns.count else {
-            throw PostgresError.schema(table: label, reason: "a change has \(tuple.count) columns, its Relation message \(columns.count)")
-        }
-        var fields: [Field] = [], values: [NamedValue] = []
-        fields.reserveCapacity(columns.count)
-        values.reserveCapacity(columns.count)
-        for (column, cell) in zip(columns, tuple) {
-            let value: Value
-            switch cell {
-            case .unchangedToast: continue
-            case .null: value = .null
-            case .text(let bytes):
-                guard let read = column.value(bytes) else { throw conversionError(column, bytes) }
-                value = read
-            }
-            fields.append(Field(column.name, column.schema))
-            values.append(NamedValue(column.name, value))
-        }
-        return (.struct("\(schemaPrefix).Value", fields, optional: true), .struct(values))
-    }
-
-    /// The key struct of `tuple`, or nil when the table has no key.
-    /// A key column that is null or missing is an error naming the table.
-    func key(_ tuple: [TupleValue]) throws -> SchemaAndValue? {
-        guard let keySchema else { return nil }
-        var values: [NamedValue] = []
-        for index in keyIndexes {
-            guard index < tuple.count, case .text(let bytes) = tuple[index] else {
-                throw PostgresError.schema(table: label, reason: "a change carries no value for key column '\(columns[index].name)'")
-            }
-            guard let value = columns[index].value(bytes) else { throw conversionError(columns[index], bytes) }
-            values.append(NamedValue(columns[index].name, value))
-        }
-        return SchemaAndValue(schema: keySchema, value: .struct(values))
-    }
-
     func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
         .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.elementKind == nil ? column.schema.name ?? column.schema.type.rawValue : "a one-dimensional array of \(column.schema.valueSchema?.name ?? column.schema.valueSchema?.type.rawValue ?? "?")")")
     }

@@ -38,8 +38,13 @@ struct ChangeOrigin: Sendable {
     var snapshot: String = "false"
 }
 
-/// Writes captured changes as Debezium's PostgreSQL change events, encoded
-/// with Connect's JsonConverter:
+/// What every table's change events share: the connector's names, its
+/// converter settings and the Debezium schemas of `source` and
+/// `transaction`. ``writer(for:)`` compiles a table's writer
+/// (``ChangeEventWriter``) from them.
+///
+/// The events are Debezium's PostgreSQL change events, as Connect's
+/// JsonConverter writes them:
 /// - key: the primary key struct (`<prefix>.<schema>.<table>.Key`), or none;
 /// - value: the envelope `<prefix>.<schema>.<table>.Envelope` with `before`,
 ///   `after`, `source` (`io.debezium.connector.postgresql.Source`), `op`
@@ -58,8 +63,9 @@ struct ChangeEventEncoder: Sendable {
     let serverName: String
     let database: String
     let tombstones: Bool
-    let keyConverter: JsonConverter
-    let valueConverter: JsonConverter
+    /// `key.converter.schemas.enable` and `value.converter.schemas.enable`.
+    let keySchemasEnabled: Bool
+    let valueSchemasEnabled: Bool
     /// The event's `ts_ms` (when it was processed); wall-clock milliseconds.
     var now: @Sendable () -> Int64 = ChangeEventEncoder.nowMillis
 
@@ -77,53 +83,9 @@ struct ChangeEventEncoder: Sendable {
         Field("id", .string), Field("total_order", .int64), Field("data_collection_order", .int64),
     ], optional: true)
 
-    /// The messages for `change` of `table`, in order.
-    func messages(_ change: CapturedChange, of table: CapturedTable, origin: ChangeOrigin) throws -> [KafkaMessage] {
-        switch change {
-        case .read(let new): return [try event("r", table, before: nil, after: new, key: table.key(new), origin)]
-        case .insert(let new): return [try event("c", table, before: nil, after: new, key: table.key(new), origin)]
-        case .update(let old, let new):
-            let newKey = try table.key(new)
-            if let old, let oldKey = try? table.key(old), oldKey != newKey {
-                return try deleted(table, old: old, key: oldKey, origin) + [try event("c", table, before: nil, after: new, key: newKey, origin)]
-            }
-            return [try event("u", table, before: old, after: new, key: newKey, origin)]
-        case .delete(let old):
-            return try deleted(table, old: old, key: try table.key(old), origin)
-        case .truncate:
-            return [try event("t", table, before: nil, after: nil, key: nil, origin)]
-        }
-    }
-
-    private func deleted(_ table: CapturedTable, old: [TupleValue], key: SchemaAndValue?, _ origin: ChangeOrigin) throws -> [KafkaMessage] {
-        var out = [try event("d", table, before: old, after: nil, key: key, origin)]
-        if tombstones { out.append(KafkaMessage(topic: table.topic, key: out[0].key, value: nil)) }
-        return out
-    }
-
-    private func event(_ op: String, _ table: CapturedTable, before: [TupleValue]?, after: [TupleValue]?, key: SchemaAndValue?, _ origin: ChangeOrigin) throws -> KafkaMessage {
-        let full = Schema.struct("\(table.schemaPrefix).Value", table.columns.map { Field($0.name, $0.schema) }, optional: true)
-        let beforeRow = try before.map(table.row)
-        let afterRow = try after.map(table.row)
-        let source: [NamedValue] = [
-            NamedValue("version", .string(ChangeEventEncoder.version)), NamedValue("connector", .string("postgresql")),
-            NamedValue("name", .string(serverName)), NamedValue("ts_ms", .int(origin.commitMillis)),
-            NamedValue("snapshot", .string(origin.snapshot)), NamedValue("db", .string(database)), NamedValue("sequence", .null),
-            NamedValue("schema", .string(table.relation.namespace)), NamedValue("table", .string(table.relation.name)),
-            NamedValue("txId", origin.txId.map { .int(Int64($0)) } ?? .null),
-            NamedValue("lsn", origin.lsn.map { .int(Int64(bitPattern: $0.value)) } ?? .null), NamedValue("xmin", .null),
-        ]
-        let schema = Schema.struct("\(table.schemaPrefix).Envelope", [
-            Field("before", beforeRow?.0 ?? full), Field("after", afterRow?.0 ?? full), Field("source", ChangeEventEncoder.sourceSchema),
-            Field("op", .string), Field("ts_ms", Schema.int64.asOptional), Field("transaction", ChangeEventEncoder.transactionSchema),
-        ])
-        let value = Value.struct([
-            NamedValue("before", beforeRow?.1 ?? .null), NamedValue("after", afterRow?.1 ?? .null), NamedValue("source", .struct(source)),
-            NamedValue("op", .string(op)), NamedValue("ts_ms", .int(now())), NamedValue("transaction", .null),
-        ])
-        return KafkaMessage(
-            topic: table.topic, key: try keyConverter.encode(key),
-            value: try valueConverter.encode(SchemaAndValue(schema: schema, value: value)))
+    /// The compiled writer of `table`'s events (made once per Relation message).
+    func writer(for table: CapturedTable) -> ChangeEventWriter {
+        ChangeEventWriter(table, self)
     }
 
     /// Wall-clock milliseconds since the epoch.

@@ -4,7 +4,7 @@ import PipelineCore
 /// Log-based change data capture from PostgreSQL, as Debezium's PostgreSQL
 /// connector does it: an initial snapshot, then the changes of a logical
 /// replication slot (pgoutput) as Debezium change events (see
-/// ``ChangeEventEncoder``), one topic per table, `<topic.prefix>.<schema>.<table>`.
+/// ``ChangeEventWriter``), one topic per table, `<topic.prefix>.<schema>.<table>`.
 ///
 /// - The slot is created when missing, exporting a snapshot that the initial
 ///   snapshot reads (REPEATABLE READ, `SET TRANSACTION SNAPSHOT`): the stream

@@ -104,12 +104,20 @@ struct ColumnReader: Sendable {
             try writer.writeNull()
             return true
         }
+        return try ColumnReader.write(bytes, as: kind, to: &writer, terminated: true)
+    }
+
+    /// Writes the text of a value of `kind` as the next field of `writer`;
+    /// false when the text is not of that kind. `terminated`: a NUL follows
+    /// the text (libpq's values), so floats are read in place; pgoutput's
+    /// copies (the CDC source) have none.
+    static func write<W: RecordWriter>(_ bytes: PGText.Bytes, as kind: Kind, to writer: inout W, terminated: Bool) throws(CodecError) -> Bool {
         switch kind {
         case .integer:
             guard let v = PGText.int(bytes) else { return false }
             try writer.write(v)
         case .float:
-            guard let v = PGText.double(bytes) else { return false }
+            guard let v = terminated ? PGText.double(bytes) : PGText.unterminatedDouble(bytes) else { return false }
             try writer.write(v)
         case .boolean:
             guard let v = PGText.bool(bytes) else { return false }

@@ -41,6 +41,19 @@ enum PGText {
         return value
     }
 
+    /// float4/float8 text not followed by a NUL (pgoutput's copies), which
+    /// ``double(_:)`` needs; also NaN and ±Infinity.
+    static func unterminatedDouble(_ bytes: Bytes) -> Double? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let value = Double(text) { return value }
+        switch text {
+        case "NaN": return .nan
+        case "Infinity": return .infinity
+        case "-Infinity": return -.infinity
+        default: return nil
+        }
+    }
+
     static func bool(_ bytes: Bytes) -> Bool? {
         guard bytes.count == 1 else { return nil }
         switch bytes[0] {
