@@ -103,13 +103,17 @@ let package = Package(
         .executableTarget(name: "MirrorTopicToMySQL", dependencies: ["MySQLSink", "PipelineCore"], path: "Examples/MirrorTopicToMySQL"),
         .executableTarget(name: "ArchiveTopicToS3", dependencies: ["S3Sink", "PipelineCore"], path: "Examples/ArchiveTopicToS3"),
 
-        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"]),
+        // Helpers every test target shares (log capture); no stage depends on it.
+        .target(
+            name: "TestSupport", dependencies: ["PipelineCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"),
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "PipelineCore"]),
         .testTarget(name: "PrometheusExportTests", dependencies: ["PrometheusExport", "PipelineCore"]),
         .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
-        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore"]),
-        .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore"]),
-        .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore"]),
+        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore", "TestSupport"]),
+        .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore", "TestSupport"]),
+        .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore", "TestSupport"]),
         // The registry's rules and records, and `tributary registry` over real HTTP with Python's Confluent client.
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore"], exclude: ["Support/registry_client.py"]),
         // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MySQLSink
 import PipelineCore
+import TestSupport
 import XCTest
 
 /// Bad records on the topic, each between two good ones, through the real
@@ -293,34 +294,5 @@ extension SQLValue {
     fileprivate var isDate: Bool {
         if case .date = self { return true }
         return false
-    }
-}
-
-/// Log lines (message and metadata) a logger under test wrote.
-final class CapturedLogs: Sendable {
-    private let store = Locked<[String]>([])
-
-    var lines: [String] { store.value }
-
-    var logger: Logger {
-        let store = self.store
-        return Logger(label: "test") { _ in Handler(store: store) }
-    }
-
-    struct Handler: LogHandler {
-        let store: Locked<[String]>
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
-            let text = "\(event.level) \(event.message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            store.withLock { $0.append(text) }
-        }
     }
 }

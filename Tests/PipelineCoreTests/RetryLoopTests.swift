@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import TestSupport
 import XCTest
 
 @testable import PipelineCore
@@ -7,8 +8,8 @@ import XCTest
 /// The one retry policy: capped backoff, retriable decisions, rate-limited logs.
 final class RetryLoopTests: XCTestCase {
     func testAnOutageIsLoggedWhenItStartsThenRateLimitedAndItsEndOnce() async throws {
-        let lines = LogLines()
-        let logger = Logger(label: "test") { _ in lines }
+        let logs = CapturedLogs()
+        let logger = logs.logger
         var retry = RetryLoop(
             waitingFor: "the thing", logger: logger, backoff: Backoff(initialMilliseconds: 1, maximumMilliseconds: 2),
             reportEvery: .seconds(10))
@@ -17,7 +18,7 @@ final class RetryLoopTests: XCTestCase {
         XCTAssertEqual(retry.attempts, 50)
         retry.succeeded()
         XCTAssertEqual(retry.attempts, 0)
-        let logged = lines.value
+        let logged = logs.entries
         XCTAssertEqual(logged.map(\.level), [.warning, .notice], "\(logged)")
         XCTAssertTrue(logged[0].message.hasPrefix("the thing: retry 1 in "), logged[0].message)
         XCTAssertTrue(logged[0].message.contains("Waiting for coordinator"), logged[0].message)
@@ -62,24 +63,6 @@ final class RetryLoopTests: XCTestCase {
         XCTAssertLessThanOrEqual(delays.max()!, 2_000)
         XCTAssertEqual(Backoff.outage(cappedAt: .seconds(10)).maximumMilliseconds, 2_000)
         XCTAssertEqual(Backoff.outage(cappedAt: .milliseconds(500)).maximumMilliseconds, 500)
-    }
-}
-
-/// Collects what is logged.
-final class LogLines: LogHandler, @unchecked Sendable {
-    // @unchecked: `lines` is guarded by a Locked; the rest is swift-log's per-handler state.
-    private let lines = Locked<[(level: Logger.Level, message: String)]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var value: [(level: Logger.Level, message: String)] { lines.value }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lines.withLock { $0.append((event.level, event.message.description)) }
     }
 }
 

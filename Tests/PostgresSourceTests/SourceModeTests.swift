@@ -1,5 +1,6 @@
 import DataGen
 import PipelineCore
+import TestSupport
 import XCTest
 
 @testable import PostgresSource
@@ -58,6 +59,36 @@ final class SourceModeTests: XCTestCase {
         let offset = SourceOffset(json: try await h.storedOffsets()["test-source/public.\(table)"]!)
         let latest = try await h.pg.query("SELECT max(updated_at)::text FROM \(SQL.quote(table))")[0][0]
         XCTAssertEqual(offset?.timestamp, latest)
+        await h.close()
+    }
+
+    /// `timestamp.initial` starts a table at a computed offset that has no
+    /// Kafka positions yet: that is expected, not an offset "stored by an
+    /// older version", so no notice about re-sent rows is given.
+    func testTimestampInitialStartsWithoutAStoredOffsetNotice() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("tsinit")
+        try await h.pg.query("CREATE TABLE \(SQL.quote(table)) (id int PRIMARY KEY, updated_at timestamptz NOT NULL)")
+        try await h.pg.query("INSERT INTO \(SQL.quote(table)) VALUES (1, '2020-01-01Z'), (2, '2021-01-01Z'), (3, '2022-01-01Z')")
+        let logs = CapturedLogs()
+        let task = h.start(try h.source(
+            ["mode": "timestamp", "timestamp.column.name": "updated_at", "table.whitelist": table,
+             "timestamp.initial": "1577923200000"],  // 2020-01-02: row 1 is before it
+            recovery: true, logger: logs.logger))
+        try await h.eventually("2 rows") { h.delivered() >= 2 }
+        try await h.stop(task)
+        XCTAssertEqual(h.delivered(), 2)
+        XCTAssertFalse(logs.lines.contains { $0.contains("stored offset") }, "\(logs.lines)")
+        // A restart from the offset it stored carries Kafka positions: no notice either.
+        let again = CapturedLogs()
+        let second = h.start(try h.source(
+            ["mode": "timestamp", "timestamp.column.name": "updated_at", "table.whitelist": table,
+             "timestamp.initial": "1577923200000"],
+            recovery: true, logger: again.logger))
+        try await h.eventually("the restarted source polls") { again.lines.contains { $0.contains("polling") } }
+        try await h.stop(second)
+        XCTAssertEqual(h.delivered(), 2)
+        XCTAssertFalse(again.lines.contains { $0.contains("stored offset") }, "\(again.lines)")
         await h.close()
     }
 

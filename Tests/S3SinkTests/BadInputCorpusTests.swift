@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PipelineCore
+import TestSupport
 import XCTest
 
 @testable import S3Sink
@@ -260,34 +261,5 @@ extension Array where Element == UInt8 {
     /// The user envelope with its `region` field renamed (so it has no `region`).
     fileprivate func replacingRegion() -> [UInt8] {
         Array(String(decoding: self, as: UTF8.self).replacingOccurrences(of: "\"region\"", with: "\"zone\"").utf8)
-    }
-}
-
-/// Log lines (message and metadata) a logger under test wrote.
-final class CapturedLogs: Sendable {
-    private let store = Locked<[String]>([])
-
-    var lines: [String] { store.value }
-
-    var logger: Logger {
-        let store = self.store
-        return Logger(label: "test") { _ in Handler(store: store) }
-    }
-
-    struct Handler: LogHandler {
-        let store: Locked<[String]>
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
-            let text = "\(event.level) \(event.message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            store.withLock { $0.append(text) }
-        }
     }
 }

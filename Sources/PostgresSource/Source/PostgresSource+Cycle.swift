@@ -17,9 +17,10 @@ extension PostgresSource {
                 throw PostgresError.statement(operation: "probe \(task.label)", sqlState: "42P01", message: "table \(name) is gone")
             }
             logger.info("\(task.label): columns changed; now \(info.columns.map(\.name).joined(separator: ", "))")
-            let offset = task.offset, recovery = task.recovery
+            let offset = task.offset, stored = task.offsetIsStored, recovery = task.recovery
             task = try TableTask(info: info, config: config)
             task.offset = offset
+            task.offsetIsStored = stored
             task.recovery = recovery
             rows = try await run(task)
         }
@@ -42,6 +43,7 @@ extension PostgresSource {
         guard offset != task.offset else { return }
         try await offsetStore.store([task.partition: offset.json])
         task.offset = offset
+        task.offsetIsStored = true
     }
 
     /// `{a,"b c"}` → ["a", "b c"] (virtual transaction ids need no unescaping).

@@ -11,7 +11,7 @@ extension PostgresSource {
         if let query = config.query {
             if let task = existing["query"] { return ["query": task] }
             var task = try TableTask(info: try await catalog.describe(query: query), config: config)
-            task.offset = try await startingOffset(task)
+            try await setStartingOffset(&task)
             try await ensureTopic(task)
             warnIfIllegal(task.topic)
             return ["query": task]
@@ -24,10 +24,11 @@ extension PostgresSource {
                 var task = try TableTask(info: info, config: config)
                 if let old = existing[key] {
                     task.offset = old.offset
+                    task.offsetIsStored = old.offsetIsStored
                     task.phase = old.phase
                     task.recovery = old.recovery
                 } else {
-                    task.offset = try await startingOffset(task)
+                    try await setStartingOffset(&task)
                     try await ensureTopic(task)
                     logger.info("polling \(key) into \(task.topic) from \(task.offset.map { "\($0)" } ?? "the beginning")")
                     warnIfIllegal(task.topic)
@@ -95,17 +96,24 @@ extension PostgresSource {
         return selected
     }
 
-    /// The stored offset, else `timestamp.initial` in timestamp modes, else nil (the beginning).
-    func startingOffset(_ task: TableTask) async throws -> SourceOffset? {
+    /// Starts `task` at the stored offset, else at `timestamp.initial` in
+    /// timestamp modes, else at the beginning (nil).
+    func setStartingOffset(_ task: inout TableTask) async throws {
         if let json = try await offsetStore.offset(for: task.partition) {
             guard let offset = SourceOffset(json: json) else {
                 throw PipelineError.other("stored offset of \(task.partition) is not an offset: \(json.text)")
             }
-            return offset
+            task.offset = offset
+            task.offsetIsStored = true
+            return
         }
-        guard config.mode.usesTimestamp, let initial = config.timestampInitialMilliseconds, let type = task.query.timestampType else { return nil }
+        task.offsetIsStored = false
+        guard config.mode.usesTimestamp, let initial = config.timestampInitialMilliseconds, let type = task.query.timestampType else {
+            task.offset = nil
+            return
+        }
         let sql = initial == -1 ? "SELECT now()::\(type)::text" : "SELECT to_timestamp($1::float8 / 1000)::\(type)::text"
         let rows = try await client.query(sql, initial == -1 ? [] : [String(initial)], operation: "timestamp.initial")
-        return SourceOffset(timestamp: rows[0][0], incrementing: config.mode == .timestampIncrementing ? Int64.min : nil)
+        task.offset = SourceOffset(timestamp: rows[0][0], incrementing: config.mode == .timestampIncrementing ? Int64.min : nil)
     }
 }

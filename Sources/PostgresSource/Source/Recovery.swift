@@ -130,7 +130,7 @@ extension PostgresSource {
         guard let stored = task.offset?.kafka, stored.topic == topic else {
             // A fresh table, or an offset stored without positions: whatever is in
             // the topic now is behind us.
-            if let offset = task.offset {
+            if let offset = task.offset, task.offsetIsStored {
                 let why = offset.kafka == nil ? "has no Kafka positions (stored by an older version)" : "has positions of another topic, \(offset.kafka!.topic)"
                 logger.notice("\(task.label): the stored offset \(why); rows delivered after it before a crash may be sent again once")
             }

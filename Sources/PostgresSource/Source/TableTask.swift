@@ -26,6 +26,9 @@ struct TableTask: Sendable {
     let scope: CommitFence.Scope
     /// Everything at or below this has been delivered (and stored).
     var offset: SourceOffset?
+    /// Whether ``offset`` came from the offset store; false when it was
+    /// computed from `timestamp.initial` (it then has no Kafka positions yet).
+    var offsetIsStored = false
     var phase: Phase = .idle(due: .now)
     /// Kafka positions and records awaiting re-read after a restart (see ``DeliveredRecords``).
     var recovery = Recovery()

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PipelineCore
 import XCTest
 
@@ -44,12 +45,16 @@ final class SourceHarness: Sendable {
 
     /// A source; with `recovery` it gets the Kafka configuration, so its offsets
     /// carry Kafka positions and a restart skips what was delivered but not recorded.
-    func source(_ extra: [String: String], maxRowsPerCycle: Int? = nil, recovery: Bool = false) throws -> PostgresSource {
+    func source(
+        _ extra: [String: String], maxRowsPerCycle: Int? = nil, recovery: Bool = false,
+        logger: Logger = Logger(label: "tributary.source.postgres")
+    ) throws -> PostgresSource {
         var config = try PostgresSourceConfig(properties: properties(extra))
         if let maxRowsPerCycle { config.maxRowsPerCycle = maxRowsPerCycle }
         let events = self.events
         return PostgresSource(
-            config: config, producer: producer, kafka: recovery ? kafka : nil, events: { event in events.withLock { $0.append(event) } })
+            config: config, producer: producer, kafka: recovery ? kafka : nil, logger: logger,
+            events: { event in events.withLock { $0.append(event) } })
     }
 
     /// Runs `source` in a task; stop it with ``stop(_:)``.
