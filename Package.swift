@@ -109,18 +109,18 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "PipelineCore"]),
-        .testTarget(name: "PrometheusExportTests", dependencies: ["PrometheusExport", "PipelineCore"]),
+        .testTarget(name: "PrometheusExportTests", dependencies: ["PrometheusExport", "PipelineCore", "TestSupport"]),
         .testTarget(name: "DataGenTests", dependencies: ["DataGen"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DataGen", "PipelineCore", "TestSupport"]),
         .testTarget(name: "MySQLSinkTests", dependencies: ["MySQLSink", "PipelineCore", "TestSupport"]),
         .testTarget(name: "S3SinkTests", dependencies: ["S3Sink", "PipelineCore", "TestSupport"]),
         // The registry's rules and records, and `tributary registry` over real HTTP with Python's Confluent client.
-        .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore"], exclude: ["Support/registry_client.py"]),
+        .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore", "TestSupport"], exclude: ["Support/registry_client.py"]),
         // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
         .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"],
+            name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "TestSupport"],
             exclude: ["Support/browser.py", "Support/avro_interop.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -31,8 +31,8 @@ final class AvroInteropTests: XCTestCase {
         let (env, registry) = try await start("sinks")
         let topic = uniqueTopic("avro_customers")
         try await TopicReader(environment: env, topic: topic).create(partitions: 1, control: env.brokerControl)
-        try PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v1", "1", "3"])
-        try PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v2", "4", "2"])
+        try await PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v1", "1", "3"])
+        try await PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v2", "4", "2"])
         let kafka = KafkaConfiguration(bootstrapServers: env.bootstrapServers)
         let partition = TopicPartition(topic, 0)
         let messages = try await KafkaRangeReader.read(configuration: kafka, ranges: [partition: 0..<5])
@@ -91,7 +91,7 @@ final class AvroInteropTests: XCTestCase {
         let (env, registry) = try await start("bad")
         let topic = uniqueTopic("avro_bad")
         try await TopicReader(environment: env, topic: topic).create(partitions: 1, control: env.brokerControl)
-        try PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v1", "1", "1"])
+        try await PythonAvro.run(["produce", registry.url, env.bootstrapServers, topic, "v1", "1", "1"])
         let good = try await KafkaRangeReader.read(
             configuration: KafkaConfiguration(bootstrapServers: env.bootstrapServers), ranges: [TopicPartition(topic, 0): 0..<1])[0]
         let settings = RegistryConverterSettings(urls: [registry.url])
@@ -186,7 +186,7 @@ final class AvroInteropTests: XCTestCase {
         _ = try? await pg.query("DROP TABLE \"\(table)\"")
         await pg.close()
         XCTAssertEqual(delivered.value, 4)
-        let lines = try PythonAvro.run(["consume", registry.url, env.bootstrapServers, prefix + table, "4"] + pythonFormat)
+        let lines = try await PythonAvro.run(["consume", registry.url, env.bootstrapServers, prefix + table, "4"] + pythonFormat)
         XCTAssertEqual(lines.count, 4)
         func id(_ line: String) -> Int64 {
             if case .int(let id)? = (try? JSON.parse(line))?["key"]?["id"] { return id }
@@ -258,7 +258,7 @@ final class AvroInteropTests: XCTestCase {
         let (env, registry) = try await start("jsonschema")
         let topic = uniqueTopic("jsonschema_customers")
         try await TopicReader(environment: env, topic: topic).create(partitions: 1, control: env.brokerControl)
-        try PythonAvro.run(["produce-json", registry.url, env.bootstrapServers, topic, "3"])
+        try await PythonAvro.run(["produce-json", registry.url, env.bootstrapServers, topic, "3"])
         let messages = try await KafkaRangeReader.read(
             configuration: KafkaConfiguration(bootstrapServers: env.bootstrapServers), ranges: [TopicPartition(topic, 0): 0..<3])
         let admin = MySQLConnection(options: try MySQLConnectionOptions(url: env.mysqlURL))

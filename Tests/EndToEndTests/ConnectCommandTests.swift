@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -244,21 +245,12 @@ final class ConnectCommandTests: XCTestCase {
         return items.compactMap(\.stringValue)
     }
 
-    /// Runs the real curl binary; waits through the termination handler, off the cooperative pool.
+    /// Runs the real curl binary; the body goes to a file, the status to standard output.
     static func curl(_ arguments: [String]) async throws -> (status: Int, text: String) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-o", output.path, "-w", "%{http_code}"] + arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        let done = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in done.continuation.finish() }
-        try process.run()
-        for await _ in done.stream {}
-        let code = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard let status = Int(code) else { throw E2EFailure("curl \(arguments) failed: exit \(process.terminationStatus)") }
+        let code = try await ChildProcess.run(["curl", "-s", "-o", output.path, "-w", "%{http_code}"] + arguments)
+        guard let status = Int(code) else { throw E2EFailure("curl \(arguments) printed no status: \(code)") }
         return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 }

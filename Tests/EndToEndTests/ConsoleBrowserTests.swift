@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -162,65 +163,23 @@ final class ConsoleBrowserTests: XCTestCase {
     private func scrape(_ base: String) async throws -> [String: Double] {
         let reply = try await ConnectCommandTests.curl(["\(base)/metrics"])
         XCTAssertEqual(reply.status, 200)
-        let script = """
-            import sys
-            from prometheus_client.parser import text_string_to_metric_families
-            for family in text_string_to_metric_families(sys.stdin.read()):
-                for s in family.samples:
-                    print(s.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(s.labels.items())) + "}\\t" + repr(s.value))
-            """
-        let parsed = try await Browser.run(["python3", "-c", script], input: Array(reply.text.utf8))
-        var samples: [String: Double] = [:]
-        for line in parsed.split(separator: "\n") {
-            let parts = line.split(separator: "\t")
-            if parts.count == 2, let value = Double(parts[1]) { samples[String(parts[0])] = value }
-        }
-        return samples
+        return try await PrometheusSamples.parse(Array(reply.text.utf8))
     }
 }
 
-/// Support/browser.py, and running a helper process.
+/// Support/browser.py: headless Chromium driven over the DevTools protocol.
 enum Browser {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/browser.py").path
 
     /// The page's DOM once its scripts ran; with `screenshot`, also a PNG of it there.
     static func dom(_ url: String, screenshot: URL? = nil) async throws -> String {
-        guard let screenshot else { return try await run(["python3", script, "dom", url]) }
+        guard let screenshot else { return try await ChildProcess.run(["python3", script, "dom", url]) }
         try FileManager.default.createDirectory(at: screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)
-        return try await run(["python3", script, "screenshot", url, screenshot.path])
+        return try await ChildProcess.run(["python3", script, "screenshot", url, screenshot.path])
     }
 
     /// Clicks the element matching `selector`, waits, and returns the DOM.
     static func click(_ url: String, _ selector: String, wait: Double) async throws -> String {
-        try await run(["python3", script, "click", url, selector, String(wait)])
-    }
-
-    /// Runs `arguments` (through /usr/bin/env) with `input` on its standard
-    /// input and returns its standard output; throws with its standard error
-    /// when it fails. Output goes through files and the wait through the
-    /// termination handler, so no thread blocks on a pipe.
-    static func run(_ arguments: [String], input: [UInt8] = []) async throws -> String {
-        let directory = FileManager.default.temporaryDirectory
-        let id = UUID().uuidString
-        let inFile = directory.appendingPathComponent("run-\(id).in"), outFile = directory.appendingPathComponent("run-\(id).out")
-        let errFile = directory.appendingPathComponent("run-\(id).err")
-        defer { for file in [inFile, outFile, errFile] { try? FileManager.default.removeItem(at: file) } }
-        try Data(input).write(to: inFile)
-        for file in [outFile, errFile] { try Data().write(to: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardInput = try FileHandle(forReadingFrom: inFile)
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        let done = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in done.continuation.finish() }
-        try process.run()
-        for await _ in done.stream {}
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-            throw E2EFailure("\(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus): \(errors)")
-        }
-        return (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+        try await ChildProcess.run(["python3", script, "click", url, selector, String(wait)])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 /// The Avro codec against fastavro (Avro's Python implementation nobody here
@@ -54,7 +55,7 @@ final class AvroCodecTests: XCTestCase {
         XCTAssertEqual(try codec.decode(bytes), usersValue)
     }
 
-    func testBytesEqualFastavrosBothWays() throws {
+    func testBytesEqualFastavrosBothWays() async throws {
         let codec = try AvroCodec(connect: usersSchema)
         let ours = try codec.encode(usersValue)
         // fastavro encodes the same datum from Python values, schemaless.
@@ -73,11 +74,11 @@ final class AvroCodecTests: XCTestCase {
             assert back == datum, (back, datum)
             print(out.getvalue().hex())
             """
-        let theirs = try python(script, codec.avro.text, hex(ours))
+        let theirs = try await python(script, codec.avro.text, hex(ours))
         XCTAssertEqual(theirs, hex(ours))
     }
 
-    func testReadsFastavrosUnionsEnumsFixedAndBlocks() throws {
+    func testReadsFastavrosUnionsEnumsFixedAndBlocks() async throws {
         let schemaText = #"{"type":"record","name":"Event","namespace":"ev","fields":[{"name":"kind","type":{"type":"enum","name":"Kind","symbols":["A","B"]}},{"name":"tag","type":{"type":"fixed","name":"Tag","size":2}},{"name":"either","type":["null","int","string"]},{"name":"later","type":["string","null"],"default":"x"},{"name":"items","type":{"type":"array","items":"long"}}]}"#
         let codec = try AvroCodec(avro: try AvroSchema(parsing: schemaText))
         let script = """
@@ -87,7 +88,7 @@ final class AvroCodecTests: XCTestCase {
             fastavro.schemaless_writer(out, schema, {"kind": "B", "tag": b"hi", "either": "s", "later": None, "items": list(range(300))})
             print(out.getvalue().hex())
             """
-        let bytes = try unhex(python(script, schemaText))
+        let bytes = try unhex(await python(script, schemaText))
         let value = try codec.decode(bytes)
         XCTAssertEqual(value[field: "kind"], .string("B"))
         XCTAssertEqual(value[field: "tag"], .bytes(Array("hi".utf8)))
@@ -120,21 +121,8 @@ final class AvroCodecTests: XCTestCase {
 
     // MARK: - Helpers
 
-    func python(_ script: String, _ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: String(decoding: errors, as: UTF8.self)])
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func python(_ script: String, _ arguments: String...) async throws -> String {
+        try await ChildProcess.run(["python3", "-c", script] + arguments).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 @testable import PrometheusExport
@@ -31,12 +32,12 @@ final class MetricsExpositionTests: XCTestCase {
         let running = Task { try await runner.run(CountingSink(count: count)) }
         defer { running.cancel() }
         try await waitUntil { count.value >= 300 }
-        let first = try Self.parse(export.exposition())
+        let first = try await PrometheusSamples.parse(export.exposition())
         try await produce(300..<500)
         try await waitUntil { count.value >= 500 }
         // Lag is measured at most once a second, on a poll.
         try await Task.sleep(for: .milliseconds(1500))
-        let second = try Self.parse(export.exposition())
+        let second = try await PrometheusSamples.parse(export.exposition())
         running.cancel()
         try await running.value
         await producer.close()
@@ -72,7 +73,7 @@ final class MetricsExpositionTests: XCTestCase {
         try await running.value
         await producer.close()
 
-        let samples = try Self.parse(export.exposition())
+        let samples = try await PrometheusSamples.parse(export.exposition())
         let labels = "connector=\(connector),task=0"
         XCTAssertEqual(samples["tributary_connector_records_read_total{\(labels)}"], 350)
         XCTAssertEqual(samples["tributary_connector_records_written_total{\(labels)}"], 350, "every record acknowledged")
@@ -87,40 +88,6 @@ final class MetricsExpositionTests: XCTestCase {
         let figures = ProcessFigures.parse(stat: stat, statm: "5000 1200 300 1 0 900 0\n", ticksPerSecond: 100, pageSize: 4096)
         XCTAssertEqual(figures, ProcessFigures(cpuSeconds: 3.0, residentBytes: 1200 * 4096))
         XCTAssertEqual(ProcessFigures.parse(stat: "", statm: "", ticksPerSecond: 100, pageSize: 4096), ProcessFigures(cpuSeconds: 0, residentBytes: 0))
-    }
-
-    /// Every sample as "name{label=value,…}" → value, by `prometheus_client.parser`.
-    static func parse(_ text: [UInt8]) throws -> [String: Double] {
-        let script = """
-            import sys
-            from prometheus_client.parser import text_string_to_metric_families
-            for family in text_string_to_metric_families(sys.stdin.read()):
-                for s in family.samples:
-                    labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
-                    print(f"{s.name}{{{labels}}}\\t{s.value}")
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(text))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PipelineError.other("prometheus_client refused the exposition: \(String(decoding: err, as: UTF8.self))")
-        }
-        var samples: [String: Double] = [:]
-        for line in String(decoding: out, as: UTF8.self).split(separator: "\n") {
-            let parts = line.split(separator: "\t")
-            if parts.count == 2, let value = Double(parts[1]) { samples[String(parts[0])] = value }
-        }
-        return samples
     }
 
     private func waitUntil(within seconds: Double = 60, _ condition: () -> Bool) async throws {

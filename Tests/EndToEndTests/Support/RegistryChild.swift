@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import PipelineCore
 
 #if canImport(Glibc)
@@ -58,20 +59,7 @@ enum PythonAvro {
 
     /// Runs one mode of the script; its standard output, lines.
     @discardableResult
-    static func run(_ arguments: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw E2EFailure("avro_interop.py \(arguments.first ?? "") failed: \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    static func run(_ arguments: [String]) async throws -> [String] {
+        try await ChildProcess.run(["python3", script] + arguments).split(separator: "\n").map(String.init)
     }
 }

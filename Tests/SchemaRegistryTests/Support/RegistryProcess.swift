@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import PipelineCore
 
 #if canImport(Glibc)
@@ -119,26 +120,6 @@ enum PythonClient {
 
     /// Runs one mode of the script and parses the JSON it prints.
     static func run(_ mode: String, base: String) async throws -> JSON {
-        let directory = FileManager.default.temporaryDirectory
-        let id = UUID().uuidString
-        let outFile = directory.appendingPathComponent("registry-\(id).out"), errFile = directory.appendingPathComponent("registry-\(id).err")
-        defer { for file in [outFile, errFile] { try? FileManager.default.removeItem(at: file) } }
-        for file in [outFile, errFile] { try Data().write(to: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, mode, base]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        // The wait goes through the termination handler: no thread blocks on the child.
-        let done = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in done.continuation.finish() }
-        try process.run()
-        for await _ in done.stream {}
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-            throw PipelineError.other("registry_client.py \(mode) exited \(process.terminationStatus): \(errors)")
-        }
-        return try JSON.parse(try Data(contentsOf: outFile))
+        try JSON.parse(Data(try await ChildProcess.run(["python3", script, mode, base]).utf8))
     }
 }
