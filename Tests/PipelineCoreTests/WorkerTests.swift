@@ -103,4 +103,47 @@ final class WorkerTests: XCTestCase {
         XCTAssertEqual(journal.all, ["source prepared", "sink started", "sink joined", "source reading"])
         withExtendedLifetime(cluster) {}
     }
+
+    /// With `tasks.max` a sink joins with one consumer a task: the sources
+    /// wait for every task's consumer, not one consumer a sink (they once
+    /// read as soon as two consumers had joined: here before task 1 of "b").
+    func testOnTheEmbeddedBrokerSourcesWaitForEveryTaskOfEverySink() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        kafka.embedded = cluster
+        let backlog = cluster.backlog
+        let journal = Journal()
+        /// A task whose consumer joins `group` after `delay`.
+        @Sendable func member(_ name: String, group: String, after delay: Duration) -> WorkerTask {
+            WorkerTask(id: name.hasSuffix("1") ? 1 : 0) {
+                let id = backlog.register(group: group, topics: ["T"])
+                try await Task.sleep(for: delay)
+                journal.add("\(name) joined")
+                backlog.assigned(id, [:])
+                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+                backlog.unregister(id)
+            }
+        }
+        let worker = Worker(
+            connectors: [
+                WorkerConnector(name: "a", role: .sink, throughput: Throughput(name: "a")) {
+                    [member("a task 0", group: "connect-a", after: .milliseconds(50))]
+                },
+                WorkerConnector(name: "b", role: .sink, throughput: Throughput(name: "b")) {
+                    [member("b task 0", group: "connect-b", after: .milliseconds(100)),
+                     member("b task 1", group: "connect-b", after: .milliseconds(400))]
+                },
+                connector("source", .source, prepare: {}, run: {
+                    journal.add("source reading")
+                    throw Boom()  // ends the test
+                }),
+            ], kafka: kafka)
+        do {
+            try await worker.run()
+            XCTFail("the source's error should end the worker")
+        } catch is Boom {}
+        XCTAssertEqual(journal.all.last, "source reading", "\(journal.all)")
+        XCTAssertEqual(Set(journal.all.dropLast()), ["a task 0 joined", "b task 0 joined", "b task 1 joined"])
+        withExtendedLifetime(cluster) {}
+    }
 }
