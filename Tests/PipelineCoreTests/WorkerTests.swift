@@ -22,6 +22,22 @@ final class WorkerTests: XCTestCase {
         WorkerConnector(name: name, role: role, throughput: Throughput(name: name), prepare: prepare, run: run)
     }
 
+    /// A source's run that notes it started reading, then ends the test's worker.
+    private func readOnceThenEnd(_ journal: Journal) -> @Sendable () async throws -> Void {
+        {
+            journal.add("source reading")
+            throw Boom()
+        }
+    }
+
+    /// Runs `worker` until ``readOnceThenEnd(_:)`` ends it.
+    private func runUntilTheSourceEnds(_ worker: Worker, file: StaticString = #filePath, line: UInt = #line) async throws {
+        do {
+            try await worker.run()
+            XCTFail("the source's error should end the worker", file: file, line: line)
+        } catch is Boom {}
+    }
+
     /// Runs until cancelled, then records that it stopped the graceful way.
     private func untilCancelled(_ name: String, _ journal: Journal) -> @Sendable () async throws -> Void {
         {
@@ -91,15 +107,9 @@ final class WorkerTests: XCTestCase {
                         try await Task.sleep(for: .milliseconds(100))
                         journal.add("source prepared")
                     },
-                    run: {
-                        journal.add("source reading")
-                        throw Boom()  // ends the test
-                    }),
+                    run: readOnceThenEnd(journal)),
             ], kafka: kafka)
-        do {
-            try await worker.run()
-            XCTFail("the source's error should end the worker")
-        } catch is Boom {}
+        try await runUntilTheSourceEnds(worker)
         XCTAssertEqual(journal.all, ["source prepared", "sink started", "sink joined", "source reading"])
         withExtendedLifetime(cluster) {}
     }
@@ -133,15 +143,9 @@ final class WorkerTests: XCTestCase {
                     [member("b task 0", group: "connect-b", after: .milliseconds(100)),
                      member("b task 1", group: "connect-b", after: .milliseconds(400))]
                 },
-                connector("source", .source, prepare: {}, run: {
-                    journal.add("source reading")
-                    throw Boom()  // ends the test
-                }),
+                connector("source", .source, prepare: {}, run: readOnceThenEnd(journal)),
             ], kafka: kafka)
-        do {
-            try await worker.run()
-            XCTFail("the source's error should end the worker")
-        } catch is Boom {}
+        try await runUntilTheSourceEnds(worker)
         XCTAssertEqual(journal.all.last, "source reading", "\(journal.all)")
         XCTAssertEqual(Set(journal.all.dropLast()), ["a task 0 joined", "b task 0 joined", "b task 1 joined"])
         withExtendedLifetime(cluster) {}
