@@ -120,7 +120,7 @@ public actor ConnectHerder {
     /// One connector's config, kind, target and status.
     public func info(_ name: String) throws(ConnectRestError) -> ConnectorInfo {
         guard let slot = slots[name] else { throw .unknownConnector(name) }
-        let tasksMax = Int(slot.stored.config["tasks.max"] ?? "1") ?? 1
+        let tasksMax = ConnectorSpec.tasksMax(slot.stored.config)
         let tasks = slot.tasks.map { TaskInfo(id: $0.work.id, status: $0.status) }
         return ConnectorInfo(
             name: name, config: slot.stored.config, kind: slot.kind, target: slot.stored.target, status: slot.status, tasks: tasks,

@@ -24,7 +24,7 @@ public enum ConnectorFactory {
         case .postgresSource:
             let config = try PostgresSourceConfig(properties: spec.properties)
             let throughput = Throughput(name: spec.name)
-            let tasksMax = max(1, Int(spec.properties["tasks.max"] ?? "1") ?? 1)
+            let tasksMax = ConnectorSpec.tasksMax(spec.properties)
             // As Connect's JDBC source: the listed tables split into contiguous groups, one task each.
             let shares = config.query == nil && tasksMax > 1 ? WorkerTask.share(config.whitelist, among: tasksMax) : [config.whitelist]
             // One offset store for all tasks: two stores on one file would lose each other's writes.
@@ -88,7 +88,7 @@ public enum ConnectorFactory {
         _ spec: ConnectorSpec, kind: ConnectorKind, throughput: Throughput, topics: [String], topicsRegex: String?,
         context: WorkerContext, task: @escaping @Sendable (Int) throws -> WorkerTask
     ) throws -> WorkerConnector {
-        let tasksMax = max(1, Int(spec.properties["tasks.max"] ?? "1") ?? 1)
+        let tasksMax = ConnectorSpec.tasksMax(spec.properties)
         // Built now, so a bad config (or missing credentials) fails here rather than once the connector starts.
         let first = try task(0)
         return WorkerConnector(name: spec.name, role: kind.role, throughput: throughput) {

@@ -5,7 +5,7 @@ import PipelineCore
 /// topic `topicsRegex` matches whole (as Connect matches `topics.regex`).
 enum SinkPartitions {
     static func existing(topics: [String], topicsRegex: String?, admin: KafkaAdmin) async throws -> Set<TopicPartition> {
-        let pattern = try topicsRegex.map { try NSRegularExpression(pattern: "^(?:\($0))$") }
+        let pattern = try topicsRegex.map { try NSRegularExpression(pattern: TopicsRegex.anchored($0)) }
         let read = try await admin.topics().filter { topic in
             guard let pattern else { return topics.contains(topic.name) }
             return pattern.firstMatch(in: topic.name, range: NSRange(topic.name.startIndex..., in: topic.name)) != nil

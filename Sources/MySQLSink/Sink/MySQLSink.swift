@@ -79,7 +79,7 @@ public final class MySQLSink: Sendable {
     }
 
     private func runnerSettings() -> SinkRunnerSettings {
-        let topics = config.topicsRegex.map { [Self.anchoredRegex($0)] } ?? config.topics
+        let topics = config.topicsRegex.map { [TopicsRegex.anchored($0)] } ?? config.topics
         let consumer = kafka.with(config.consumerProperties).withDefaults(["partition.assignment.strategy": "cooperative-sticky"])
         var deadLetters: SinkRunnerSettings.DeadLetters?
         if config.toleratesErrors, let topic = config.deadLetterTopic {
@@ -98,14 +98,5 @@ public final class MySQLSink: Sendable {
         defer { session.disconnect() }
         try session.connect()
         return try MySQLOffsetTable(table: TableRef(name: config.offsetsTable), groupID: config.groupID).load(session)
-    }
-
-    /// Connect matches `topics.regex` against the whole topic name; librdkafka
-    /// subscribes to names matching a `^`-prefixed POSIX regex anywhere.
-    static func anchoredRegex(_ regex: String) -> String {
-        var body = Substring(regex)
-        if body.hasPrefix("^") { body = body.dropFirst() }
-        if body.hasSuffix("$") { body = body.dropLast() }
-        return "^(\(body))$"
     }
 }

@@ -13,6 +13,12 @@ public struct ConnectorSpec: Sendable {
     /// Connect names it (`connect-<name>`), so offsets and lag tools agree.
     public static func sinkGroupID(connector name: String) -> String { "connect-\(name)" }
 
+    /// The most tasks the connector configured by `properties` may run:
+    /// `tasks.max`, at least 1 (the default when it is missing or not a number).
+    public static func tasksMax(_ properties: [String: String]) -> Int {
+        max(1, Int(properties["tasks.max"] ?? "1") ?? 1)
+    }
+
     /// Parses a connector JSON document. Numbers and booleans become strings,
     /// as Connect's REST layer accepts them.
     public static func parse(_ bytes: [UInt8], fallbackName: String) throws(PipelineError) -> ConnectorSpec {
