@@ -77,7 +77,7 @@ final class SinkRunnerTests: XCTestCase {
             topics: [topic], hooks: RebalanceHooks(revoked: { revocations.record($0) }))
         var pipeline = SinkPipeline(
             consumer: consumer, intake: intake, revocations: revocations, maxRecords: 50, maxBytes: .max,
-            timeout: .milliseconds(100))
+            timeout: .milliseconds(100), fill: .zero)
         // Until the batch ahead holds records: every nonempty poll is decoded once.
         var handedOut = 0
         try await waitUntil(within: 30) {

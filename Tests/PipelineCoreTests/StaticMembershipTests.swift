@@ -15,16 +15,23 @@ final class StaticMembershipTests: XCTestCase {
     /// librdkafka 2.0's mock cluster ignores `group.instance.id` (a member
     /// back under the same id still waits for the old session to expire), so
     /// on the embedded broker a member gets a short session instead.
-    func testTheEmbeddedBrokerGetsAShortSessionUnlessOneIsConfigured() async throws {
+    /// It also gets a short fetch wait: the mock holds a fetch that found
+    /// nothing for the whole wait, records arriving meanwhile included.
+    func testTheEmbeddedBrokerGetsAShortSessionAndFetchWaitUnlessConfigured() async throws {
         let kafka = try TestEnvironment.kafka()
         let tuned = await kafka.forGroupMember()
         XCTAssertEqual(
             tuned.properties["session.timeout.ms"], String(KafkaConfiguration.embeddedBrokerSessionTimeoutMilliseconds))
+        XCTAssertEqual(tuned.properties["fetch.wait.max.ms"], String(KafkaConfiguration.embeddedBrokerFetchWaitMilliseconds))
         let configured = await kafka.with(["session.timeout.ms": "6000"]).forGroupMember()
         XCTAssertEqual(configured.properties["session.timeout.ms"], "6000")
+        XCTAssertEqual(configured.properties["fetch.wait.max.ms"], String(KafkaConfiguration.embeddedBrokerFetchWaitMilliseconds))
+        let bothSet = await kafka.with(["session.timeout.ms": "6000", "fetch.wait.max.ms": "200"]).forGroupMember()
+        XCTAssertEqual(bothSet.properties["fetch.wait.max.ms"], "200")
         // Not the mock cluster (nothing listens here): unchanged.
         let elsewhere = await KafkaConfiguration(bootstrapServers: "127.0.0.1:1").forGroupMember()
         XCTAssertNil(elsewhere.properties["session.timeout.ms"])
+        XCTAssertNil(elsewhere.properties["fetch.wait.max.ms"])
     }
 
     /// A member on the short session joins and owns its partitions as usual

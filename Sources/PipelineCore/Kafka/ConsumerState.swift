@@ -17,12 +17,18 @@ final class ConsumerState: @unchecked Sendable {
     /// Records between each assigned partition's position and its end, measured at most once a second.
     let lag = Locked<[TopicPartition: Int64]>([:])
     private var lagMeasured: ContinuousClock.Instant?
+    /// Wakes the leaders' threads as the queue drains (see ``FetchWakeup``).
+    var fetchWakeup: FetchWakeup
 
     /// Set on the embedded broker: where this consumer reports its positions.
     let backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?
 
-    init(groupID: String, hooks: RebalanceHooks, resetPolicy: String, backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?, logger: Logger) {
+    init(
+        groupID: String, hooks: RebalanceHooks, resetPolicy: String, backlog: (limiter: BacklogLimiter, id: BacklogLimiter.ConsumerID)?,
+        fetchWakeup: FetchWakeup, logger: Logger
+    ) {
         self.groupID = groupID
+        self.fetchWakeup = fetchWakeup
         self.hooks = hooks
         self.resetPolicy = resetPolicy
         self.backlog = backlog
@@ -77,16 +83,21 @@ final class ConsumerState: @unchecked Sendable {
         }
     }
 
-    func poll(maxMessages: Int, maxBytes: Int, timeoutMs: Int32) throws -> [KafkaMessage] {
+    /// Up to `maxMessages` (and `maxBytes`), waiting `timeoutMs` for the
+    /// first; after it, for `fill` more unless the batch is full sooner.
+    func poll(maxMessages: Int, maxBytes: Int, timeoutMs: Int32, fill: Duration) throws -> [KafkaMessage] {
         guard let rk else { throw PipelineError.other("consumer is closed") }
         try throwPending()
         var messages: [KafkaMessage] = []
         var bytes = 0
         var wait = timeoutMs
+        var filled: ContinuousClock.Instant?
         while messages.count < maxMessages, bytes < maxBytes, let raw = rd_kafka_consumer_poll(rk, wait) {
             defer { rd_kafka_message_destroy(raw) }
             dropRevokedMessages(&messages)
-            wait = 0
+            let deadline = filled ?? ContinuousClock.now + fill
+            filled = deadline
+            wait = Int32(clamping: max(.zero, deadline - ContinuousClock.now).milliseconds)
             let m = raw.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 // A failed assignment explains the fetch errors that follow it.
@@ -100,6 +111,7 @@ final class ConsumerState: @unchecked Sendable {
         }
         dropRevokedMessages(&messages)
         try throwPending()
+        if fetchWakeup.consumed(bytes) { FetchWakeup.wake(rk, assigned.value) }
         measureLagIfDue(rk)
         if let backlog, !messages.isEmpty {
             var next: [TopicPartition: Int64] = [:]

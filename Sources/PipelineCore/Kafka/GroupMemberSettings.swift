@@ -8,15 +8,28 @@ extension KafkaConfiguration {
     /// shortens that wait. Below about 3 s joins hang on the mock.
     public static let embeddedBrokerSessionTimeoutMilliseconds = 4_000
 
+    /// The `fetch.wait.max.ms` a group member gets on the embedded broker
+    /// when the configuration sets none. The mock cluster holds a fetch that
+    /// found no records for the whole wait, even when records arrive
+    /// meanwhile (a real broker answers once `fetch.min.bytes` are there),
+    /// so librdkafka's 500 ms would be the latency of every change that
+    /// arrives while a sink is caught up (BENCHMARKS.md, run 9).
+    public static let embeddedBrokerFetchWaitMilliseconds = 10
+
     /// This configuration for a consumer-group member of the cluster it names:
     /// on the embedded broker (librdkafka's mock cluster, whose cluster id
-    /// starts with `mockCluster`) without a `session.timeout.ms` of its own,
-    /// ``embeddedBrokerSessionTimeoutMilliseconds``; unchanged elsewhere.
+    /// starts with `mockCluster`), ``embeddedBrokerSessionTimeoutMilliseconds``
+    /// and ``embeddedBrokerFetchWaitMilliseconds`` where the configuration
+    /// sets neither; unchanged elsewhere.
     ///
     /// Asks the cluster for its id once, on a thread of its own; an
     /// unreachable cluster counts as a real one.
     public func forGroupMember() async -> KafkaConfiguration {
-        guard properties["session.timeout.ms"] == nil else { return self }
+        let mockDefaults = [
+            "session.timeout.ms": String(Self.embeddedBrokerSessionTimeoutMilliseconds),
+            "fetch.wait.max.ms": String(Self.embeddedBrokerFetchWaitMilliseconds),
+        ].filter { properties[$0.key] == nil }
+        guard !mockDefaults.isEmpty else { return self }
         let probe = KafkaConfiguration(
             bootstrapServers: bootstrapServers,
             properties: properties.filter { !$0.key.hasPrefix("group.") })
@@ -31,6 +44,6 @@ extension KafkaConfiguration {
             return String(cString: id)
         }
         guard let clusterID, clusterID.hasPrefix("mockCluster") else { return self }
-        return with(["session.timeout.ms": String(Self.embeddedBrokerSessionTimeoutMilliseconds)])
+        return with(mockDefaults)
     }
 }

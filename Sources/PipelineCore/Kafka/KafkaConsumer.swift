@@ -57,7 +57,10 @@ public final class KafkaConsumer: Sendable {
         let backlog = configuration.embedded.map { cluster in
             (limiter: cluster.backlog, id: cluster.backlog.register(group: groupID, topics: topics))
         }
-        let state = ConsumerState(groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog, logger: logger)
+        let queuedKilobytes = properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65536
+        let state = ConsumerState(
+            groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog,
+            fetchWakeup: FetchWakeup(queuedMaxKilobytes: queuedKilobytes), logger: logger)
         state.cooperativeStrategy = (properties["partition.assignment.strategy"] ?? "").contains("cooperative")
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
@@ -90,12 +93,15 @@ public final class KafkaConsumer: Sendable {
 
     /// Up to `maxMessages` messages, and none after the one whose keys and
     /// values bring the batch to `maxBytes`, waiting at most `timeout` for
-    /// the first. Throws when a partition's position was pruned, when a
+    /// the first and then up to `fill` for more (zero: only what is already
+    /// fetched). Throws when a partition's position was pruned, when a
     /// rebalance hook failed, or on a fatal client error.
-    public func poll(maxMessages: Int = 1000, maxBytes: Int = .max, timeout: Duration = .milliseconds(500)) async throws -> [KafkaMessage] {
+    public func poll(
+        maxMessages: Int = 1000, maxBytes: Int = .max, timeout: Duration = .milliseconds(500), fill: Duration = .zero
+    ) async throws -> [KafkaMessage] {
         let state = self.state
-        let timeoutMs = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return try await worker.run { try state.poll(maxMessages: maxMessages, maxBytes: maxBytes, timeoutMs: timeoutMs) }
+        let timeoutMs = Int32(clamping: timeout.milliseconds)
+        return try await worker.run { try state.poll(maxMessages: maxMessages, maxBytes: maxBytes, timeoutMs: timeoutMs, fill: fill) }
     }
 
     /// Commits `offsets` (each the next offset to read, i.e. last processed + 1),

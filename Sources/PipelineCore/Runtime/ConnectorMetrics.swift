@@ -153,6 +153,13 @@ extension Duration {
             ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
+    /// Whole milliseconds (truncated), clamped to `Int`.
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? (seconds < 0 ? .min : .max) : Int(clamping: milliseconds + attoseconds / 1_000_000_000_000_000)
+    }
+
     /// The duration in seconds, as a floating-point number.
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18

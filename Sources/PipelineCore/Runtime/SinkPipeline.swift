@@ -31,9 +31,14 @@ struct SinkPipeline<Intake: SinkIntake>: Sendable {
     private let maxRecords: Int
     private let maxBytes: Int
     private let timeout: Duration
+    private let fill: Duration
     private var ahead: Task<Polled, any Error>?
 
-    init(consumer: KafkaConsumer, intake: Intake, revocations: SinkRevocations, maxRecords: Int, maxBytes: Int, timeout: Duration) {
+    init(
+        consumer: KafkaConsumer, intake: Intake, revocations: SinkRevocations, maxRecords: Int, maxBytes: Int, timeout: Duration,
+        fill: Duration
+    ) {
+        self.fill = fill
         self.consumer = consumer
         self.intake = intake
         self.revocations = revocations
@@ -66,9 +71,9 @@ struct SinkPipeline<Intake: SinkIntake>: Sendable {
 
     private func start() -> Task<Polled, any Error> {
         let consumer = self.consumer, intake = self.intake, revocations = self.revocations
-        let maxRecords = self.maxRecords, maxBytes = self.maxBytes, timeout = self.timeout
+        let maxRecords = self.maxRecords, maxBytes = self.maxBytes, timeout = self.timeout, fill = self.fill
         return Task {
-            let messages = try await consumer.poll(maxMessages: maxRecords, maxBytes: maxBytes, timeout: timeout)
+            let messages = try await consumer.poll(maxMessages: maxRecords, maxBytes: maxBytes, timeout: timeout, fill: fill)
             // Revocations fire only inside poll, so none slips in between.
             let mark = revocations.count
             return Polled(messages: messages, batch: messages.isEmpty ? nil : try await intake.decode(messages), mark: mark)

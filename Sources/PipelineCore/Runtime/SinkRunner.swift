@@ -69,7 +69,7 @@ public final class SinkRunner: Sendable {
             }
             pipeline = SinkPipeline(
                 consumer: active, intake: intake, revocations: revocations, maxRecords: settings.maxRecords,
-                maxBytes: settings.maxBytes, timeout: settings.pollTimeout)
+                maxBytes: settings.maxBytes, timeout: settings.pollTimeout, fill: settings.fillTime)
             let context = SinkTaskContext(consumer: active, deadLetters: deadLetters, metrics: metrics, logger: logger)
             try await consume(task, consumer: active, pipeline: &pipeline!, context: context)
         } catch {

@@ -45,6 +45,11 @@ public struct SinkRunnerSettings: Sendable {
     /// The longest a poll waits for its first record (and so the longest
     /// between two ticks while nothing arrives).
     public var pollTimeout: Duration
+    /// How long a batch keeps filling after its first record, unless it is
+    /// full sooner: records arriving in a trickle (a consumer that just
+    /// caught up, fetches answered partition by partition) then make one
+    /// put instead of many small ones, at this much added latency.
+    public var fillTime: Duration
     public var commits: Commits
     /// The connector's name, for its ``ConnectorMetrics``.
     public var connectorName: String
@@ -52,12 +57,16 @@ public struct SinkRunnerSettings: Sendable {
     /// Bytes of keys and values a batch holds at most by default (about:
     /// the record that crosses it is still taken).
     public static let defaultMaxBytes = 16 << 20
+    /// ``fillTime`` by default: a fifth of the 100 ms a change may take from
+    /// the source's commit to the destination.
+    public static let defaultFillTime = Duration.milliseconds(20)
 
     public init(
         groupID: String, topics: [String], consumer: KafkaConfiguration, deadLetters: DeadLetters? = nil,
         maxRecords: Int = 1000, maxBytes: Int = SinkRunnerSettings.defaultMaxBytes, pollTimeout: Duration = .milliseconds(500),
-        commits: Commits = .synchronous, connectorName: String? = nil
+        fillTime: Duration = SinkRunnerSettings.defaultFillTime, commits: Commits = .synchronous, connectorName: String? = nil
     ) {
+        self.fillTime = fillTime
         self.groupID = groupID
         self.topics = topics
         self.consumer = consumer

@@ -40,8 +40,6 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Whole milliseconds of `duration` (truncated), clamped to `Int`.
     public static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        return overflow ? (seconds < 0 ? .min : .max) : Int(clamping: milliseconds + attoseconds / 1_000_000_000_000_000)
+        duration.milliseconds
     }
 }
