@@ -6,14 +6,23 @@ import XCTest
 /// and how a poll fills its batch (`fill`).
 final class ConsumerFetchTests: XCTestCase {
     func testTheLeadersAreWokenOnceAQuarterOfTheQueueIsConsumed() {
-        var wakeup = FetchWakeup(queuedMaxKilobytes: 16)
+        var wakeup = FetchWakeup(queuedMaxKilobytes: 16, queuedMinMessages: 100_000)
         XCTAssertEqual(wakeup.bytesPerWake, 4096)
-        XCTAssertFalse(wakeup.consumed(0), "nothing consumed: nothing sent")
-        XCTAssertFalse(wakeup.consumed(4000))
-        XCTAssertTrue(wakeup.consumed(96))
-        XCTAssertFalse(wakeup.consumed(4095), "the count starts again after a wake-up")
-        XCTAssertTrue(wakeup.consumed(10_000))
-        XCTAssertFalse(wakeup.consumed(1))
+        XCTAssertFalse(wakeup.consumed(0, bytes: 0), "nothing consumed: nothing sent")
+        XCTAssertFalse(wakeup.consumed(10, bytes: 4000))
+        XCTAssertTrue(wakeup.consumed(1, bytes: 96))
+        XCTAssertFalse(wakeup.consumed(10, bytes: 4095), "the counts start again after a wake-up")
+        XCTAssertTrue(wakeup.consumed(10, bytes: 10_000))
+        XCTAssertFalse(wakeup.consumed(1, bytes: 1))
+    }
+
+    /// Small records fill the queue by count (`queued.min.messages`) first.
+    func testSmallRecordsWakeTheLeadersByCount() {
+        var wakeup = FetchWakeup(queuedMaxKilobytes: 65536, queuedMinMessages: 1000)
+        XCTAssertEqual(wakeup.recordsPerWake, 250)
+        XCTAssertFalse(wakeup.consumed(249, bytes: 2490))
+        XCTAssertTrue(wakeup.consumed(1, bytes: 10))
+        XCTAssertFalse(wakeup.consumed(249, bytes: 2490), "the counts start again after a wake-up")
     }
 
     /// A queue of 16 KiB fills a few hundred times over 3,000 records: the

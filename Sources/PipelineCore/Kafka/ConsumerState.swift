@@ -111,7 +111,7 @@ final class ConsumerState: @unchecked Sendable {
         }
         dropRevokedMessages(&messages)
         try throwPending()
-        if fetchWakeup.consumed(bytes) { FetchWakeup.wake(rk, assigned.value) }
+        if fetchWakeup.consumed(messages.count, bytes: bytes) { FetchWakeup.wake(rk, assigned.value) }
         measureLagIfDue(rk)
         if let backlog, !messages.isEmpty {
             var next: [TopicPartition: Int64] = [:]

@@ -12,8 +12,9 @@ import CRdKafka
 /// run 13, from librdkafka's `debug=fetch` log).
 ///
 /// Any request a broker thread has to send wakes it. So once the
-/// application has taken a quarter of the queue's bytes, the consumer asks
-/// the leaders of its assignment for their end offsets
+/// application has taken a quarter of the queue (of its bytes, or of its
+/// `queued.min.messages` records, whichever the records reach first), the
+/// consumer asks the leaders of its assignment for their end offsets
 /// (`rd_kafka_offsets_for_times`: one ListOffsets request per leader, in
 /// parallel); each woken thread sees the room and fetches while most of
 /// the queue is still ahead of the application. While nothing is consumed
@@ -21,24 +22,31 @@ import CRdKafka
 struct FetchWakeup {
     /// Bytes of keys and values consumed between two wake-ups.
     let bytesPerWake: Int
-    private var consumedSinceWake = 0
+    /// Records consumed between two wake-ups.
+    let recordsPerWake: Int
+    private var bytesSinceWake = 0
+    private var recordsSinceWake = 0
 
     /// How long a wake-up waits for the leaders' answers: it only has to
     /// reach their threads, and a broker that is away must not hold up the poll long.
     static let timeoutMs: Int32 = 500
 
     /// For a consumer whose queue holds `queuedMaxKilobytes` (librdkafka's
-    /// `queued.max.messages.kbytes`).
-    init(queuedMaxKilobytes: Int) {
+    /// `queued.max.messages.kbytes`) or `queuedMinMessages` records
+    /// (`queued.min.messages`).
+    init(queuedMaxKilobytes: Int, queuedMinMessages: Int) {
         bytesPerWake = max(1, queuedMaxKilobytes * 1024 / 4)
+        recordsPerWake = max(1, queuedMinMessages / 4)
     }
 
-    /// Counts `bytes` consumed; true when the leaders are due a wake-up
-    /// (the count then starts again).
-    mutating func consumed(_ bytes: Int) -> Bool {
-        consumedSinceWake += bytes
-        guard consumedSinceWake >= bytesPerWake else { return false }
-        consumedSinceWake = 0
+    /// Counts `records` of `bytes` consumed; true when the leaders are due
+    /// a wake-up (the counts then start again).
+    mutating func consumed(_ records: Int, bytes: Int) -> Bool {
+        bytesSinceWake += bytes
+        recordsSinceWake += records
+        guard bytesSinceWake >= bytesPerWake || recordsSinceWake >= recordsPerWake else { return false }
+        bytesSinceWake = 0
+        recordsSinceWake = 0
         return true
     }
 

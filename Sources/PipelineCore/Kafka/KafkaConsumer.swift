@@ -57,10 +57,12 @@ public final class KafkaConsumer: Sendable {
         let backlog = configuration.embedded.map { cluster in
             (limiter: cluster.backlog, id: cluster.backlog.register(group: groupID, topics: topics))
         }
-        let queuedKilobytes = properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65536
+        // librdkafka's own defaults where neither we nor the user set one.
+        let wakeup = FetchWakeup(
+            queuedMaxKilobytes: properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65536,
+            queuedMinMessages: properties["queued.min.messages"].flatMap { Int($0) } ?? 100_000)
         let state = ConsumerState(
-            groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog,
-            fetchWakeup: FetchWakeup(queuedMaxKilobytes: queuedKilobytes), logger: logger)
+            groupID: groupID, hooks: hooks, resetPolicy: policy, backlog: backlog, fetchWakeup: wakeup, logger: logger)
         state.cooperativeStrategy = (properties["partition.assignment.strategy"] ?? "").contains("cooperative")
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
