@@ -197,7 +197,7 @@ final class CDCTask: SourceTask {
         if let relation = decoder.relation {
             // The read stopped at it: its writer is made before any later message is taken.
             let key = try await catalog.primaryKey(relation.id)
-            decoder.tables[relation.id] = encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode))
+            decoder.install(encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode)), for: relation.id)
             decoder.relation = nil
         }
         var messages = decoder.takeMessages()

@@ -14,7 +14,7 @@ import PipelineCore
 /// relation is encoded with an older description of it.
 struct StreamDecoder: Sendable {
     /// The writers of the tables' events by relation id, as their last Relation message described them.
-    var tables: [UInt32: ChangeEventWriter] = [:]
+    private(set) var tables: [UInt32: ChangeEventWriter] = [:]
     /// What the stream has been read up to (the next batch's position).
     var read = CDCPosition(committed: .zero, snapshotCompleted: true)
     /// Changes at or below this were delivered by an earlier run (or before a reconnect).
@@ -24,8 +24,8 @@ struct StreamDecoder: Sendable {
     /// Events delivered after the stored position by an earlier run (or
     /// before a reconnect), not sent again when the stream produces them.
     var recovered: DeliveredChanges?
-    /// Tables without a key already warned about.
-    var keylessReported: Set<UInt32> = []
+    /// Tables without a key (their events have no Kafka key), and those already warned about.
+    private var keyless: Set<UInt32> = [], keylessReported: Set<UInt32> = []
     /// The events of the changes taken since ``takeMessages()``, in stream order.
     private(set) var messages: [KafkaMessage] = []
     /// A captured table's Relation message the read stopped at: its writer is to be made before anything after it is taken.
@@ -41,6 +41,14 @@ struct StreamDecoder: Sendable {
         self.filter = filter
         self.skippedOperations = skippedOperations
         self.logger = logger
+    }
+
+    /// Makes `writer` the one of `id`'s changes (after its Relation message).
+    mutating func install(_ writer: ChangeEventWriter, for id: UInt32) {
+        // Looked up per change as a set, not through the writer: reading the
+        // writer's table out of the dictionary copied the whole writer.
+        if writer.table.keyIndexes.isEmpty { keyless.insert(id) } else { keyless.remove(id) }
+        tables[id] = writer
     }
 
     /// Starts over at `position` (a new stream): the writers stay, what was read is forgotten.
@@ -93,7 +101,7 @@ struct StreamDecoder: Sendable {
         // Through the dictionary's index: its values are written in place, never copied out and back.
         guard let slot = tables.index(forKey: id) else { return }  // not captured
         guard !skippedOperations.contains(change.operation) else { return }
-        if tables.values[slot].table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
+        if keyless.contains(id), keylessReported.insert(id).inserted {
             logger.warning("\(tables.values[slot].table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
         }
         let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
