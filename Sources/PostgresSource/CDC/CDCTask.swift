@@ -18,7 +18,7 @@ final class CDCTask: SourceTask {
     /// The next batch's receive, started before the previous batch is
     /// returned (see ``poll()``); awaited (never left running) before the
     /// stream is closed.
-    var receiving: Task<(state: StreamDecoder, walEnd: LSN), any Error>?
+    var receiving: Task<StreamDecoder.Received, any Error>?
     /// `table.include.list`; nil: whatever the publication sends.
     let filter: TableFilter?
     /// The tables captured when the run started (what the snapshot reads).
@@ -228,7 +228,7 @@ final class CDCTask: SourceTask {
     }
 
     /// Starts the next receive on the stream's thread, from ``decoder`` as it is now.
-    func receive() -> Task<(state: StreamDecoder, walEnd: LSN), any Error> {
+    func receive() -> Task<StreamDecoder.Received, any Error> {
         let stream = self.stream, decoder = self.decoder, maxMessages = config.maxBatchSize
         return Task {
             try await stream.receive(maxMessages: maxMessages, wait: .milliseconds(200), into: decoder) { decoder, lsn, message in

@@ -13,6 +13,9 @@ import PipelineCore
 /// looks up on its own connection before the next receive, so no row of the
 /// relation is encoded with an older description of it.
 struct StreamDecoder: Sendable {
+    /// What a receive hands back: the decoder after it, and the furthest WAL position the server reported sending.
+    typealias Received = (state: StreamDecoder, walEnd: LSN)
+
     /// The writers of the tables' events by relation id, as their last Relation message described them.
     private(set) var tables: [UInt32: ChangeEventWriter] = [:]
     /// What the stream has been read up to (the next batch's position).
