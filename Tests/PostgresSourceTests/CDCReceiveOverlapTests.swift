@@ -13,9 +13,8 @@ final class CDCReceiveOverlapTests: XCTestCase {
     func testRelationMessagesInsideABurstGiveEachRowItsOwnSchema() async throws {
         let h = try CDCHarness()
         addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
-        let table = TestEnvironment.uniqueName("overlap")
+        let table = try await h.createTable("overlap", "id int PRIMARY KEY, name text")
         let q = SQL.quote(table)
-        try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY, name text)")
         let source = try h.source([table], ["max.batch.size": "20", "snapshot.mode": "no_data"])
         let run = h.start(source)
         try await h.eventually("the slot") { try await h.confirmedFlush() != nil }
@@ -52,9 +51,8 @@ final class CDCReceiveOverlapTests: XCTestCase {
     func testStopWhileAReceiveWaitsReleasesTheSlot() async throws {
         let h = try CDCHarness()
         addTeardownBlock { await h.close() }  // also when the test fails: no slot is left behind
-        let table = TestEnvironment.uniqueName("stopidle")
+        let table = try await h.createTable("stopidle", "id int PRIMARY KEY")
         let q = SQL.quote(table)
-        try await h.pg.query("CREATE TABLE \(q) (id int PRIMARY KEY)")
         let properties = ["snapshot.mode": "no_data"]
         let first = try h.source([table], properties)
         let run1 = h.start(first)
