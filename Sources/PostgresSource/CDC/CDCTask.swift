@@ -12,8 +12,13 @@ final class CDCTask: SourceTask {
     let encoder: ChangeEventEncoder
     let clock = ContinuousClock()
     var stream: ReplicationStream
-    /// The writers of the tables' events by relation id, as their last Relation message described them.
-    var tables: [UInt32: ChangeEventWriter] = [:]
+    /// The stream's decoding state. While ``receiving`` runs, the receive
+    /// carries the current one and this copy is stale.
+    var decoder: StreamDecoder
+    /// The next batch's receive, started before the previous batch is
+    /// returned (see ``poll()``); awaited (never left running) before the
+    /// stream is closed.
+    var receiving: Task<StreamDecoder.Received, any Error>?
     /// `table.include.list`; nil: whatever the publication sends.
     let filter: TableFilter?
     /// The tables captured when the run started (what the snapshot reads).
@@ -22,12 +27,6 @@ final class CDCTask: SourceTask {
     var stored = CDCPosition(committed: .zero, snapshotCompleted: false)
     /// Acknowledged, not yet stored.
     var acknowledged: CDCPosition?
-    /// What the stream has been read up to (the next batch's position).
-    var read = CDCPosition(committed: .zero, snapshotCompleted: true)
-    /// Changes at or below this were delivered by an earlier run (or before a reconnect).
-    var delivered = CDCPosition(committed: .zero, snapshotCompleted: true)
-    /// The transaction being read: its commit record's LSN, id and commit time.
-    var transaction: (final: LSN, xid: UInt32, commitMillis: Int64)?
     /// The furthest WAL position the server said it sent.
     var walEnd = LSN.zero
     var snapshot: SnapshotRead?
@@ -41,13 +40,8 @@ final class CDCTask: SourceTask {
     var nextStatusUpdate: ContinuousClock.Instant
     var nextIdleAdvance: ContinuousClock.Instant
     var lastBatch: CDCPosition?
-    /// Tables without a key already warned about.
-    var keylessReported: Set<UInt32> = []
     /// The Kafka offsets what was acknowledged reaches, stored with the position.
     var covered: KafkaCoverage = [:]
-    /// Events delivered after the stored position by an earlier run (or
-    /// before a reconnect), not sent again when the stream produces them.
-    var recovered: DeliveredChanges?
 
     var config: PostgresCDCConfig { source.config }
     var logger: Logger { source.logger }
@@ -61,6 +55,7 @@ final class CDCTask: SourceTask {
             serverName: config.topicPrefix, database: config.connection.parameters["dbname"] ?? "", tombstones: config.tombstonesOnDelete,
             keySchemasEnabled: config.keySchemasEnabled, valueSchemasEnabled: config.valueSchemasEnabled)
         filter = TableFilter(config)
+        decoder = StreamDecoder(filter: filter, skippedOperations: config.skippedOperations, logger: source.logger)
         retry = RetryLoop(waitingFor: "PostgreSQL replication", logger: source.logger)
         nextHeartbeat = clock.now
         nextLagReport = clock.now
@@ -175,16 +170,17 @@ final class CDCTask: SourceTask {
         }
         try await stream.start(slot: config.slot, from: stored.committed, publication: config.publication)
         streaming = true
-        read = stored
-        delivered = stored
+        decoder.restart(at: stored)
         lastBatch = stored
-        transaction = nil
         // What an earlier stream reported counts for nothing now: what it sent
         // after the stored position may not have reached Kafka, and is sent again.
         walEnd = stored.committed
         logger.info("streaming replication slot \(config.slot) from \(stored.committed)")
     }
 
+    /// One batch of the stream. The next batch's receive (reading, decoding
+    /// and encoding on the stream's thread) is started before this one is
+    /// returned, so it runs while the runner sends this one.
     func poll() async throws -> SourcePoll<CDCBatchPosition> {
         if let snapshot {
             if let batch = try await snapshot.next(task: self) { return .batch(batch) }
@@ -194,84 +190,58 @@ final class CDCTask: SourceTask {
         if reconnect { try await restartStream() }
         guard streaming else { return .idle(until: clock.now + .seconds(3600)) }  // initial_only, after the snapshot
         try await reportLag()
-        let received = try await stream.receive(maxMessages: config.maxBatchSize, wait: .milliseconds(200))
+        let received = try await (receiving.take() ?? receive()).value
         retry.succeeded()
+        decoder = received.state
         walEnd = max(walEnd, received.walEnd)
-        var messages: [KafkaMessage] = []
-        for (lsn, message) in received.messages {
-            try await handle(message, at: lsn, into: &messages)
+        if let relation = decoder.relation {
+            // The read stopped at it: its writer is made before any later message is taken.
+            let key = try await catalog.primaryKey(relation.id)
+            decoder.install(encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode)), for: relation.id)
+            decoder.relation = nil
         }
+        var messages = decoder.takeMessages()
         if clock.now >= nextStatusUpdate {
             // Tells the server where the slot stands even while nothing new is
             // confirmed (status.update.interval.ms), so it never waits on a silent client.
             nextStatusUpdate = clock.now + .milliseconds(config.statusUpdateIntervalMilliseconds)
             try await stream.confirm(stored.committed)
         }
-        if transaction == nil && walEnd > read.committed && clock.now >= nextIdleAdvance {
+        if decoder.transaction == nil && walEnd > decoder.read.committed && clock.now >= nextIdleAdvance {
             // Nothing is open and the server sent everything before walEnd: an
             // empty batch carries the slot there once what is in flight is
             // acknowledged. Without it an idle slot would hold WAL, and a
             // server shutting down would wait for this client's confirmation.
             nextIdleAdvance = clock.now + .seconds(1)
-            read.committed = walEnd
+            decoder.read.committed = walEnd
         }
         if config.heartbeatIntervalMilliseconds > 0 && clock.now >= nextHeartbeat {
             nextHeartbeat = clock.now + .milliseconds(config.heartbeatIntervalMilliseconds)
-            if transaction == nil { read.committed = max(read.committed, walEnd) }
+            if decoder.transaction == nil { decoder.read.committed = max(decoder.read.committed, walEnd) }
             messages.append(try heartbeat())
         }
+        let read = decoder.read
+        receiving = receive()
         guard !messages.isEmpty || read != lastBatch else { return .idle(until: clock.now) }
         lastBatch = read
         return .batch(SourceBatch(messages: messages, position: CDCBatchPosition(.stream(read), messages: messages)))
     }
 
-    /// Turns one pgoutput message into events (appended to `messages`) and position changes.
-    func handle(_ message: PgOutputMessage, at lsn: LSN, into messages: inout [KafkaMessage]) async throws {
-        switch message {
-        case .begin(let final, let micros, let xid):
-            transaction = (final, xid, micros / 1000 + ReplicationFrame.postgresEpochOffsetMicros / 1000)
-        case .commit(_, let end, _):
-            read.committed = max(read.committed, end)
-            read.partial = nil
-            transaction = nil
-        case .relation(let relation):
-            guard filter?.matches("\(relation.namespace).\(relation.name)") ?? true else { return }
-            let key = try await catalog.primaryKey(relation.id)
-            tables[relation.id] = encoder.writer(for: CapturedTable(relation: relation, primaryKey: key, topicPrefix: config.topicPrefix, decimalMode: config.decimalMode))
-        case .insert(let id, let new):
-            try capture(.insert(new), of: id, at: lsn, into: &messages)
-        case .update(let id, let old, _, let new):
-            try capture(.update(old: old, new: new), of: id, at: lsn, into: &messages)
-        case .delete(let id, let old, _):
-            try capture(.delete(old: old), of: id, at: lsn, into: &messages)
-        case .truncate(let ids, _):
-            for id in ids { try capture(.truncate, of: id, at: lsn, into: &messages) }
-        case .origin, .type, .message:
-            break
+    /// Starts the next receive on the stream's thread, from ``decoder`` as it is now.
+    func receive() -> Task<StreamDecoder.Received, any Error> {
+        let stream = self.stream, decoder = self.decoder, maxMessages = config.maxBatchSize
+        return Task {
+            try await stream.receive(maxMessages: maxMessages, wait: .milliseconds(200), into: decoder) { decoder, lsn, message in
+                try decoder.take(message, at: lsn)
+            }
         }
     }
 
-    func capture(_ change: CapturedChange, of id: UInt32, at lsn: LSN, into messages: inout [KafkaMessage]) throws {
-        guard let transaction else { throw PostgresError.schema(table: "relation \(id)", reason: "a change outside a transaction at \(lsn)") }
-        guard !delivered.delivered(lsn, of: transaction.final) else { return }
-        read.partial = .init(transaction: transaction.final, change: lsn)
-        // Through the dictionary's index: its values are written in place, never copied out and back.
-        guard let slot = tables.index(forKey: id) else { return }  // not captured
-        guard !config.skippedOperations.contains(change.operation) else { return }
-        if tables.values[slot].table.keyIndexes.isEmpty, keylessReported.insert(id).inserted {
-            logger.warning("\(tables.values[slot].table.label) has no primary key: its change events have no Kafka key (first at \(lsn))")
-        }
-        let origin = ChangeOrigin(lsn: lsn, txId: transaction.xid, commitMillis: transaction.commitMillis)
-        let events = try tables.values[slot].messages(change, origin: origin)
-        guard recovered != nil else {
-            messages += events
-            return
-        }
-        for event in events where !recovered!.take(event, lsn: lsn) { messages.append(event) }
-        if recovered!.isEmpty {
-            logger.info("every change delivered before the restart was met again at \(lsn); none was sent twice")
-            recovered = nil
-        }
+    /// Waits for the receive in flight, if any, and drops what it read: the
+    /// stream is about to be closed (and resumed from ``stored``, if at all).
+    func abandonReceive() async {
+        guard let receiving = receiving.take() else { return }
+        _ = try? await receiving.value
     }
 
     /// Debezium's heartbeat record: key `{"serverName":…}`, value `{"ts_ms":…}`.
@@ -336,6 +306,7 @@ final class CDCTask: SourceTask {
 
     /// Reconnects and resumes after ``stored``, checking first that the slot is still there.
     func restartStream() async throws {
+        await abandonReceive()
         await stream.close()
         stream = ReplicationStream(settings: config.connection, name: config.name)
         streaming = false
@@ -378,6 +349,7 @@ final class CDCTask: SourceTask {
 
     func stop() async {
         if let snapshot { await snapshot.abandon(task: self) }
+        await abandonReceive()
         await stream.close()
         await source.client.close()
     }

@@ -48,7 +48,7 @@ struct CapturedColumn: Sendable, Hashable {
 
     /// The value of pgoutput's text `bytes`; nil when the text is not of the
     /// column's type (for an array column: not a one-dimensional array of it).
-    func value(_ bytes: [UInt8]) -> Value? {
+    func value(_ bytes: ArraySlice<UInt8>) -> Value? {
         guard let elementKind else { return Self.value(bytes, kind) }
         guard let elements = PGArrayText.elements(bytes) else { return nil }
         var values: [Value] = []
@@ -58,7 +58,7 @@ struct CapturedColumn: Sendable, Hashable {
                 values.append(.null)
                 continue
             }
-            guard let value = Self.value(element, elementKind) else { return nil }
+            guard let value = Self.value(element[...], elementKind) else { return nil }
             values.append(value)
         }
         return .array(values)
@@ -67,19 +67,24 @@ struct CapturedColumn: Sendable, Hashable {
     /// Writes pgoutput's text `bytes` as the next field of `writer`, straight
     /// into its bytes; false when the text is not of the column's type (for
     /// an array column: not a one-dimensional array of it).
-    func write(_ bytes: [UInt8], to writer: inout EnvelopeWriter) throws -> Bool {
+    func write(_ bytes: ArraySlice<UInt8>, to writer: inout EnvelopeWriter) throws -> Bool {
         guard elementKind == nil else {
             // Arrays are rare: their elements go through a Value and the converter.
             guard let array = value(bytes) else { return false }
             writer.writeJSON(try CapturedColumn.payloads.payloadBytes(SchemaAndValue(schema: schema, value: array)))
             return true
         }
-        return try bytes.withUnsafeBufferPointer { text in try ColumnReader.write(text, as: kind, to: &writer, terminated: false) }
+        return try Self.write(bytes, as: kind, to: &writer)
+    }
+
+    /// Writes the text `bytes` of a column that is not an array as a `kind` value; false when it is not one.
+    static func write(_ bytes: ArraySlice<UInt8>, as kind: ColumnReader.Kind, to writer: inout EnvelopeWriter) throws -> Bool {
+        try bytes.withUnsafeBufferPointer { text in try ColumnReader.write(text, as: kind, to: &writer, terminated: false) }
     }
 
     private static let payloads = JsonConverter(schemasEnabled: false)
 
-    static func value(_ bytes: [UInt8], _ kind: ColumnReader.Kind) -> Value? {
+    static func value(_ bytes: ArraySlice<UInt8>, _ kind: ColumnReader.Kind) -> Value? {
         bytes.withUnsafeBufferPointer { (text: PGText.Bytes) -> Value? in
             switch kind {
             case .integer: return PGText.int(text).map(Value.int)

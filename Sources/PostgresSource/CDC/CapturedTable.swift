@@ -6,6 +6,9 @@ struct CapturedTable: Sendable {
     let relation: Relation
     let topic: String
     let columns: [CapturedColumn]
+    /// Per column, the kind its text is written as (nil: an array column,
+    /// see ``CapturedColumn/write(_:to:)``): read per cell without copying the column.
+    let scalarKinds: [ColumnReader.Kind?]
     /// Indexes of the key columns (the primary key, else the replica identity index); empty: no key.
     let keyIndexes: [Int]
     let keySchema: Schema?
@@ -23,6 +26,7 @@ struct CapturedTable: Sendable {
         topic = CapturedTable.topicName(schemaPrefix)
         let label = "\(relation.namespace).\(relation.name)"
         columns = relation.columns.map { CapturedColumn($0, decimalMode: decimalMode, table: label) }
+        scalarKinds = columns.map { $0.elementKind == nil ? $0.kind : nil }
         var keys = primaryKey.compactMap { name in relation.columns.firstIndex { $0.name == name } }
         if keys.isEmpty && relation.replicaIdentity == UInt8(ascii: "i") {
             keys = relation.columns.indices.filter { relation.columns[$0].isKey }
@@ -32,7 +36,7 @@ struct CapturedTable: Sendable {
         keySchema = keys.isEmpty ? nil : .struct("\(schemaPrefix).Key", keys.map { Field(columns[$0].name, Schema(type: columns[$0].schema.type, name: columns[$0].schema.name, version: columns[$0].schema.version, parameters: columns[$0].schema.parameters)) })
     }
 
-    func conversionError(_ column: CapturedColumn, _ bytes: [UInt8]) -> PostgresError {
+    func conversionError(_ column: CapturedColumn, _ bytes: some Collection<UInt8>) -> PostgresError {
         .conversion(table: label, column: column.name, reason: "cannot read '\(String(decoding: bytes.prefix(64), as: UTF8.self))' as \(column.elementKind == nil ? column.schema.name ?? column.schema.type.rawValue : "a one-dimensional array of \(column.schema.valueSchema?.name ?? column.schema.valueSchema?.type.rawValue ?? "?")")")
     }
 

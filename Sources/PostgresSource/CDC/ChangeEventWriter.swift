@@ -168,7 +168,13 @@ struct ChangeEventWriter: Sendable {
                     try writer.writeNull()
                     continue
                 }
-                guard try table.columns.withUnsafeBufferPointer({ try $0[index].write(bytes, to: &writer) }) else {
+                // Through the kind alone: calling the column's own method copied the column per cell.
+                let written = if let kind = table.scalarKinds[index] {
+                    try CapturedColumn.write(bytes, as: kind, to: &writer)
+                } else {
+                    try table.columns[index].write(bytes, to: &writer)
+                }
+                guard written else {
                     throw table.conversionError(table.columns[index], bytes)
                 }
             }

@@ -126,7 +126,7 @@ extension CDCTask {
     /// before a reconnect) delivered after ``stored`` (see ``DeliveredChanges``).
     /// A broker that does not answer is waited for, as the producer would.
     func recoverDelivered() async throws {
-        recovered = nil
+        decoder.recovered = nil
         guard let kafka = source.kafka else { return }
         try await untilKafkaAnswers { try await self.readDelivered(kafka) }
     }
@@ -168,7 +168,7 @@ extension CDCTask {
         let found = DeliveredChanges(messages)
         logger.notice("\(messages.count) record(s) were delivered after the stored position \(stored.committed); the changes they hold are not sent again")
         if found.unreadable > 0 { logger.warning("\(found.unreadable) record(s) after the stored position name no source.lsn: not change events of this source") }
-        if !found.isEmpty { recovered = found }
+        if !found.isEmpty { decoder.recovered = found }
     }
 
     /// Topics captured now whose coverage is not recorded yet start at their

@@ -46,8 +46,12 @@ enum TupleValue: Sendable, Hashable {
     case null
     /// A TOASTed value the update did not change: pgoutput does not send it.
     case unchangedToast
-    /// The value in PostgreSQL's text output form.
-    case text([UInt8])
+    /// The value in PostgreSQL's text output form: a slice of the message
+    /// it came in (decoded in place, no array of its own).
+    case text(ArraySlice<UInt8>)
+
+    /// A text value from bytes of its own (snapshot rows, tests).
+    static func text(_ bytes: [UInt8]) -> TupleValue { .text(bytes[...]) }
 }
 
 /// A pgoutput message (protocol version 1), as carried in XLogData.
@@ -190,7 +194,7 @@ struct ByteReader {
             switch try byte() {
             case UInt8(ascii: "n"): values.append(.null)
             case UInt8(ascii: "u"): values.append(.unchangedToast)
-            case UInt8(ascii: "t"): values.append(.text(Array(try bytes(Int(try uint32())))))
+            case UInt8(ascii: "t"): values.append(.text(try bytes(Int(try uint32()))))
             case let kind:
                 // 'b' (binary) is only sent when asked for with `binary 'true'`, which this client never does.
                 throw PgOutputError(reason: "unsupported tuple value kind '\(Character(Unicode.Scalar(kind)))'")

@@ -6,14 +6,6 @@ import Darwin
 import CLibPQ
 import PipelineCore
 
-/// What one ``ReplicationStream/receive(maxMessages:wait:)`` read.
-struct ReceivedWAL: Sendable {
-    /// pgoutput messages with the WAL position each starts at, in stream order.
-    var messages: [(lsn: LSN, message: PgOutputMessage)] = []
-    /// The furthest WAL position the server reported sending (XLogData or keepalive).
-    var walEnd: LSN = .zero
-}
-
 /// A libpq connection in logical replication mode (`replication=database`)
 /// on a dedicated thread: replication commands, then the CopyBoth stream of
 /// `START_REPLICATION`. Every libpq call runs on that thread; reading waits
@@ -74,36 +66,48 @@ final class ReplicationStream: Sendable {
     }
 
     /// Reads up to `maxMessages` pgoutput messages, waiting at most `wait`
-    /// for the first one (less when some arrive). Keepalives are answered here.
-    func receive(maxMessages: Int, wait: Duration) async throws -> ReceivedWAL {
-        let state = self.state
+    /// for the first one (less when some arrive), and hands each to `take`
+    /// with `state`, in stream order, here on the stream's thread; a `take`
+    /// that returns false ends the read after that message. Keepalives are
+    /// answered here. Returns the state and the furthest WAL position the
+    /// server reported sending (XLogData or keepalive).
+    func receive<State: Sendable>(
+        maxMessages: Int, wait: Duration, into state: State,
+        _ take: @escaping @Sendable (inout State, LSN, PgOutputMessage) throws -> Bool
+    ) async throws -> (state: State, walEnd: LSN) {
+        let stream = self.state
         return try await worker.run {
-            guard let connection = state.connection, state.streaming else {
+            guard let connection = stream.connection, stream.streaming else {
                 throw PostgresError.connectionLost(operation: "replication", reason: "the stream is not started")
             }
-            var received = ReceivedWAL()
+            var state = state
+            var walEnd = LSN.zero
+            var count = 0
             let deadline = ContinuousClock.now + wait
-            while received.messages.count < maxMessages {
+            reading: while count < maxMessages {
                 let remaining = deadline - ContinuousClock.now
                 // Once something arrived, take only what is already buffered.
-                let timeout = received.messages.isEmpty ? max(.zero, remaining) : .zero
+                let timeout = count == 0 ? max(.zero, remaining) : .zero
                 guard let bytes = try connection.readCopyData(timeout: timeout) else { break }
                 switch try ReplicationFrame.decode(bytes) {
-                case .xlogData(let start, let walEnd, let data):
-                    received.walEnd = max(received.walEnd, walEnd)
-                    state.written = max(state.written, walEnd)
+                case .xlogData(let start, let end, let data):
+                    walEnd = max(walEnd, end)
+                    stream.written = max(stream.written, end)
+                    let message: PgOutputMessage
                     do {
-                        received.messages.append((start, try PgOutputMessage.decode(data)))
+                        message = try PgOutputMessage.decode(data)
                     } catch let error as PgOutputError {
                         throw PgOutputError(reason: "at LSN \(start): \(error.reason)")
                     }
-                case .keepalive(let walEnd, let replyRequested):
-                    received.walEnd = max(received.walEnd, walEnd)
-                    state.written = max(state.written, walEnd)
-                    if replyRequested { try connection.sendStatus(written: state.written, flushed: state.confirmed) }
+                    count += 1
+                    guard try take(&state, start, message) else { break reading }
+                case .keepalive(let end, let replyRequested):
+                    walEnd = max(walEnd, end)
+                    stream.written = max(stream.written, end)
+                    if replyRequested { try connection.sendStatus(written: stream.written, flushed: stream.confirmed) }
                 }
             }
-            return received
+            return (state, walEnd)
         }
     }
 

@@ -67,6 +67,13 @@ final class CDCHarness: Sendable {
 
     func topic(_ table: String) -> String { "\(topicPrefix).public.\(table)" }
 
+    /// Creates a table of a unique name starting with `prefix`, of `columns` (SQL); returns its name.
+    func createTable(_ prefix: String, _ columns: String) async throws -> String {
+        let table = TestEnvironment.uniqueName(prefix)
+        try await pg.query("CREATE TABLE \(SQL.quote(table)) (\(columns))")
+        return table
+    }
+
     /// Every message of `table`'s topic (at least `count`), decoded; tombstones have a nil value.
     func events(_ table: String, count: Int) async throws -> [Record] {
         let converter = JsonConverter(schemasEnabled: true)
