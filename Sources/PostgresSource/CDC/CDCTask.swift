@@ -271,7 +271,13 @@ final class CDCTask: SourceTask {
         stored = acknowledged
         self.acknowledged = nil
         try await storeStored()
-        if streaming { try await stream.confirm(stored.committed) }
+        guard streaming else { return }
+        // The next batch is usually being read: its receive sends the confirm.
+        if receiving != nil {
+            stream.requestConfirm(stored.committed)
+        } else {
+            try await stream.confirm(stored.committed)
+        }
     }
 
     /// Stores ``stored`` with the Kafka offsets it covers (see ``DeliveredChanges``).
@@ -350,6 +356,8 @@ final class CDCTask: SourceTask {
     func stop() async {
         if let snapshot { await snapshot.abandon(task: self) }
         await abandonReceive()
+        // What the last commit only requested (the receive may have ended first).
+        if streaming { try? await stream.confirm(stored.committed) }
         await stream.close()
         await source.client.close()
     }

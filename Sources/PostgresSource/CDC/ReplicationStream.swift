@@ -18,6 +18,12 @@ final class ReplicationStream: Sendable {
     let settings: ConnectionSettings
     private let worker: BlockingWorker
     private let state = StreamState()
+    /// A flush position ``requestConfirm(_:)`` asked for, sent by the
+    /// receive in flight between its reads.
+    private let requestedFlush = Locked(LSN.zero)
+    /// The longest a receive waits on the socket before it looks at
+    /// ``requestedFlush`` again: the bound on how late a requested confirm goes out.
+    static let confirmCheckInterval = Duration.milliseconds(20)
 
     init(settings: ConnectionSettings, name: String) {
         var settings = settings
@@ -75,7 +81,7 @@ final class ReplicationStream: Sendable {
         maxMessages: Int, wait: Duration, into state: State,
         _ take: @escaping @Sendable (inout State, LSN, PgOutputMessage) throws -> Bool
     ) async throws -> (state: State, walEnd: LSN) {
-        let stream = self.state
+        let stream = self.state, requestedFlush = self.requestedFlush
         return try await worker.run {
             guard let connection = stream.connection, stream.streaming else {
                 throw PostgresError.connectionLost(operation: "replication", reason: "the stream is not started")
@@ -85,10 +91,15 @@ final class ReplicationStream: Sendable {
             var count = 0
             let deadline = ContinuousClock.now + wait
             reading: while count < maxMessages {
+                if count == 0 { try stream.sendConfirm(requestedFlush.value, on: connection) }
                 let remaining = deadline - ContinuousClock.now
-                // Once something arrived, take only what is already buffered.
-                let timeout = count == 0 ? max(.zero, remaining) : .zero
-                guard let bytes = try connection.readCopyData(timeout: timeout) else { break }
+                // Once something arrived, take only what is already buffered;
+                // until then wait in slices, so a requested confirm goes out.
+                let timeout = count == 0 ? min(max(.zero, remaining), Self.confirmCheckInterval) : .zero
+                guard let bytes = try connection.readCopyData(timeout: timeout) else {
+                    if count == 0 && ContinuousClock.now < deadline { continue }
+                    break
+                }
                 switch try ReplicationFrame.decode(bytes) {
                 case .xlogData(let start, let end, let data):
                     walEnd = max(walEnd, end)
@@ -113,14 +124,23 @@ final class ReplicationStream: Sendable {
 
     /// Sends a standby status update whose flush position is `flushed`: the
     /// slot's `confirmed_flush_lsn` may move there (never backwards).
+    /// Waits for a receive in flight: see ``requestConfirm(_:)``.
     func confirm(_ flushed: LSN) async throws {
-        let state = self.state
+        let state = self.state, requested = requestedFlush.value
         try await worker.run {
             guard let connection = state.connection, state.streaming else { return }
-            state.confirmed = max(state.confirmed, flushed)
+            state.confirmed = max(state.confirmed, flushed, requested)
             state.written = max(state.written, state.confirmed)
             try connection.sendStatus(written: state.written, flushed: state.confirmed)
         }
+    }
+
+    /// Asks for `flushed` to be confirmed without waiting: the receive in
+    /// flight sends it within ``confirmCheckInterval``, or the next receive
+    /// or ``confirm(_:)`` does. A commit made while the next batch is being
+    /// read then does not hold up the sending of the batch being read.
+    func requestConfirm(_ flushed: LSN) {
+        requestedFlush.withLock { $0 = max($0, flushed) }
     }
 
     /// Closes the connection (ending the stream) and stops the thread.
@@ -140,6 +160,14 @@ private final class StreamState: @unchecked Sendable {
     var confirmed = LSN.zero
     /// The furthest position received.
     var written = LSN.zero
+
+    /// Sends `flushed` as the flush position if it is past the one last sent.
+    func sendConfirm(_ flushed: LSN, on connection: PGConnection) throws {
+        guard flushed > confirmed else { return }
+        confirmed = flushed
+        written = max(written, flushed)
+        try connection.sendStatus(written: written, flushed: confirmed)
+    }
 }
 
 extension PGConnection {
