@@ -91,12 +91,13 @@ final class ConsumerState: @unchecked Sendable {
         var messages: [KafkaMessage] = []
         var bytes = 0
         var wait = timeoutMs
-        var filled: ContinuousClock.Instant?
+        // Set by the first message: the poll takes more until then.
+        var fillDeadline: ContinuousClock.Instant?
         while messages.count < maxMessages, bytes < maxBytes, let raw = rd_kafka_consumer_poll(rk, wait) {
             defer { rd_kafka_message_destroy(raw) }
             dropRevokedMessages(&messages)
-            let deadline = filled ?? ContinuousClock.now + fill
-            filled = deadline
+            let deadline = fillDeadline ?? ContinuousClock.now + fill
+            fillDeadline = deadline
             wait = Int32(clamping: max(.zero, deadline - ContinuousClock.now).milliseconds)
             let m = raw.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -129,9 +129,7 @@ final class ReplicationStream: Sendable {
         let state = self.state, requested = requestedFlush.value
         try await worker.run {
             guard let connection = state.connection, state.streaming else { return }
-            state.confirmed = max(state.confirmed, flushed, requested)
-            state.written = max(state.written, state.confirmed)
-            try connection.sendStatus(written: state.written, flushed: state.confirmed)
+            try state.sendStatus(flushed: max(flushed, requested), on: connection)
         }
     }
 
@@ -161,12 +159,18 @@ private final class StreamState: @unchecked Sendable {
     /// The furthest position received.
     var written = LSN.zero
 
+    /// Sends a status update whose flush position is `flushed`, or the one
+    /// last sent where that is further (it never moves back).
+    func sendStatus(flushed: LSN, on connection: PGConnection) throws {
+        confirmed = max(confirmed, flushed)
+        written = max(written, confirmed)
+        try connection.sendStatus(written: written, flushed: confirmed)
+    }
+
     /// Sends `flushed` as the flush position if it is past the one last sent.
     func sendConfirm(_ flushed: LSN, on connection: PGConnection) throws {
         guard flushed > confirmed else { return }
-        confirmed = flushed
-        written = max(written, flushed)
-        try connection.sendStatus(written: written, flushed: confirmed)
+        try sendStatus(flushed: flushed, on: connection)
     }
 }
 
