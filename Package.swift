@@ -35,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's mallopt, for the executable's allocator settings (no library to link).
+        .systemLibrary(name: "CMalloc"),
 
         // Stages.
         .target(
@@ -90,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker", "Console", "PrometheusExport", "SchemaRegistry",
+                "PipelineCore", "DataGen", "PostgresSource", "MySQLSink", "S3Sink", "ConnectWorker", "Console", "PrometheusExport", "SchemaRegistry", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

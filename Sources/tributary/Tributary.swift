@@ -16,6 +16,7 @@ struct Tributary: AsyncParsableCommand {
     /// pool threads still releasing the connectors' clients after a
     /// graceful stop, and aborted the process with a double free.
     static func main() async {
+        MallocSettings.apply()
         var status: Int32 = 0
         do {
             var command = try parseAsRoot()

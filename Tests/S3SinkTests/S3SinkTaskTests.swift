@@ -215,22 +215,13 @@ final class S3SinkTaskTests: XCTestCase {
         config.compression = .gzip
         config.compressionLevel = 1
         config.partSize = S3Client.minimumPartSize
-        let client = try env.client()
-        let task = try S3SinkTask(config: config, client: client, commit: CommitLog().committer)
         // 13 records of 700,000 random bytes, which gzip cannot shrink: the
         // compressed stream crosses the 5 MiB part size mid-record, so parts
         // are cut from a buffer that keeps the rest.
-        let messages = (0..<13).map { offset in
-            KafkaMessage(
-                topic: "P_USERS", partition: 0, offset: Int64(offset), key: nil,
-                value: testBytes(count: 700_000, seed: UInt8(offset) + 11))
-        }
-        try await task.put(messages)
-        let key = "\(config.naming.topicsDir)/P_USERS/partition=0/P_USERS+0+0000000000.bin.gz"
-        let head = try await client.headObject(bucket: env.bucket, key: key)
-        XCTAssertTrue(head?.etag.hasSuffix("-2\"") ?? false, "uploaded in 2 parts: \(head?.etag ?? "-")")
-        let body = try await client.getObject(bucket: env.bucket, key: key)
-        XCTAssertEqual(try gunzip(body), messages.flatMap { $0.value! + Array("\n".utf8) })
+        let messages = SinkFixtures.randomBytes(count: 13, size: 700_000, seed: 11)
+        let object = try await env.writeFirstObject(messages, config: config)
+        XCTAssertTrue(object.etag.hasSuffix("-2\""), "uploaded in 2 parts: \(object.etag)")
+        XCTAssertEqual(try gunzip(object.body), messages.flatMap { $0.value! + Array("\n".utf8) })
     }
 
     func testGzipAppendsToWhatTheBufferHolds() throws {

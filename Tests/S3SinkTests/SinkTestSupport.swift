@@ -22,6 +22,16 @@ enum SinkFixtures {
             ]))
     }
 
+    /// `count` messages of `size` random bytes each (which gzip cannot
+    /// shrink) on P_USERS partition 0, offsets from 0.
+    static func randomBytes(count: Int, size: Int, seed: UInt8) -> [KafkaMessage] {
+        (0..<count).map { offset in
+            KafkaMessage(
+                topic: "P_USERS", partition: 0, offset: Int64(offset), key: nil,
+                value: testBytes(count: size, seed: UInt8(offset) + seed))
+        }
+    }
+
     /// Messages `offsets` of `topic`/`partition`, Kafka time = created.
     static func messages(
         topic: String, partition: Int32 = 0, offsets: Range<Int64>, schemas: Bool = true,
@@ -67,6 +77,25 @@ extension S3TestEnvironment {
         config.naming.topicsDir = String(Self.uniquePrefix(test).dropLast())
         config.retry = Self.quickRetry
         return config
+    }
+
+    /// What one large object became: the task that wrote it, its ETag
+    /// (whose `-N` suffix counts multipart parts) and its bytes.
+    struct WrittenObject {
+        var task: S3SinkTask
+        var etag: String
+        var body: [UInt8]
+    }
+
+    /// Puts `messages` through a new task with `config` and reads back the
+    /// object of P_USERS partition 0 that starts at offset 0.
+    func writeFirstObject(_ messages: [KafkaMessage], config: S3SinkConfig) async throws -> WrittenObject {
+        let client = try client()
+        let task = try S3SinkTask(config: config, client: client, commit: CommitLog().committer)
+        try await task.put(messages)
+        let key = "\(config.naming.topicsDir)/P_USERS/partition=0/P_USERS+0+0000000000\(config.fileExtension)"
+        let head = try await client.headObject(bucket: bucket, key: key)
+        return WrittenObject(task: task, etag: head?.etag ?? "-", body: try await client.getObject(bucket: bucket, key: key))
     }
 
     /// Every object under `prefix` with its content, by key.

@@ -30,9 +30,11 @@ public final class KafkaConsumer: Sendable {
         "max.poll.interval.ms": "300000",
         "auto.offset.reset": "earliest",
         // librdkafka prefetches up to 64 MiB per consumer by default, which
-        // dominated a worker's memory. 16 MiB still holds more than a
-        // sink's batch (flush.size 10,000 records of ~1.5 KB) ahead of it.
-        "queued.max.messages.kbytes": "16384",
+        // dominated a worker's memory. 8 MiB still holds more than a MySQL
+        // batch (3,000 records of ~1.5 KB) ahead of the sink, and far more
+        // than it reads while the next fetch is on its way; against 16 MiB
+        // it took 25 MB off a 1,000,000-row run's peak (BENCHMARKS.md, run 14).
+        "queued.max.messages.kbytes": "8192",
         "fetch.max.bytes": "16777216",
     ]
 

@@ -16,6 +16,9 @@ public struct S3Error: RetriableError, Sendable, CustomStringConvertible {
         case invalidResponse
         /// The request could not be made: bad endpoint, bucket or arguments.
         case invalidRequest
+        /// The sink's local spill file for the object (see ``S3SinkConfig/memoryBudget``)
+        /// could not be made, written or read: a full or read-only disk.
+        case localSpill
     }
 
     /// The kind of failure.

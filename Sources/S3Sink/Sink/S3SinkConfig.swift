@@ -68,6 +68,15 @@ public struct S3SinkConfig: Sendable {
     /// About the most all open files buffer together (no Confluent key):
     /// with many files open, parts shrink toward S3's 5 MiB minimum.
     public var bufferBudget: Int
+    /// About the most all open files hold in memory together (no Confluent
+    /// key). Past it, files move what they buffer to unlinked files in
+    /// ``spillDirectory`` until their bytes are uploaded: a file smaller
+    /// than S3's 5 MiB minimum part can only be sent whole, at rotation, so
+    /// with many partitions open their buffers would otherwise dominate the
+    /// worker's memory. Objects' bytes and names do not change.
+    public var memoryBudget: Int
+    /// Where spill files are made: `$TMPDIR`, or `/tmp`.
+    public var spillDirectory: String
     /// `partitioner.class` and its keys.
     public var partitioner: PartitionerChoice
     /// `timezone` for time partitions and scheduled rotation; empty is UTC.
@@ -113,6 +122,8 @@ public struct S3SinkConfig: Sendable {
         compression = .none
         partSize = 25 * 1024 * 1024
         bufferBudget = 256 * 1024 * 1024
+        memoryBudget = 16 * 1024 * 1024
+        spillDirectory = ProcessEnvironment.get("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         partitioner = .default
         timeZone = ""
         nullValues = .fail

@@ -14,6 +14,8 @@ public struct S3SinkStatistics: Sendable, Equatable {
     public var commits = 0
     /// Commits refused by a group rebalance (open files dropped, rebuilt later).
     public var rebalanceInterruptions = 0
+    /// Bytes moved to local spill files because open files were over ``S3SinkConfig/memoryBudget``.
+    public var bytesSpilled = 0
 
     /// All zero.
     public init() {}
@@ -71,7 +73,9 @@ public final class S3SinkTask {
         } else {
             recordTimeIsWallClock = false
         }
-        self.budget = BufferBudget(totalBytes: config.bufferBudget, configuredPartSize: config.partSize)
+        self.budget = BufferBudget(
+            totalBytes: config.bufferBudget, configuredPartSize: config.partSize, memoryBytes: config.memoryBudget,
+            spillDirectory: config.spillDirectory, counters: counters)
         self.commitOffsets = commit
         self.deadLetters = deadLetters
         self.clock = clock
