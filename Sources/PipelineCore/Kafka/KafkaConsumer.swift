@@ -30,11 +30,11 @@ public final class KafkaConsumer: Sendable {
         "max.poll.interval.ms": "300000",
         "auto.offset.reset": "earliest",
         // librdkafka prefetches up to 64 MiB per consumer by default, which
-        // dominated a worker's memory. 8 MiB still holds more than a MySQL
-        // batch (3,000 records of ~1.5 KB) ahead of the sink, and far more
-        // than it reads while the next fetch is on its way; against 16 MiB
-        // it took 25 MB off a 1,000,000-row run's peak (BENCHMARKS.md, run 14).
-        "queued.max.messages.kbytes": "8192",
+        // dominated a worker's memory. 4 MiB is still far more than a sink
+        // reads while the next fetch is on its way (the sinks are woken to
+        // fetch as they drain it, see FetchWakeup); against 16 MiB it took
+        // 25 MB off a 1,000,000-row run's peak (BENCHMARKS.md, run 14).
+        "queued.max.messages.kbytes": "4096",
         "fetch.max.bytes": "16777216",
     ]
 
