@@ -16,7 +16,11 @@ final class BrokerOutageTests: XCTestCase {
         let table = TestEnvironment.uniqueName("broker_down")
         let quoted = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
-        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 4000) g")
+        // A backlog of many batches (10 rows each), so that the outage
+        // starts mid-stream even when the source is fast: with 4,000 rows
+        // it had sometimes sent them all before the brokers went down.
+        let backlog = 40_000
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, \(backlog)) g")
         let task = h.start(try h.source([
             "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
             "poll.interval.ms": "100",
@@ -24,7 +28,7 @@ final class BrokerOutageTests: XCTestCase {
         try await h.eventually("some rows") { h.delivered() >= 50 }
         do {
             try brokers("down", control: control)
-            XCTAssertLessThan(h.delivered(), 4_000, "the outage came too late to be mid-stream")
+            XCTAssertLessThan(h.delivered(), backlog, "the outage came too late to be mid-stream")
             try await Task.sleep(for: .seconds(10))
         } catch {
             try? brokers("up", control: control)
@@ -32,14 +36,14 @@ final class BrokerOutageTests: XCTestCase {
         }
         try brokers("up", control: control)
         XCTAssertNil(h.failure.value, "the source stopped during the outage")
-        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(4001, 4100) g")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(\(backlog + 1), \(backlog + 100)) g")
         try await h.eventually("every row") {
-            h.events.value.contains { if case .delivered(_, _, _, let offset) = $0 { offset?.incrementing == 4100 } else { false } }
+            h.events.value.contains { if case .delivered(_, _, _, let offset) = $0 { offset?.incrementing == Int64(backlog + 100) } else { false } }
         }
         try await h.stop(task)
-        let ids = try await h.consume(h.topicPrefix + table, count: 4100).compactMap { $0.int("id") }
-        XCTAssertEqual(ids.count, 4100, "lost or doubled records")
-        XCTAssertEqual(Set(ids), Set(1...4100))
+        let ids = try await h.consume(h.topicPrefix + table, count: backlog + 100).compactMap { $0.int("id") }
+        XCTAssertEqual(ids.count, backlog + 100, "lost or doubled records")
+        XCTAssertEqual(Set(ids), Set(1...Int64(backlog + 100)))
         await h.close()
     }
 
