@@ -32,8 +32,8 @@ public final class KafkaConsumer: Sendable {
         // librdkafka prefetches up to 64 MiB per consumer by default, which
         // dominated a worker's memory. 4 MiB is still far more than a sink
         // reads while the next fetch is on its way (the sinks are woken to
-        // fetch as they drain it, see FetchWakeup); against 16 MiB it took
-        // 25 MB off a 1,000,000-row run's peak (BENCHMARKS.md, run 14).
+        // fetch as they drain it, see FetchWakeup); against 8 MiB it took a
+        // 1,000,000-row run's peak from 163 to 138 MB (BENCHMARKS.md, run 14).
         "queued.max.messages.kbytes": "4096",
         "fetch.max.bytes": "16777216",
     ]

@@ -49,18 +49,25 @@ final class ObjectWriter {
         // freed; with 16 files open that made the peak 257 MB instead of
         // 209 (BENCHMARKS.md, run 6).
         rawByteCount += bytes.count
-        let before = buffer.count
-        if gzip != nil {
-            gzip!.append(bytes, to: &buffer)
-        } else {
-            buffer += bytes
+        growBuffer { buffer in
+            if gzip != nil {
+                gzip!.append(bytes, to: &buffer)
+            } else {
+                buffer += bytes
+            }
         }
-        budget.inMemory += buffer.count - before
         if buffer.count >= BufferBudget.spillChunk && budget.isOverMemory { try await spillBuffer() }
         while spilledCount + buffer.count >= partSize {
             try await unspill()
             try await uploadPart(takePart(partSize))
         }
+    }
+
+    /// Runs `write` on the buffer and counts what it added in the budget.
+    private func growBuffer(_ write: (inout [UInt8]) -> Void) {
+        let before = buffer.count
+        write(&buffer)
+        budget.inMemory += buffer.count - before
     }
 
     /// Moves the buffer to this file's spill file, making it first.
@@ -124,19 +131,20 @@ final class ObjectWriter {
     /// Finishes the object so it appears under its key.
     func commit() async throws(S3Error) {
         close()
-        let before = buffer.count
-        if gzip != nil {
-            gzip!.finish(to: &buffer)
-            gzip = nil
+        if let gzip {
+            growBuffer { gzip.finish(to: &$0) }
+            self.gzip = nil
         }
-        budget.inMemory += buffer.count - before
         try await unspill()
-        defer { releaseBuffers() }
+        // The bytes are released only once uploaded: a commit that throws
+        // keeps them, so trying it again uploads the same object.
         guard let uploadID else {
             try await client.putObject(bucket: bucket, key: key, body: buffer, contentType: contentType)
+            releaseBuffers()
             return
         }
         if !buffer.isEmpty || parts.isEmpty { try await uploadPart(buffer) }
+        releaseBuffers()
         try await client.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts)
         self.uploadID = nil
     }
