@@ -65,6 +65,14 @@ public final class BlockingWorker: @unchecked Sendable {
     }
 
     private func loop() {
+        // Foundation keeps Thread.name to itself on Linux; the kernel's name
+        // (15 bytes) is what perf, top and gdb show.
+        #if os(Linux)
+        if let file = fopen("/proc/thread-self/comm", "w") {
+            fputs(String(decoding: name.utf8.prefix(15), as: UTF8.self), file)
+            fclose(file)
+        }
+        #endif
         while true {
             condition.lock()
             while jobs.isEmpty && !stopped { condition.wait() }

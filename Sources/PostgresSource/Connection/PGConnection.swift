@@ -11,6 +11,11 @@ import PipelineCore
 final class PGConnection {
     let handle: OpaquePointer
     let settings: ConnectionSettings
+    /// A statement sent with ``sendAhead(_:operation:)`` whose result is not
+    /// taken yet; `parked` holds its outcome once another statement had to
+    /// read it off the wire.
+    private var ahead: (sql: String, operation: String)?
+    private var parked: (sql: String, outcome: Result<PGResult, PostgresError>)?
 
     private init(handle: OpaquePointer, settings: ConnectionSettings) {
         self.handle = handle
@@ -53,6 +58,7 @@ final class PGConnection {
     /// Runs one parameterized statement (text parameters, text results). `nil` is SQL NULL.
     @discardableResult
     func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(PostgresError) -> PGResult {
+        parkAhead()
         let raw: OpaquePointer? = withOptionalCStrings(parameters) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
@@ -61,12 +67,14 @@ final class PGConnection {
 
     /// Runs one or more statements without parameters (simple query protocol).
     func execute(_ sql: String, operation: String) throws(PostgresError) {
+        parkAhead()
         _ = try check(PQexec(handle, sql), operation: operation)
     }
 
     /// `COPY ... FROM STDIN` with the rows `fill` writes, chunk by chunk, into
     /// the buffer it is given (return false when done). Returns the rows copied.
     func copyIn(_ sql: String, operation: String, fill: (inout [UInt8]) -> Bool) throws(PostgresError) -> Int64 {
+        parkAhead()
         _ = try check(PQexec(handle, sql), operation: operation, expecting: PGRES_COPY_IN)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 18)
@@ -84,6 +92,45 @@ final class PGConnection {
         let result = try check(PQgetResult(handle), operation: operation)
         while let extra = PQgetResult(handle) { PQclear(extra) }
         return result.affectedRows
+    }
+
+    /// Sends `sql` (no parameters) without waiting for its result, so the
+    /// server runs it while the caller works on the previous result; the
+    /// next ``takeAhead(_:)`` of the same text returns it. At most one is ahead.
+    func sendAhead(_ sql: String, operation: String) throws(PostgresError) {
+        precondition(ahead == nil && parked == nil, "one statement ahead at a time")
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else {
+            if isBroken { throw PostgresError.connectionLost(operation: operation, reason: errorMessage) }
+            throw PostgresError.statement(operation: operation, sqlState: "XX000", message: errorMessage)
+        }
+        ahead = (sql, operation)
+    }
+
+    /// The result of `sql` sent ahead (or its error), or nil when `sql` was not sent ahead.
+    func takeAhead(_ sql: String) throws(PostgresError) -> PGResult? {
+        parkAhead()
+        guard let parked, parked.sql == sql else { return nil }
+        self.parked = nil
+        return try parked.outcome.get()
+    }
+
+    /// Reads the outcome of the statement sent ahead off the wire and keeps
+    /// it: a statement in between must not cost the rows a FETCH ahead moved past.
+    private func parkAhead() {
+        guard let (sql, operation) = ahead else { return }
+        ahead = nil
+        let raw = PQgetResult(handle)
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        parked = (sql, Result { () throws(PostgresError) in try check(raw, operation: operation) })
+    }
+
+    /// Drops a statement sent ahead and its outcome (its transaction is ending).
+    private func discardAhead() {
+        if ahead != nil {
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        ahead = nil
+        parked = nil
     }
 
     /// Wraps `raw`, throwing the server's error (or connection loss) unless its status is as expected.
@@ -137,6 +184,7 @@ extension PGConnection {
 
     /// Ends an open or failed transaction; a no-op when idle or broken.
     func rollbackIfNeeded() {
+        discardAhead()
         let status = PQtransactionStatus(handle)
         if status == PQTRANS_INTRANS || status == PQTRANS_INERROR {
             PQclear(PQexec(handle, "ROLLBACK"))

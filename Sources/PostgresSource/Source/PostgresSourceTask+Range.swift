@@ -61,8 +61,13 @@ extension PostgresSourceTask {
         let key = range!.key, snapshot = tables[key]!, before = range!.previous
         let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
         let writers = try await source.writers(for: snapshot)
+        let pageSize = config.batchMaxRows
         let page = try await source.client.withConnection { connection in
-            let result = try connection.query(fetch, operation: "read \(snapshot.label)")
+            let operation = "read \(snapshot.label)"
+            let result = try connection.takeAhead(fetch) ?? connection.query(fetch, operation: operation)
+            // A full page may have a next one: Postgres reads it while this one is
+            // converted and sent (a short page ends the range: nothing to ask).
+            if result.rowCount == pageSize { try connection.sendAhead(fetch, operation: operation) }
             return try snapshot.page(from: result, after: before, writers: writers)
         }
         let exhausted = page.messages.count < config.batchMaxRows
