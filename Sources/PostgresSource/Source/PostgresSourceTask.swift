@@ -7,7 +7,8 @@ import PipelineCore
 /// Tables are stepped in passes, in name order, each due table once per pass:
 /// a probe, a check of the commit fence (``CommitFence``), or a range read.
 /// A range is read through a cursor in one transaction, one page
-/// (`batch.max.rows` rows) per poll; its last page ``SourceBatch/completesRange``,
+/// (`batch.max.rows` rows) per poll, the next page's FETCH sent before this
+/// one is converted; its last page ``SourceBatch/completesRange``,
 /// so the runner waits for every page of it and commits before the next step.
 /// After a pass, the runner waits until the next table is due.
 ///
