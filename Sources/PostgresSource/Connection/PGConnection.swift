@@ -90,7 +90,7 @@ final class PGConnection {
         }
         _ = PQputCopyEnd(handle, nil)
         let result = try check(PQgetResult(handle), operation: operation)
-        while let extra = PQgetResult(handle) { PQclear(extra) }
+        drainResults()
         return result.affectedRows
     }
 
@@ -99,10 +99,7 @@ final class PGConnection {
     /// next ``takeAhead(_:)`` of the same text returns it. At most one is ahead.
     func sendAhead(_ sql: String, operation: String) throws(PostgresError) {
         precondition(ahead == nil && parked == nil, "one statement ahead at a time")
-        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else {
-            if isBroken { throw PostgresError.connectionLost(operation: operation, reason: errorMessage) }
-            throw PostgresError.statement(operation: operation, sqlState: "XX000", message: errorMessage)
-        }
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1 else { throw connectionError(operation: operation) }
         ahead = (sql, operation)
     }
 
@@ -120,25 +117,33 @@ final class PGConnection {
         guard let (sql, operation) = ahead else { return }
         ahead = nil
         let raw = PQgetResult(handle)
-        while let extra = PQgetResult(handle) { PQclear(extra) }
+        drainResults()
         parked = (sql, Result { () throws(PostgresError) in try check(raw, operation: operation) })
     }
 
     /// Drops a statement sent ahead and its outcome (its transaction is ending).
     private func discardAhead() {
         if ahead != nil {
-            while let extra = PQgetResult(handle) { PQclear(extra) }
+            drainResults()
         }
         ahead = nil
         parked = nil
     }
 
+    /// Reads and frees what is left of the results of the statement sent last.
+    private func drainResults() {
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+    }
+
+    /// libpq's error when a call failed without a result: a lost connection, or a statement error.
+    private func connectionError(operation: String) -> PostgresError {
+        if isBroken { return .connectionLost(operation: operation, reason: errorMessage) }
+        return .statement(operation: operation, sqlState: "XX000", message: errorMessage)
+    }
+
     /// Wraps `raw`, throwing the server's error (or connection loss) unless its status is as expected.
     private func check(_ raw: OpaquePointer?, operation: String, expecting: ExecStatusType? = nil) throws(PostgresError) -> PGResult {
-        guard let raw else {
-            if isBroken { throw PostgresError.connectionLost(operation: operation, reason: errorMessage) }
-            throw PostgresError.statement(operation: operation, sqlState: "XX000", message: errorMessage)
-        }
+        guard let raw else { throw connectionError(operation: operation) }
         let result = PGResult(raw)
         let status = PQresultStatus(raw)
         if let expecting {

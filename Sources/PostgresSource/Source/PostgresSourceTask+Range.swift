@@ -59,9 +59,9 @@ extension PostgresSourceTask {
     /// ``DeliveredRecords``); their positions still count once acknowledged.
     func nextPage() async throws -> SourceBatch<PagePosition> {
         let key = range!.key, snapshot = tables[key]!, before = range!.previous
-        let fetch = "FETCH FORWARD \(config.batchMaxRows) FROM \(PostgresSource.cursor)"
-        let writers = try await source.writers(for: snapshot)
         let pageSize = config.batchMaxRows
+        let fetch = "FETCH FORWARD \(pageSize) FROM \(PostgresSource.cursor)"
+        let writers = try await source.writers(for: snapshot)
         let page = try await source.client.withConnection { connection in
             let operation = "read \(snapshot.label)"
             let result = try connection.takeAhead(fetch) ?? connection.query(fetch, operation: operation)
@@ -70,7 +70,7 @@ extension PostgresSourceTask {
             if result.rowCount == pageSize { try connection.sendAhead(fetch, operation: operation) }
             return try snapshot.page(from: result, after: before, writers: writers)
         }
-        let exhausted = page.messages.count < config.batchMaxRows
+        let exhausted = page.messages.count < pageSize
         range!.badRow = page.failure
         range!.previous = page.last ?? before
         range!.fetchedAll = exhausted || page.failure != nil
