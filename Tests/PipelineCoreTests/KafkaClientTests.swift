@@ -39,6 +39,34 @@ final class KafkaClientTests: XCTestCase {
         XCTAssertEqual(committed.values.reduce(0, +), 100_000)
     }
 
+    /// The producer opens a topic handle per topic: one call may switch
+    /// topics message by message, and a name librdkafka refuses fails the
+    /// call with an error naming that topic.
+    func testOneCallProducesToSeveralTopicsAndARefusedNameIsNamed() async throws {
+        let kafka = try TestEnvironment.kafka()
+        let topics = [TestEnvironment.unique("mixed-a"), TestEnvironment.unique("mixed-b")]
+        let admin = try KafkaAdmin(configuration: kafka)
+        for topic in topics { try await admin.createTopic(topic, partitions: 1, replicationFactor: 1) }
+        let producer = try KafkaProducer(configuration: kafka)
+        let sent = (0..<10).map { i in KafkaMessage(topic: topics[i % 2], partition: 0, key: nil, value: Array("v\(i)".utf8)) }
+        let reports = try await producer.send(sent)
+        XCTAssertEqual(reports.map(\.offset), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4], "each topic's messages in order")
+        for topic in topics {
+            let high = try await admin.watermarks(TopicPartition(topic, 0)).high
+            XCTAssertEqual(high, 5, topic)
+        }
+
+        // librdkafka refuses topic names over 512 bytes.
+        let refused = String(repeating: "t", count: 600)
+        do {
+            _ = try await producer.send([KafkaMessage(topic: refused, key: nil, value: Array("x".utf8))])
+            XCTFail("a refused topic name was accepted")
+        } catch {
+            XCTAssertTrue("\(error)".contains("produce to \(refused)"), "\(error)")
+        }
+        await producer.close()
+    }
+
     func testSecondConsumerResumesFromCommittedOffsets() async throws {
         let kafka = try TestEnvironment.kafka()
         let topic = TestEnvironment.unique("resume")

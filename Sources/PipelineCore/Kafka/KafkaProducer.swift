@@ -81,11 +81,21 @@ public final class KafkaProducer: Sendable {
     /// returned batch completes once every delivery report arrived.
     private func produceAll(_ messages: [KafkaMessage], onFinish: (@Sendable ([DeliveryReport]) -> Void)?) async throws -> DeliveryBatch {
         let batch = DeliveryBatch(count: messages.count, onFinish: onFinish)
+        // A call's messages almost always share one topic: looked up once.
+        var topic: (name: String, rkt: OpaquePointer)?
         var index = 0
         while index < messages.count {
             let message = messages[index]
+            if topic?.name != message.topic {
+                do {
+                    topic = (message.topic, try handle.topic(message.topic))
+                } catch {
+                    batch.abandon(from: index, error: error)
+                    break
+                }
+            }
             let context = Unmanaged.passRetained(DeliveryContext(batch: batch, index: index)).toOpaque()
-            let code = produce(message, opaque: context)
+            let code = produce(message, to: topic!.rkt, opaque: context)
             if code == RD_KAFKA_RESP_ERR_NO_ERROR {
                 index += 1
                 continue
@@ -117,7 +127,7 @@ public final class KafkaProducer: Sendable {
         await handle.close()
     }
 
-    private func produce(_ message: KafkaMessage, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+    private func produce(_ message: KafkaMessage, to rkt: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer? = nil
         if !message.headers.isEmpty {
             headers = rd_kafka_headers_new(message.headers.count)
@@ -132,7 +142,7 @@ public final class KafkaProducer: Sendable {
         let code = withOptionalBytes(message.key) { key in
             withOptionalBytes(message.value) { value in
                 tributary_produce(
-                    handle.rk, message.topic, message.partition >= 0 ? message.partition : RD_KAFKA_PARTITION_UA,
+                    handle.rk, rkt, message.partition >= 0 ? message.partition : RD_KAFKA_PARTITION_UA,
                     key.baseAddress, key.baseAddress == nil ? 0 : key.count,
                     value.baseAddress, value.baseAddress == nil ? 0 : value.count,
                     headers, message.timestamp ?? 0, opaque)
