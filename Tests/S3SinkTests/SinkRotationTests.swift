@@ -15,6 +15,9 @@ final class SinkRotationTests: XCTestCase {
             state.recordWritten(encodedPartition: "p", recordTime: Int64(index), now: 0)
         }
         XCTAssertTrue(state.isFull)
+        XCTAssertTrue(
+            state.shouldRotate(before: "p", recordTime: 3, timeBased: false, now: 0),
+            "files still full (their upload threw) rotate before the next record")
         state.reset(now: 0)
         XCTAssertFalse(state.isFull)
         XCTAssertEqual(state.recordCount, 0)

@@ -39,10 +39,13 @@ struct RotationState {
 
     /// Whether the open files must be committed before writing a record with
     /// this encoded partition and record time (the record then starts the
-    /// next files): the record-time span would exceed `rotate.interval.ms`,
+    /// next files): the files are still full (their upload threw and the
+    /// caller went on: they are uploaded as they are, not given an extra
+    /// record), the record-time span would exceed `rotate.interval.ms`,
     /// a time-partitioned record moved to a new partition, or the schedule is due.
     func shouldRotate(before encodedPartition: String, recordTime: Int64?, timeBased: Bool, now: Int64) -> Bool {
         guard recordCount > 0 else { return false }
+        if isFull { return true }
         if let interval = policy.rotateIntervalMilliseconds, let base = baseRecordTime, let time = recordTime {
             if time - base >= interval { return true }
             if timeBased && encodedPartition != currentEncodedPartition { return true }

@@ -188,12 +188,9 @@ public final class S3SinkTask {
             counters.withLock { $0.recordsSkipped += 1 }
             return
         }
-        // A file still full here is one whose upload threw and whose caller
-        // went on: it is uploaded as it is, not given an extra record.
-        if writer.isFull
-            || writer.shouldRotate(
-                before: prepared.encodedPartition, recordTime: prepared.recordTime,
-                timeBased: config.partitioner.isTimeBased, now: now)
+        if writer.shouldRotate(
+            before: prepared.encodedPartition, recordTime: prepared.recordTime,
+            timeBased: config.partitioner.isTimeBased, now: now)
         {
             try await rotate(writer, now: now, commit: commit)
         }
