@@ -34,6 +34,36 @@ final class SendWindowTests: XCTestCase {
         await h.close()
     }
 
+    /// One FETCH brings several pages (``PostgresSourceTask/rowsPerFetch``),
+    /// but each is sent as its own batch of `batch.max.rows`. A bad row in the
+    /// middle of a FETCH ends it: every row above it is sent and stored, in
+    /// order, none below it, and the error names the row.
+    func testAFetchOfManyPagesIsSentPageByPageUpToABadRow() async throws {
+        let h = try SourceHarness()
+        let table = TestEnvironment.uniqueName("fetch_pages")
+        let quoted = SQL.quote(table)
+        try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL, d date)")
+        try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 2500) g")
+        try await h.pg.query("UPDATE \(quoted) SET d = 'infinity' WHERE id = 1234")
+        let source = try h.source(
+            ["mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "100"],
+            recovery: true)
+        do {
+            try await source.run()
+            XCTFail("the source read past the bad row")
+        } catch {
+            XCTAssertTrue("\(error)".contains("row id=1234: "), "\(error)")
+        }
+        let sends = h.events.value.compactMap { event -> Int? in
+            if case .sent(let label, _, let rows, _) = event, label.hasSuffix(table) { rows } else { nil }
+        }
+        XCTAssertEqual(sends, Array(repeating: 100, count: 12) + [33], "pages of batch.max.rows, the last one ending above the bad row")
+        let stored = try await h.storedOffsets()["test-source/public.\(table)"].flatMap(SourceOffset.init(json:))
+        XCTAssertEqual(stored?.incrementing, 1233)
+        try await assertOnce(h.topicPrefix + table, ids: 1...1233, ordered: true, h: h)
+        await h.close()
+    }
+
     /// The next Produce request fails (MSG_SIZE_TOO_LARGE, not retried by
     /// librdkafka) while many pages are in flight: pages after the failed one
     /// may be delivered, but the stored offset never passes the failed rows,

@@ -70,7 +70,7 @@ extension PostgresSource {
             let writers = try await self.writers(for: task)
             let sample = try await client.withConnection { connection in
                 let result = try connection.query("SELECT * FROM (\(select)) AS tributary_sample LIMIT 100", parameters, operation: "sample \(task.label)")
-                return try task.page(from: result, after: nil, writers: writers).messages
+                return try task.pages(from: result, after: nil, writers: writers, pageSize: .max)[0].messages
             }
             guard !sample.isEmpty else { return nil }
             let recordBytes = sample.map(BacklogLimiter.storedBytes).reduce(0, +) / sample.count

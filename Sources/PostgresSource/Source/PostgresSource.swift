@@ -14,7 +14,8 @@ import PipelineCore
 ///   twice (effectively-once; see ``DeliveredRecords``).
 /// - Out-of-order commits lose nothing: each cycle is fenced, see ``CommitFence``.
 /// - Memory stays bounded for any backlog: rows are read through a cursor,
-///   `batch.max.rows` at a time, and each cycle covers at most `maxRowsPerCycle` rows.
+///   about a thousand rows at a time (sent in pages of `batch.max.rows`), and
+///   each cycle covers at most `maxRowsPerCycle` rows.
 /// - All libpq calls run on the client's own thread.
 /// - Sending is PipelineCore's ``SourceRunner``: many pages in flight, offsets
 ///   stored over the longest acknowledged prefix; the table cycles are its

@@ -23,8 +23,17 @@ extension PostgresSourceTask {
         let upper: SourceOffset?
         /// The last row fetched.
         var previous: SourceOffset?
-        /// No page is left to fetch (the last one was short, or ended at a bad row).
+        /// Pages fetched and converted, not yet polled, oldest first.
+        var converted: ArraySlice<TableTask.Page> = []
+        /// No FETCH is left to send (the last result was short, or ended at a bad row).
         var fetchedAll = false
+        /// The next rows, being fetched and converted on the connection's
+        /// thread while the runner sends these pages. Awaited before anything
+        /// else uses the connection: a FETCH running late would read the next
+        /// range's cursor.
+        var ahead: Task<FetchedPages, any Error>?
+        /// Every page was fetched and polled.
+        var polledAll: Bool { fetchedAll && converted.isEmpty }
         /// A row that cannot be converted: the rows above it are sent, then this is thrown.
         var badRow: PostgresError?
         /// Everything at or below this is acknowledged.
@@ -54,26 +63,19 @@ extension PostgresSourceTask {
         return try await nextPage()
     }
 
-    /// Fetches and converts the next page of the range. After a restart,
-    /// messages an earlier run already delivered are not sent again (see
-    /// ``DeliveredRecords``); their positions still count once acknowledged.
+    /// Rows asked for by one FETCH: whole pages, about this many rows. A page
+    /// of Connect's 100 rows per round trip (and per hop to the connection's
+    /// thread) would leave Postgres and the producer waiting on each other.
+    static let rowsPerFetch = 1_000
+
+    /// The next page of the range, fetching and converting the next pages when
+    /// none is left. After a restart, messages an earlier run already
+    /// delivered are not sent again (see ``DeliveredRecords``); their
+    /// positions still count once acknowledged.
     func nextPage() async throws -> SourceBatch<PagePosition> {
-        let key = range!.key, snapshot = tables[key]!, before = range!.previous
-        let pageSize = config.batchMaxRows
-        let fetch = "FETCH FORWARD \(pageSize) FROM \(PostgresSource.cursor)"
-        let writers = try await source.writers(for: snapshot)
-        let page = try await source.client.withConnection { connection in
-            let operation = "read \(snapshot.label)"
-            let result = try connection.takeAhead(fetch) ?? connection.query(fetch, operation: operation)
-            // A full page may have a next one: Postgres reads it while this one is
-            // converted and sent (a short page ends the range: nothing to ask).
-            if result.rowCount == pageSize { try connection.sendAhead(fetch, operation: operation) }
-            return try snapshot.page(from: result, after: before, writers: writers)
-        }
-        let exhausted = page.messages.count < pageSize
-        range!.badRow = page.failure
-        range!.previous = page.last ?? before
-        range!.fetchedAll = exhausted || page.failure != nil
+        if range!.converted.isEmpty { try await fetchPages() }
+        let key = range!.key
+        let page = range!.converted.removeFirst()
         var skipped: [Int: DeliveredRecords.Position] = [:]
         var messages = page.messages
         if tables[key]!.recovery.delivered != nil {
@@ -86,10 +88,64 @@ extension PostgresSourceTask {
                 }
             }
         }
+        let last = range!.polledAll
         let position = PagePosition(
             rows: page.messages.count, complete: page.complete, covered: page.covered, skipped: skipped,
-            reachesBound: exhausted && page.failure == nil)
-        return SourceBatch(messages: messages, position: position, completesRange: range!.fetchedAll)
+            reachesBound: last && page.failure == nil)
+        return SourceBatch(messages: messages, position: position, completesRange: last)
+    }
+
+    /// What one FETCH brought, converted.
+    struct FetchedPages: Sendable {
+        var pages: [TableTask.Page]
+        /// The result was short: the range has no more rows.
+        var exhausted: Bool
+    }
+
+    /// Takes the next rows of the range (converted ahead, or fetched now),
+    /// then starts fetching and converting the rows after them.
+    private func fetchPages() async throws {
+        let fetched: FetchedPages
+        if let ahead = range!.ahead {
+            range!.ahead = nil
+            fetched = try await ahead.value
+        } else {
+            fetched = try await Self.fetchRows(of: tables[range!.key]!, after: range!.previous, source: source)
+        }
+        let failure = fetched.pages.last!.failure
+        range!.badRow = failure
+        range!.previous = fetched.pages.last { $0.last != nil }?.last ?? range!.previous
+        range!.fetchedAll = fetched.exhausted || failure != nil
+        range!.converted = fetched.pages[...]
+        if !range!.fetchedAll {
+            let table = tables[range!.key]!, previous = range!.previous, source = source
+            range!.ahead = Task { try await PostgresSourceTask.fetchRows(of: table, after: previous, source: source) }
+        }
+    }
+
+    /// Waits for the rows being fetched ahead, if any, and drops them.
+    func dropRowsAhead() async {
+        guard let ahead = range?.ahead else { return }
+        range!.ahead = nil
+        _ = try? await ahead.value
+    }
+
+    /// One FETCH of `table`'s range: takes its result (sent ahead, or asked
+    /// now), sends the next FETCH ahead when the result is full (Postgres
+    /// reads it meanwhile), and converts the rows on the connection's thread
+    /// into pages of `batch.max.rows`; `previous` is the last row before them.
+    private static func fetchRows(of table: TableTask, after previous: SourceOffset?, source: PostgresSource) async throws -> FetchedPages {
+        let pageSize = source.config.batchMaxRows
+        let rows = pageSize * max(1, rowsPerFetch / pageSize)
+        let fetch = "FETCH FORWARD \(rows) FROM \(PostgresSource.cursor)"
+        let writers = try await source.writers(for: table)
+        return try await source.client.withConnection { connection in
+            let operation = "read \(table.label)"
+            let result = try connection.takeAhead(fetch) ?? connection.query(fetch, operation: operation)
+            let exhausted = result.rowCount < rows
+            if !exhausted { try connection.sendAhead(fetch, operation: operation) }
+            return FetchedPages(pages: try table.pages(from: result, after: previous, writers: writers, pageSize: pageSize), exhausted: exhausted)
+        }
     }
 
     func sent(_ position: PagePosition, messages: Int, inFlight: Int) {
@@ -141,6 +197,7 @@ extension PostgresSourceTask {
     /// its transaction, throws the bad row it stopped at, and schedules the
     /// table (at once if the range was full, as more rows wait).
     func finishRange() async throws {
+        await dropRowsAhead()  // none: the last page was polled
         guard let range else { return }
         self.range = nil
         if let badRow = range.badRow {

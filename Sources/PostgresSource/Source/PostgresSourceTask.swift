@@ -7,8 +7,9 @@ import PipelineCore
 /// Tables are stepped in passes, in name order, each due table once per pass:
 /// a probe, a check of the commit fence (``CommitFence``), or a range read.
 /// A range is read through a cursor in one transaction, one page
-/// (`batch.max.rows` rows) per poll, the next page's FETCH sent before this
-/// one is converted; its last page ``SourceBatch/completesRange``,
+/// (`batch.max.rows` rows) per poll; each FETCH brings several pages
+/// (``rowsPerFetch``), the next FETCH sent before they are converted; its last
+/// page ``SourceBatch/completesRange``,
 /// so the runner waits for every page of it and commits before the next step.
 /// After a pass, the runner waits until the next table is due.
 ///
@@ -50,12 +51,13 @@ final class PostgresSourceTask: SourceTask {
     }
 
     func stop() async {
+        await dropRowsAhead()
         await source.client.close()
     }
 
     func poll() async throws -> SourcePoll<PagePosition> {
         if let range {
-            guard range.fetchedAll else { return .batch(try await nextPage()) }
+            guard range.polledAll else { return .batch(try await nextPage()) }
             // The runner acknowledged and committed every page of the range.
             try await finishRange()
         }
@@ -119,6 +121,7 @@ final class PostgresSourceTask: SourceTask {
     /// A step failed: the range (if one was open) ends, and the error is
     /// waited out, sent back to discovery, or thrown.
     func failed(_ error: any Error, unsettled: Bool) async throws {
+        await dropRowsAhead()
         if let range {
             self.range = nil
             // A broken connection ends the transaction on its own; otherwise end it here.

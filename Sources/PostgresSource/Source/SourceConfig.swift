@@ -45,7 +45,9 @@ public struct PostgresSourceConfig: Sendable {
     /// The offset file (`offset.storage.file.filename`), when the caller uses one from config.
     public var offsetFile: String?
     /// Rows read per fenced cycle before the source looks for newer rows again.
-    public var maxRowsPerCycle: Int = 10_000
+    /// Each cycle ends with a wait for every page in flight (its offset is
+    /// stored before the next probe), so a backlog is read in big cycles.
+    public var maxRowsPerCycle: Int = 100_000
     /// Notices for Connect keys given but without effect (``ConnectorConfig/ignoredKeyNotices``);
     /// ``PostgresSource`` logs each once.
     public var ignoredKeyNotices: [String] = []

@@ -121,38 +121,50 @@ struct TableTask: Sendable {
         var failure: PostgresError?
     }
 
-    /// Converts a fetched page; `previous` is the last row of the page before.
+    /// Converts a fetched result into pages of at most `pageSize` rows (at
+    /// least one page, empty for an empty result; the last one ends at a bad
+    /// row, if any); `previous` is the last row before the result.
     /// Runs on the connection's thread: cells are read in place and written
     /// straight into message bytes (``EnvelopeWriter`` or ``AvroRecordWriter``).
-    func page(from result: PGResult, after previous: SourceOffset?, writers: RowWriters) throws -> Page {
+    func pages(from result: PGResult, after previous: SourceOffset?, writers: RowWriters, pageSize: Int) throws -> [Page] {
         func envelope(_ schema: InternedSchema, _ schemasEnabled: Bool, _ prefix: [UInt8], _ numeric: Bool) -> EnvelopeWriter {
             EnvelopeWriter(schema, schemasEnabled: schemasEnabled, prefix: prefix, decimalsAsNumbers: numeric)
         }
         let keySchema = self.keySchema
         switch (writers.value, writers.key) {
         case (.envelope(let vs, let vp, let vn), .envelope(let ks, let kp, let kn)):
-            return try page(from: result, after: previous, values: envelope(valueSchema, vs, vp, vn), keys: keySchema.map { envelope($0, ks, kp, kn) })
+            return try pages(from: result, after: previous, pageSize: pageSize, values: envelope(valueSchema, vs, vp, vn), keys: keySchema.map { envelope($0, ks, kp, kn) })
         case (.envelope(let vs, let vp, let vn), .avro(let k)):
-            return try page(
-                from: result, after: previous, values: envelope(valueSchema, vs, vp, vn),
+            return try pages(
+                from: result, after: previous, pageSize: pageSize, values: envelope(valueSchema, vs, vp, vn),
                 keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
         case (.avro(let v), .envelope(let ks, let kp, let kn)):
-            return try page(from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keySchema.map { envelope($0, ks, kp, kn) })
+            return try pages(from: result, after: previous, pageSize: pageSize, values: AvroRecordWriter(v, schema: valueSchema.schema), keys: keySchema.map { envelope($0, ks, kp, kn) })
         case (.avro(let v), .avro(let k)):
-            return try page(
-                from: result, after: previous, values: AvroRecordWriter(v, schema: valueSchema.schema),
+            return try pages(
+                from: result, after: previous, pageSize: pageSize, values: AvroRecordWriter(v, schema: valueSchema.schema),
                 keys: try keySchema.map { (s) throws(CodecError) in try AvroRecordWriter(k, schema: s.schema) })
         }
     }
 
-    private func page<V: RecordWriter, K: RecordWriter>(from result: PGResult, after previous: SourceOffset?, values: V, keys: K?) throws -> Page {
+    private func pages<V: RecordWriter, K: RecordWriter>(
+        from result: PGResult, after previous: SourceOffset?, pageSize: Int, values: V, keys: K?
+    ) throws -> [Page] {
+        var pages: [Page] = []
         var page = Page()
+        var start = 0
         var before = previous
         var values = values
         var keys = keys
-        page.messages.reserveCapacity(result.rowCount)
+        page.messages.reserveCapacity(min(pageSize, result.rowCount))
         let width = readers.count
         rows: for row in 0..<result.rowCount {
+            if row - start == pageSize {
+                pages.append(page)
+                page = Page()
+                page.messages.reserveCapacity(min(pageSize, result.rowCount - row))
+                start = row
+            }
             do {
                 for column in valueColumns {
                     let cell = result.bytes(row, column)
@@ -177,15 +189,16 @@ struct TableTask: Sendable {
             let position = SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
             if query.mode != .timestamp {
                 page.complete = position
-                page.covered = row + 1
+                page.covered = row - start + 1
             } else if let before, before.timestamp != position.timestamp {
                 page.complete = before
-                page.covered = row
+                page.covered = row - start
             }
             before = position
             page.last = position
         }
-        return page
+        pages.append(page)
+        return pages
     }
 
     /// A conversion error with the row it happened in.
