@@ -36,6 +36,18 @@ final class CodecTests: XCTestCase {
         ])
     }
 
+    /// Integers are written digit by digit in place: the same text as
+    /// `String(v)` (and Jackson), at both limits too, and in integral doubles.
+    func testIntegersAreWrittenAsTheirDecimalText() {
+        var values: [Int64] = [0, 1, 9, 10, -1, -9, -10, 99, 100, -100, 1_700_000_000_123, .max, .min, .max - 1, .min + 1]
+        for _ in 0..<1_000 { values.append(Int64.random(in: .min ... .max)) }
+        for value in values {
+            XCTAssertEqual(JSON.int(value).text, String(value))
+        }
+        XCTAssertEqual(JSON.double(-42).text, "-42.0")
+        XCTAssertEqual(JSON.double(0).text, "0.0")
+    }
+
     func testEncodesExactlyAsConnect() throws {
         let bytes = try converter.encode(SchemaAndValue(schema: usersSchema, value: usersValue))
         XCTAssertEqual(String(decoding: bytes!, as: UTF8.self), connectEnvelope)

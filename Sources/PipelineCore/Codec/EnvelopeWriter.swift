@@ -12,8 +12,11 @@ public struct EnvelopeWriter: Sendable {
     public let schema: InternedSchema
     /// `{"schema":…,"payload":{` (or `{` without schemas).
     private let head: [UInt8]
-    /// Per field: `"name":`, with a leading comma after the first.
-    private let names: [[UInt8]]
+    /// Every field's `"name":` (with a leading comma after the first), one
+    /// after the other: one buffer, so starting a field retains nothing.
+    private let names: [UInt8]
+    /// Where each field's name ends in `names` (it starts where the one before ends).
+    private let nameEnds: [Int]
     private let tail: [UInt8]
     /// Per field: whether its bytes are a Decimal written as a JSON number.
     private let numericDecimals: [Bool]
@@ -31,12 +34,15 @@ public struct EnvelopeWriter: Sendable {
         head = prefix + (schemasEnabled ? Array(#"{"schema":"#.utf8) + schema.json + Array(#","payload":{"#.utf8) : [UInt8(ascii: "{")])
         numericDecimals = schema.schema.fields.map { decimalsAsNumbers && $0.schema.name == LogicalType.decimalName }
         tail = schemasEnabled ? Array("}}".utf8) : [UInt8(ascii: "}")]
-        names = schema.schema.fields.enumerated().map { i, field in
-            var name: [UInt8] = i == 0 ? [] : [UInt8(ascii: ",")]
-            JSON.writeString(field.name, to: &name)
-            name.append(UInt8(ascii: ":"))
-            return name
+        var names: [UInt8] = [], nameEnds: [Int] = []
+        for (i, field) in schema.schema.fields.enumerated() {
+            if i > 0 { names.append(UInt8(ascii: ",")) }
+            JSON.writeString(field.name, to: &names)
+            names.append(UInt8(ascii: ":"))
+            nameEnds.append(names.count)
         }
+        self.names = names
+        self.nameEnds = nameEnds
     }
 
     /// Starts the next field.
@@ -45,7 +51,8 @@ public struct EnvelopeWriter: Sendable {
             out.reserveCapacity(lastSize)
             out += head
         }
-        out += names[field]
+        let start = field == 0 ? 0 : nameEnds[field - 1], end = nameEnds[field]
+        names.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
         field += 1
     }
 
@@ -64,7 +71,7 @@ public struct EnvelopeWriter: Sendable {
     /// An integer (also Timestamp, Date and Time, which are integers in JSON).
     public mutating func write(_ value: Int64) {
         next()
-        out += String(value).utf8
+        JSON.writeInteger(value, to: &out)
     }
 
     public mutating func write(_ value: Double) {
@@ -108,7 +115,7 @@ public struct EnvelopeWriter: Sendable {
 
     /// The record's bytes; every field must have been written.
     public mutating func finish() -> [UInt8] {
-        precondition(field == names.count, "EnvelopeWriter: \(field) of \(names.count) fields written")
+        precondition(field == nameEnds.count, "EnvelopeWriter: \(field) of \(nameEnds.count) fields written")
         if field == 0 { out += head }
         out += tail
         let bytes = out

@@ -71,7 +71,7 @@ extension JSON {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let v): out.append(contentsOf: (v ? "true" : "false").utf8)
-        case .int(let v): out.append(contentsOf: String(v).utf8)
+        case .int(let v): JSON.writeInteger(v, to: &out)
         case .double(let v): JSON.writeDouble(v, to: &out)
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
@@ -93,6 +93,27 @@ extension JSON {
         }
     }
 
+    /// `v` in decimal, as `String(v)` spells it, written in place (no String
+    /// per value: integers are most of a row's fields).
+    static func writeInteger(_ v: Int64, to out: inout [UInt8]) {
+        var magnitude = v.magnitude
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        if magnitude < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        // UInt64.max has 20 digits.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            while magnitude > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     static func writeDouble(_ v: Double, to out: inout [UInt8]) {
         guard v.isFinite else {
             // JSON has no NaN/Infinity; Jackson writes them as strings when allowed.
@@ -100,7 +121,7 @@ extension JSON {
             return
         }
         if v == v.rounded(), abs(v) < 1e15 {
-            out.append(contentsOf: String(Int64(v)).utf8)
+            writeInteger(Int64(v), to: &out)
             out.append(contentsOf: ".0".utf8)
         } else {
             out.append(contentsOf: "\(v)".utf8)

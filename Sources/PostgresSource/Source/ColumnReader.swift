@@ -100,11 +100,18 @@ struct ColumnReader: Sendable {
     /// column's type (``conversionError(_:table:)`` then says why); a NULL
     /// in a required field throws the converter's error.
     func write<W: RecordWriter>(_ bytes: PGText.Bytes?, to writer: inout W) throws(CodecError) -> Bool {
+        try ColumnReader.write(bytes, as: kind, to: &writer)
+    }
+
+    /// ``write(_:to:)`` for a column of `kind`: a page's loop calls this with
+    /// the kinds taken out once, as reading a reader out of its array copies
+    /// (and retains) its name and schema for every cell.
+    static func write<W: RecordWriter>(_ bytes: PGText.Bytes?, as kind: Kind, to writer: inout W) throws(CodecError) -> Bool {
         guard let bytes else {
             try writer.writeNull()
             return true
         }
-        return try ColumnReader.write(bytes, as: kind, to: &writer, terminated: true)
+        return try write(bytes, as: kind, to: &writer, terminated: true)
     }
 
     /// Writes the text of a value of `kind` as the next field of `writer`;

@@ -158,6 +158,7 @@ struct TableTask: Sendable {
         var keys = keys
         page.messages.reserveCapacity(min(pageSize, result.rowCount))
         let width = readers.count
+        let kinds = readers.map(\.kind)
         rows: for row in 0..<result.rowCount {
             if row - start == pageSize {
                 pages.append(page)
@@ -168,7 +169,7 @@ struct TableTask: Sendable {
             do {
                 for column in valueColumns {
                     let cell = result.bytes(row, column)
-                    guard try readers[column].write(cell, to: &values) else {
+                    guard try ColumnReader.write(cell, as: kinds[column], to: &values) else {
                         page.failure = failure(readers[column].conversionError(cell, table: label), result, row)
                         break rows
                     }
@@ -177,7 +178,7 @@ struct TableTask: Sendable {
                 if keys != nil {
                     for column in keyIndexes {
                         // Already read once for the value: cannot fail now.
-                        _ = try readers[column].write(result.bytes(row, column), to: &keys!)
+                        _ = try ColumnReader.write(result.bytes(row, column), as: kinds[column], to: &keys!)
                     }
                     key = keys!.finish()
                 }
