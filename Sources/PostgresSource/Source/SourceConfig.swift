@@ -180,7 +180,7 @@ public struct PostgresSourceConfig: Sendable {
         ConfigKey("query.suffix", .string, default: "", doc: "Appended to every query."),
         ConfigKey("topic.prefix", .string, default: nil, doc: "Topic = prefix + table name."),
         ConfigKey("poll.interval.ms", .int, default: "5000", doc: "Pause between polls of a table that had no more rows."),
-        ConfigKey("batch.max.rows", .int, default: "100", doc: "Rows per batch sent to Kafka."),
+        ConfigKey("batch.max.rows", .int, default: "100", doc: "Rows per batch sent to Kafka (Postgres is read about 1,000 rows, in whole batches, per FETCH)."),
         ConfigKey("numeric.mapping", .string, default: "none", doc: "none, precision_only, best_fit, best_fit_eager_double.",
                   validValues: NumericMapping.allCases.map(\.rawValue)),
         ConfigKey("numeric.precision.mapping", .boolean, default: "false", doc: "Deprecated: true means numeric.mapping=precision_only."),
