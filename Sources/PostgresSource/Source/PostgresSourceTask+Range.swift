@@ -32,7 +32,7 @@ extension PostgresSourceTask {
         /// else uses the connection: a FETCH running late would read the next
         /// range's cursor.
         var ahead: Task<FetchedPages, any Error>?
-        /// Every page was fetched and polled.
+        /// Every page was fetched and polled (so nothing is being fetched ahead).
         var polledAll: Bool { fetchedAll && converted.isEmpty }
         /// A row that cannot be converted: the rows above it are sent, then this is thrown.
         var badRow: PostgresError?
@@ -197,7 +197,6 @@ extension PostgresSourceTask {
     /// its transaction, throws the bad row it stopped at, and schedules the
     /// table (at once if the range was full, as more rows wait).
     func finishRange() async throws {
-        await dropRowsAhead()  // none: the last page was polled
         guard let range else { return }
         self.range = nil
         if let badRow = range.badRow {

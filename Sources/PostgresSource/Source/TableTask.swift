@@ -15,6 +15,9 @@ struct TableTask: Sendable {
     /// The offset store key: `<connector>/<schema>.<table>` or `<connector>/query`.
     let partition: String
     let readers: [ColumnReader]
+    /// Each reader's kind: a page's loop writes cells through these, as
+    /// reading a reader out of `readers` copies its name and schema.
+    let kinds: [ColumnReader.Kind]
     /// Indexes into `readers` of the primary key columns.
     let keyIndexes: [Int]
     let valueSchema: InternedSchema
@@ -87,6 +90,7 @@ struct TableTask: Sendable {
             try ColumnReader(column, optional: column.notNull != true, numericMapping: config.numericMapping, table: label)
         }
         self.readers = readers
+        kinds = readers.map(\.kind)
         keyIndexes = info.primaryKey.compactMap { key in info.columns.firstIndex { $0.name == key } }
         valueSchema = SchemaInterner.shared.intern(.struct(info.name?.table, readers.map { Field($0.name, $0.schema) }))
         keySchema = keyIndexes.isEmpty ? nil : SchemaInterner.shared.intern(.struct(nil, keyIndexes.map { Field(readers[$0].name, readers[$0].schema) }))
@@ -158,7 +162,6 @@ struct TableTask: Sendable {
         var keys = keys
         page.messages.reserveCapacity(min(pageSize, result.rowCount))
         let width = readers.count
-        let kinds = readers.map(\.kind)
         rows: for row in 0..<result.rowCount {
             if row - start == pageSize {
                 pages.append(page)
