@@ -250,13 +250,19 @@ topic=P_USERS # the source config's topic.prefix + table.whitelist
 } >"$WORK/worker.properties"
 
 # ------------------------------------------------------------------ poller
-# poll.py: polls the stages' counts every half second until each reaches its
-# target, and writes when it did (one process, one clock). Also notes when the
+# poll.py: polls the stages' counts until each reaches its target, and writes
+# when it did (one process, one clock). Kafka's count (about 2 ms, through one
+# client kept open) is read every 50 ms: a source alone takes under a second,
+# and half-second polls of `tributary topics` made it look up to 0.5 s slower
+# than kcat, which is timed to its exit. MySQL's and S3's counts cost more
+# (a process, a listing) and are read every 0.5 s. Also notes when the
 # worker's consumers were assigned their partitions (the end of the ~3 s group
 # join), and keeps every S3 object it read, for the S3 baseline.
 cat >"$WORK/poll.py" <<'EOF'
 import argparse, os, subprocess, sys, time
 import boto3
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 p = argparse.ArgumentParser()
 p.add_argument("--stages", required=True)        # comma-separated: kafka, mysql, s3
@@ -276,21 +282,21 @@ s3 = boto3.client("s3", endpoint_url=os.environ["TRIBUTARY_S3_ENDPOINT"], region
 bucket = os.environ["TRIBUTARY_S3_BUCKET"]
 
 
-def watermarks(topic):
-    """(sum of low, sum of high) watermarks, from `tributary topics`."""
-    out = subprocess.run([os.environ["TRIBUTARY_BIN"], "topics", "--filter", topic], capture_output=True, text=True).stdout
-    low = high = 0
-    inside = False
-    for line in out.splitlines():
-        if not line.startswith(" "):
-            inside = line.split()[:1] == [topic]
-            continue
-        fields = line.split()
-        # Partition rows: partition leader low high messages (group rows have 4 fields).
-        if inside and len(fields) == 5 and all(f.isdigit() for f in fields):
-            low += int(fields[2])
-            high += int(fields[3])
-    return low, high
+admin = AdminClient({"bootstrap.servers": os.environ["TRIBUTARY_BOOTSTRAP"]})
+partitions = []  # of a.topic, once it exists
+
+
+def kafka_count():
+    """Sum of the topic's high watermarks. One ListOffsets per partition: the
+    embedded broker answers a request for several partitions wrongly. The
+    topic list is read whole, as asking for one topic would create it."""
+    global partitions
+    if not partitions:
+        md = admin.list_topics(timeout=5).topics.get(a.topic)
+        if md is None or md.error is not None or not md.partitions:
+            return 0
+        partitions = [TopicPartition(a.topic, p) for p in sorted(md.partitions)]
+    return sum(admin.list_offsets({tp: OffsetSpec.latest()})[tp].result().offset for tp in partitions)
 
 
 def mysql_count():
@@ -333,8 +339,10 @@ def assigned():
         return False
 
 
-count = {"kafka": lambda: watermarks(a.topic)[1], "mysql": mysql_count, "s3": s3_count}
+count = {"kafka": kafka_count, "mysql": mysql_count, "s3": s3_count}
 counts = {s: 0 for s in stages}
+interval = {"kafka": 0.05, "mysql": 0.5, "s3": 0.5}
+due = {s: 0.0 for s in stages}
 done, joined, peak_backlog, last_report = {}, None, 0, 0.0
 while True:
     now = time.time()
@@ -344,7 +352,8 @@ while True:
     if joined is None and assigned():
         joined = now
     for stage in stages:
-        if stage not in done:
+        if stage not in done and now >= due[stage]:
+            due[stage] = now + interval[stage]
             counts[stage] = count[stage]()
             if counts[stage] >= a.target:
                 done[stage] = time.time()
@@ -359,7 +368,7 @@ while True:
     if now - a.t0 > a.timeout:
         print(f"bench: timed out after {a.timeout:.0f} s with counts {counts} (target {a.target})", file=sys.stderr)
         sys.exit(1)
-    time.sleep(0.5)
+    time.sleep(max(0.0, min(due[s] for s in stages if s not in done) - time.time()))
 
 with open(a.result, "w") as f:
     for stage in stages:
