@@ -34,6 +34,9 @@ final class EmbeddedRetentionTests: XCTestCase {
         }
         let marks = try await admin.watermarks(tp)
         XCTAssertGreaterThan(marks.low, 0, "nothing pruned after \(sent) records of 1 KB")
+        let batched = try await admin.watermarks(topic: "kept", partitions: [0])
+        XCTAssertEqual(batched[0]?.low, marks.low, "the batched query sees the pruned start too")
+        XCTAssertEqual(batched[0]?.high, marks.high)
         let retainedBytes = Int(marks.high - marks.low) * 1000
         XCTAssertLessThanOrEqual(retainedBytes, EmbeddedKafka.retainedBytesPerPartition)
         XCTAssertGreaterThan(retainedBytes, EmbeddedKafka.retainedBytesPerPartition * 9 / 10)

@@ -39,6 +39,35 @@ final class KafkaClientTests: XCTestCase {
         XCTAssertEqual(committed.values.reduce(0, +), 100_000)
     }
 
+    /// The watermarks of many partitions, asked of their leaders together,
+    /// are each partition's own; a partition the topic lacks is an error naming it.
+    func testWatermarksOfManyPartitionsAtOnce() async throws {
+        let kafka = try TestEnvironment.kafka()
+        let topic = TestEnvironment.unique("marks")
+        let admin = try KafkaAdmin(configuration: kafka)
+        try await admin.createTopic(topic, partitions: 4, replicationFactor: 1)  // the broker's default: it lacks CreateTopics
+        let producer = try KafkaProducer(configuration: kafka)
+        let sent = (0..<4).flatMap { p in (0..<(p * 3 + 1)).map { i in KafkaMessage(topic: topic, partition: Int32(p), key: nil, value: Array("\(p)-\(i)".utf8)) } }
+        _ = try await producer.send(sent)
+        await producer.close()
+        let marks = try await admin.watermarks(topic: topic, partitions: Array(0..<4))
+        XCTAssertEqual(marks.count, 4)
+        for p in Int32(0)..<4 {
+            let one = try await admin.watermarks(TopicPartition(topic, p))
+            XCTAssertEqual(marks[p]?.low, 0, "partition \(p)")
+            XCTAssertEqual(marks[p]?.high, Int64(p * 3 + 1), "partition \(p)")
+            XCTAssertEqual(marks[p]?.high, one.high, "partition \(p)")
+        }
+        let none = try await admin.watermarks(topic: topic, partitions: [])
+        XCTAssertTrue(none.isEmpty)
+        do {
+            _ = try await admin.watermarks(topic: topic, partitions: [0, 9])
+            XCTFail("partition 9 does not exist")
+        } catch {
+            XCTAssertTrue("\(error)".contains(topic), "\(error)")
+        }
+    }
+
     /// The producer opens a topic handle per topic: one call may switch
     /// topics message by message, and a name librdkafka refuses fails the
     /// call with an error naming that topic.

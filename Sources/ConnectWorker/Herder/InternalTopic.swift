@@ -51,10 +51,8 @@ final class InternalTopic: Sendable {
     func readAll() async throws -> [KafkaMessage] {
         let partitions = try await admin.topics().first { $0.name == name }?.partitions ?? []
         var ranges: [TopicPartition: Range<Int64>] = [:]
-        for partition in partitions {
-            let tp = TopicPartition(name, partition.partition)
-            let marks = try await admin.watermarks(tp)
-            ranges[tp] = marks.low..<marks.high
+        for (partition, marks) in try await admin.watermarks(topic: name, partitions: partitions.map(\.partition)) {
+            ranges[TopicPartition(name, partition)] = marks.low..<marks.high
         }
         let messages = try await KafkaRangeReader.read(configuration: configuration, ranges: ranges)
         return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }

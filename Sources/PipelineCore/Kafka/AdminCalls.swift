@@ -70,6 +70,32 @@ extension AdminCalls {
         return (low, high)
     }
 
+    /// The low and high watermarks of `partitions` of `topic`: two ListOffsets
+    /// requests per leader (`rd_kafka_offsets_for_times` with the earliest and
+    /// latest markers), not two round trips per partition one after another.
+    static func watermarks(_ rk: OpaquePointer?, topic: String, partitions: [Int32]) throws -> [Int32: (low: Int64, high: Int64)] {
+        guard !partitions.isEmpty else { return [:] }
+        func ask(_ marker: Int64) throws -> [Int32: Int64] {
+            let list = PartitionList.make(partitions.map { (TopicPartition(topic, $0), marker) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_offsets_for_times(rk, list, 10_000)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(topic)", err) }
+            var out: [Int32: Int64] = [:]
+            for (tp, offset, err) in PartitionList.entries(list) {
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
+                out[tp.partition] = offset
+            }
+            return out
+        }
+        let low = try ask(Int64(RD_KAFKA_OFFSET_BEGINNING)), high = try ask(Int64(RD_KAFKA_OFFSET_END))
+        var marks: [Int32: (low: Int64, high: Int64)] = [:]
+        for partition in partitions {
+            guard let l = low[partition], let h = high[partition] else { throw kafkaError("query watermarks of \(topic)[\(partition)]", RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) }
+            marks[partition] = (l, h)
+        }
+        return marks
+    }
+
     /// The committed offsets of the handle's group for `partitions` (absent where none).
     static func committed(_ rk: OpaquePointer?, _ partitions: [TopicPartition], timeoutMs: Int32, operation: String) throws -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }

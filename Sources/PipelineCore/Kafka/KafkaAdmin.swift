@@ -95,6 +95,16 @@ public final class KafkaAdmin: Sendable {
         return (marks[0], marks[1])
     }
 
+    /// The low and high watermarks of several partitions of `topic`, asked of
+    /// their leaders together (one request per leader and marker).
+    public func watermarks(topic: String, partitions: [Int32]) async throws -> [Int32: (low: Int64, high: Int64)] {
+        let client = self.client
+        let marks = try await worker.run { () -> [Int32: [Int64]] in
+            try AdminCalls.watermarks(client.rk, topic: topic, partitions: partitions).mapValues { [$0.low, $0.high] }
+        }
+        return marks.mapValues { ($0[0], $0[1]) }
+    }
+
     /// The names of the consumer groups the cluster knows (the embedded
     /// mock broker lacks this API and answers with an error).
     public func consumerGroups() async throws -> [String] {

@@ -149,8 +149,8 @@ extension CDCTask {
         var ranges: [TopicPartition: Range<Int64>] = [:]
         for (topic, offsets) in covered {
             guard let info = listed.first(where: { $0.name == topic }) else { continue }
-            for partition in info.partitions.map(\.partition) {
-                let marks = try await admin.watermarks(TopicPartition(topic, partition))
+            let watermarks = try await admin.watermarks(topic: topic, partitions: info.partitions.map(\.partition))
+            for (partition, marks) in watermarks {
                 // A partition added since: all of it is after the position.
                 var from = offsets[partition] ?? marks.low
                 if from > marks.high {
@@ -186,11 +186,7 @@ extension CDCTask {
             guard parts.count == 2 else { continue }
             let topic = source.topic(schema: parts[0], table: parts[1])
             guard covered[topic] == nil, let info = listed.first(where: { $0.name == topic }) else { continue }
-            var offsets: [Int32: Int64] = [:]
-            for partition in info.partitions.map(\.partition) {
-                offsets[partition] = try await admin.watermarks(TopicPartition(topic, partition)).high
-            }
-            covered[topic] = offsets
+            covered[topic] = try await admin.watermarks(topic: topic, partitions: info.partitions.map(\.partition)).mapValues(\.high)
         }
     }
 }

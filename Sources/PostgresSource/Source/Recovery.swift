@@ -125,8 +125,7 @@ extension PostgresSource {
         let admin = try KafkaAdmin(configuration: kafka)
         let topic = task.topic
         let partitions = try await admin.topics().first { $0.name == topic }?.partitions.map(\.partition) ?? []
-        var marks: [Int32: (low: Int64, high: Int64)] = [:]
-        for partition in partitions { marks[partition] = try await admin.watermarks(TopicPartition(topic, partition)) }
+        let marks = try await admin.watermarks(topic: topic, partitions: partitions)
         guard let stored = task.offset?.kafka, stored.topic == topic else {
             // A fresh table, or an offset stored without positions: whatever is in
             // the topic now is behind us.
