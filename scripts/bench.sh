@@ -287,8 +287,9 @@ partitions = []  # of a.topic, once it exists
 
 
 def kafka_count():
-    """Sum of the topic's high watermarks. One ListOffsets per partition: the
-    embedded broker answers a request for several partitions wrongly. The
+    """Sum of the topic's high watermarks. One call per partition: confluent-kafka's
+    list_offsets of several partitions at once got wrong offsets back from the
+    embedded broker (librdkafka 2.0.2's offsets_for_times does not). The
     topic list is read whole, as asking for one topic would create it."""
     global partitions
     if not partitions:
