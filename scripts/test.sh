@@ -36,6 +36,7 @@ LANE_B_MODULES=" S3SinkTests MySQLSinkTests PostgresSourceTests ConnectWorkerTes
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local rc=$? # the status this script exits with
+  ((${#watchdogs[@]} == 0)) || kill "${watchdogs[@]}" 2>/dev/null || true
   TRIBUTARY_STATE_DIR=$LANE_B_STATE scripts/services.sh down 2>/dev/null || true
   scripts/services.sh down || true
   if ((rc == 0 && own_state)); then
@@ -44,6 +45,7 @@ cleanup() {
     echo "test.sh: server logs are in $TRIBUTARY_STATE_DIR" >&2
   fi
 }
+watchdogs=()
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -73,7 +75,8 @@ while read -r suite; do
 done < <("$xctest" --list-tests | sed -n 's#^\([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)/.*#\1#p' | sort -u)
 
 # Runs one lane's suites against the servers of state dir $2, each output
-# line prefixed with the lane's name; returns the test bundle's status.
+# line prefixed with the lane's name and kept in $2/lane.log for the
+# watchdog; returns the test bundle's status.
 run_lane() {
   local name=$1 state=$2 suites
   shift 2
@@ -81,16 +84,46 @@ run_lane() {
   (
     # shellcheck source=/dev/null
     . "$state/env"
-    "$xctest" "$suites"
-  ) 2>&1 | sed -u "s/^/[$name] /"
+    echo "$BASHPID" >"$state/lane.pid"
+    exec "$xctest" "$suites"
+  ) 2>&1 | sed -u "s/^/[$name] /" | tee "$state/lane.log"
   return "${PIPESTATUS[0]}"
 }
 
+# A lane that prints nothing for this long is stuck (every test logs, and
+# none takes minutes): its threads' stacks are printed and its test bundle
+# is killed, so the run fails naming the test at fault instead of running
+# out CI's time in silence.
+LANE_SILENCE_LIMIT=${TRIBUTARY_LANE_SILENCE_LIMIT:-480}
+
+# Watches lane $1 (state dir $2) until its test bundle exits.
+watch_lane() {
+  local name=$1 state=$2 pid age
+  while sleep 20 >/dev/null 2>&1; do
+    [[ -s $state/lane.pid && -f $state/lane.log ]] || continue
+    pid=$(<"$state/lane.pid")
+    kill -0 "$pid" 2>/dev/null || return 0
+    age=$(($(date +%s) - $(stat -c %Y "$state/lane.log")))
+    ((age > LANE_SILENCE_LIMIT)) || continue
+    echo "test.sh: lane $name printed nothing for ${age} s; it was in: $(grep "' started at" "$state/lane.log" | tail -1)" >&2
+    if command -v gdb >/dev/null; then
+      timeout 120 gdb -p "$pid" -batch -ex "thread apply all bt 30" 2>&1 | sed "s/^/[$name stack] /" | head -n 600 >&2 || true
+    fi
+    kill -KILL "$pid" 2>/dev/null || true
+    return 0
+  done
+}
+
 echo "test.sh: lane a runs ${#lane_a[@]} suites, lane b ${#lane_b[@]} (${LANE_B_MODULES# })"
+rm -f "$TRIBUTARY_STATE_DIR/lane.pid" "$LANE_B_STATE/lane.pid"
 run_lane a "$TRIBUTARY_STATE_DIR" "${lane_a[@]}" &
 pid_a=$!
 run_lane b "$LANE_B_STATE" "${lane_b[@]}" &
 pid_b=$!
+watch_lane a "$TRIBUTARY_STATE_DIR" &
+watchdogs=($!)
+watch_lane b "$LANE_B_STATE" &
+watchdogs+=($!)
 status_a=0 status_b=0
 wait "$pid_a" || status_a=$?
 wait "$pid_b" || status_b=$?

@@ -93,4 +93,39 @@ final class BrokerFaultTests: XCTestCase {
         await consumer.close()
         XCTAssertEqual(revoked.value, [TopicPartition("hooked", 0)])
     }
+
+    /// With every broker down, a watermark read gives up with an error after
+    /// its timeout. librdkafka 2.0's `rd_kafka_query_watermark_offsets` waited
+    /// for an answer forever there (librdkafka#2588, fixed in 2.3): a sink
+    /// assigned while the broker was away hung on its consumer thread.
+    func testWatermarksWithEveryBrokerDownFailInsteadOfWaitingForever() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1)
+        let topic = "marks-down"
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        _ = try await admin.watermarks(TopicPartition(topic, 0))  // connected, the leader known
+        for id in cluster.brokerIDs { try cluster.setBrokerDown(id) }
+
+        let outcome = Locked<String?>(nil)
+        Task {
+            do {
+                let marks = try await admin.watermarks(TopicPartition(topic, 1))
+                outcome.withLock { $0 = "answered \(marks)" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+        }
+        // Bounded: the call's own timeout is 10 s per marker.
+        let deadline = Date().addingTimeInterval(60)
+        while outcome.withLock({ $0 }) == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard let result = outcome.withLock({ $0 }) else {
+            // The call still holds the client: leave the cluster up rather than pull it from under it.
+            return XCTFail("watermarks(\(topic)[1]) had not returned 60 s after the broker went down")
+        }
+        XCTAssertTrue(result.contains(topic), "the error names the partition: \(result)")
+        for id in cluster.brokerIDs { try cluster.setBrokerUp(id) }
+        let marks = try await admin.watermarks(TopicPartition(topic, 1))
+        XCTAssertEqual(marks.high, 0)
+        cluster.close()
+    }
 }

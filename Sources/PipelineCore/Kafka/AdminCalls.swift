@@ -64,15 +64,19 @@ enum AdminCalls {
 extension AdminCalls {
     /// The low (log start) and high (next offset) watermarks of a partition, asked of its leader.
     static func watermarks(_ rk: OpaquePointer?, _ tp: TopicPartition) throws -> (low: Int64, high: Int64) {
-        var low: Int64 = 0, high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 10_000)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw kafkaError("query watermarks of \(tp)", err) }
-        return (low, high)
+        guard let marks = try watermarks(rk, topic: tp.topic, partitions: [tp.partition])[tp.partition] else {
+            throw kafkaError("query watermarks of \(tp)", RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+        }
+        return marks
     }
 
     /// The low and high watermarks of `partitions` of `topic`: two ListOffsets
     /// requests per leader (`rd_kafka_offsets_for_times` with the earliest and
     /// latest markers), not two round trips per partition one after another.
+    ///
+    /// Never `rd_kafka_query_watermark_offsets`: in librdkafka before 2.3 it
+    /// waits forever for a broker that is down (librdkafka#2588), where
+    /// `rd_kafka_offsets_for_times` gives up after its timeout.
     static func watermarks(_ rk: OpaquePointer?, topic: String, partitions: [Int32]) throws -> [Int32: (low: Int64, high: Int64)] {
         guard !partitions.isEmpty else { return [:] }
         func ask(_ marker: Int64) throws -> [Int32: Int64] {
