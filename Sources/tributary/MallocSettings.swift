@@ -1,4 +1,5 @@
 import CMalloc
+import Foundation
 import PipelineCore
 
 /// glibc malloc settings for this process, made before any connector
@@ -15,15 +16,35 @@ import PipelineCore
 /// saved another 15–25 MB but cost a third more CPU a row, in malloc's
 /// locks and free lists.)
 ///
+/// Below the threshold (messages, rows, librdkafka's buffers) glibc gives
+/// back only the free memory at the top of an arena; pages freed inside it
+/// stay resident, so the resident set still grew past the live heap: at
+/// 1,000,000 rows heaptrack saw a live peak of 85 MB in a 152–156 MB
+/// resident set. `malloc_trim` once a second hands those free
+/// pages back (with the S3 sink's 8 MiB memory budget, 139–143 MB; no
+/// change in CPU a row; BENCHMARKS.md, run 19).
+///
 /// `GLIBC_TUNABLES` with a `glibc.malloc.` setting, or `MALLOC_MMAP_THRESHOLD_`,
 /// in the environment is left to rule instead.
 enum MallocSettings {
     static let mmapThreshold: Int32 = 256 * 1024
+    /// How often free memory is given back. A trim walks the arenas' free
+    /// lists: microseconds when idle, too little to show in a busy run.
+    static let trimIntervalSeconds: UInt32 = 1
 
-    /// Sets it unless the environment sets malloc's own; a no-op off glibc.
+    /// Its own thread: a sleeping loop does not belong on the cooperative pool.
+    private static let trimmer = BlockingWorker(name: "malloc-trim")
+
+    /// Sets them unless the environment sets malloc's own; a no-op off glibc.
     static func apply() {
         if ProcessEnvironment.get("GLIBC_TUNABLES")?.contains("glibc.malloc.") == true { return }
         if ProcessEnvironment.get("MALLOC_MMAP_THRESHOLD_") != nil { return }
-        _ = tributary_set_mmap_threshold(mmapThreshold)
+        guard tributary_set_mmap_threshold(mmapThreshold) != 0 else { return }
+        trimmer.enqueue {
+            while true {
+                sleep(trimIntervalSeconds)
+                tributary_trim_heap()
+            }
+        }
     }
 }
