@@ -21,8 +21,8 @@ import PipelineCore
 /// stay resident, so the resident set still grew past the live heap: at
 /// 1,000,000 rows heaptrack saw a live peak of 85 MB in a 152–156 MB
 /// resident set. `malloc_trim` once a second hands those free
-/// pages back (with the S3 sink's 8 MiB memory budget, 139–143 MB; no
-/// change in CPU a row; BENCHMARKS.md, run 19).
+/// pages back (with the S3 sink's 8 MiB memory budget, 138–143 MB against
+/// 147–155; no change in CPU a row; BENCHMARKS.md, run 19).
 ///
 /// `GLIBC_TUNABLES` with a `glibc.malloc.` setting, or `MALLOC_MMAP_THRESHOLD_`,
 /// in the environment is left to rule instead.

@@ -128,4 +128,30 @@ final class BrokerFaultTests: XCTestCase {
         XCTAssertEqual(marks.high, 0)
         cluster.close()
     }
+
+    /// A consumer closed while every broker is away still closes (a graceful
+    /// stop during an outage must end), after its own timeouts.
+    func testAConsumerClosesWithEveryBrokerDown() async throws {
+        let cluster = try EmbeddedKafka(brokers: 1)
+        let topic = "close-down"
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka)
+        _ = try await producer.send(KafkaMessage(topic: topic, key: nil, value: Array("one".utf8)))
+        await producer.close()
+        let consumer = try KafkaConsumer(configuration: kafka.with(TestEnvironment.consumerProperties), groupID: "close-down-group", topics: [topic])
+        let first = try await consumer.drain(count: 1)
+        XCTAssertEqual(first.count, 1)
+        for id in cluster.brokerIDs { try cluster.setBrokerDown(id) }
+
+        let closed = Locked(false)
+        Task {
+            await consumer.close()
+            closed.withLock { $0 = true }
+        }
+        let deadline = Date().addingTimeInterval(90)
+        while !closed.value && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard closed.value else { return XCTFail("close() had not returned 90 s after every broker went down") }
+        cluster.close()
+    }
 }

@@ -122,8 +122,8 @@ public struct S3SinkConfig: Sendable {
         compression = .none
         partSize = 25 * 1024 * 1024
         bufferBudget = 256 * 1024 * 1024
-        // 8 MiB with the executable's periodic trim: a 1,000,000-row run's
-        // peak 139-143 MB against 152-155 at 16 MiB untrimmed (BENCHMARKS.md, run 19).
+        // 8 MiB, with the executable's periodic trim: a 1,000,000-row run's
+        // peak 138-143 MB against 147-155 at 16 MiB untrimmed (BENCHMARKS.md, run 19).
         memoryBudget = 8 * 1024 * 1024
         spillDirectory = ProcessEnvironment.get("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         partitioner = .default
