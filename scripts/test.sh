@@ -109,8 +109,20 @@ watch_lane() {
     if command -v gdb >/dev/null; then
       timeout 120 gdb -p "$pid" -batch -ex "thread apply all bt 30" 2>&1 | sed "s/^/[$name stack] /" | head -n 600 >&2 || true
     fi
-    kill -KILL "$pid" 2>/dev/null || true
+    # Its children too: one that kept the lane's output open would keep the
+    # lane from ending after the bundle is gone.
+    # shellcheck disable=SC2046 # one pid per word
+    kill -KILL $(descendants "$pid") "$pid" 2>/dev/null || true
     return 0
+  done
+}
+
+# Prints the pids of every process below $1.
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
   done
 }
 
