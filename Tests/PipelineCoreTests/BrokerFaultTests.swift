@@ -115,13 +115,10 @@ final class BrokerFaultTests: XCTestCase {
                 outcome.withLock { $0 = "\(error)" }
             }
         }
-        // Bounded: the call's own timeout is 10 s per marker.
-        let deadline = Date().addingTimeInterval(60)
-        while outcome.withLock({ $0 }) == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        guard let result = outcome.withLock({ $0 }) else {
-            // The call still holds the client: leave the cluster up rather than pull it from under it.
-            return XCTFail("watermarks(\(topic)[1]) had not returned 60 s after the broker went down")
-        }
+        // Bounded: the call's own timeout is 10 s per marker. On a timeout the
+        // call still holds the client, so the cluster is left up, not pulled from under it.
+        try await eventually("watermarks(\(topic)[1]) to return with the broker down", within: 60) { outcome.value != nil }
+        let result = outcome.value ?? ""
         XCTAssertTrue(result.contains(topic), "the error names the partition: \(result)")
         for id in cluster.brokerIDs { try cluster.setBrokerUp(id) }
         let marks = try await admin.watermarks(TopicPartition(topic, 1))
@@ -149,9 +146,7 @@ final class BrokerFaultTests: XCTestCase {
             await consumer.close()
             closed.withLock { $0 = true }
         }
-        let deadline = Date().addingTimeInterval(90)
-        while !closed.value && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        guard closed.value else { return XCTFail("close() had not returned 90 s after every broker went down") }
+        try await eventually("close() to return with every broker down", within: 90) { closed.value }
         cluster.close()
     }
 }
