@@ -91,8 +91,9 @@ public struct SourceBatch<Position> {
         self.completesRange = completesRange
     }
 
-    /// Key and value bytes, what the send window bounds.
-    var bytes: Int {
+    /// Key and value bytes, what the runner's send window bounds
+    /// (``SourceRunner/WindowLimits``).
+    public var bytes: Int {
         messages.reduce(0) { $0 + $1.byteCount }
     }
 }

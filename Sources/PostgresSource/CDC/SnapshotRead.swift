@@ -8,8 +8,9 @@ import PipelineCore
 ///
 /// Up to ``maxLanes`` pieces are read at once, each on a connection of its
 /// own ("lane") that imported the same snapshot: every poll fetches the next
-/// `max.batch.size` rows of each piece being read and writes their events,
-/// concurrently, on the lanes' threads. A piece is a table, or for a table
+/// page of each piece being read (at most `max.batch.size` rows, about
+/// ``pageBytes`` of events) and writes their events, concurrently, on the
+/// lanes' threads. A piece is a table, or for a table
 /// with a primary key and at least ``batchesPerRange`` batches per range, one of up
 /// to ``maxLanes`` ranges of its key (``KeyRange``), so one big table is read
 /// on every lane.
@@ -38,6 +39,18 @@ final class SnapshotRead {
     /// Rows a key range has at least, in batches of `max.batch.size`: fewer
     /// would cost more in range queries than reading them on one lane saves.
     static let batchesPerRange = 8
+    /// Event bytes a lane's page is sized to, under `max.batch.size` rows.
+    /// A poll of four lanes then stays well inside the runner's send window
+    /// (8 MiB), so several polls are in flight while the lanes read the
+    /// next. Pages of `max.batch.size` rows of Debezium's ~3.5 KB events made
+    /// each poll 28 MB: every poll waited, before it was sent, for the one
+    /// before to be acknowledged, and the snapshot of 1,000,000 rows held a 150 MB peak
+    /// and spent 15% more CPU, much of it faulting fresh pages in
+    /// (BENCHMARKS.md, run 20).
+    static let pageBytes = 1 << 20
+    /// A guess of an event's size until the first page tells: high, so the
+    /// first page is small (64 rows) whatever the rows are.
+    static let initialEventBytes = 16 << 10
 
     let consistentPoint: LSN
     let startedMillis = ChangeEventEncoder.nowMillis()
@@ -48,6 +61,8 @@ final class SnapshotRead {
     var pending: [Piece]
     var rows = 0
     var finished = false
+    /// Key and value bytes of an event, on average, in the last poll: sizes the next pages.
+    var eventBytes = SnapshotRead.initialEventBytes
 
     private init(consistentPoint: LSN, lanes: [Lane], pieces: [Piece]) {
         self.consistentPoint = consistentPoint
@@ -104,7 +119,7 @@ final class SnapshotRead {
                 return SourceBatch(messages: [], position: CDCBatchPosition(.snapshot(last: true, consistentPoint: consistentPoint), messages: []), completesRange: true)
             }
             let origin = ChangeOrigin(lsn: consistentPoint, txId: nil, commitMillis: startedMillis, snapshot: "true")
-            let pages = try await fetch(batchSize: task.config.maxBatchSize, origin: origin)
+            let pages = try await fetch(batchSize: Self.pageRows(maxBatchSize: task.config.maxBatchSize, eventBytes: eventBytes), origin: origin)
             var messages: [KafkaMessage] = []
             for (index, page) in pages.sorted(by: { $0.key < $1.key }) {
                 guard let table = reading[index]?.table else { continue }
@@ -118,9 +133,17 @@ final class SnapshotRead {
                 messages += page.messages
             }
             if !messages.isEmpty {
-                return SourceBatch(messages: messages, position: CDCBatchPosition(.snapshot(last: false, consistentPoint: consistentPoint), messages: messages))
+                let batch = SourceBatch(messages: messages, position: CDCBatchPosition(.snapshot(last: false, consistentPoint: consistentPoint), messages: messages))
+                eventBytes = batch.bytes / messages.count
+                return batch
             }
         }
+    }
+
+    /// Rows a lane fetches at once: about ``pageBytes`` of events of
+    /// `eventBytes` each, at least one and at most `maxBatchSize`.
+    static func pageRows(maxBatchSize: Int, eventBytes: Int) -> Int {
+        max(1, min(maxBatchSize, pageBytes / max(1, eventBytes)))
     }
 
     /// Gives every idle lane the next pending piece and opens its cursor.
