@@ -27,13 +27,16 @@ final class BrokerOutageTests: XCTestCase {
         ]))
         try await h.eventually("some rows") { h.delivered() >= 50 }
         do {
+            try await refuseProduceRequests(control: control)
             try brokers("down", control: control)
             XCTAssertLessThan(h.delivered(), backlog, "the outage came too late to be mid-stream")
             try await Task.sleep(for: .seconds(10))
         } catch {
+            try? command("clear \(produceAPIKey)", control: control)
             try? brokers("up", control: control)
             throw error
         }
+        try command("clear \(produceAPIKey)", control: control)
         try brokers("up", control: control)
         XCTAssertNil(h.failure.value, "the source stopped during the outage")
         try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(\(backlog + 1), \(backlog + 100)) g")
@@ -47,13 +50,35 @@ final class BrokerOutageTests: XCTestCase {
         await h.close()
     }
 
+    private let produceAPIKey = 0
+
+    /// Has the cluster refuse every Produce request for a moment before the
+    /// brokers go, so that none is appended with its answer then lost.
+    /// librdkafka's test broker appends a retried idempotent batch a second
+    /// time (it checks producer sequences only for transactional producers),
+    /// where Kafka drops it as a duplicate: a request answered just as the
+    /// brokers went down made 150 duplicates in one CI run. NOT_ENOUGH_REPLICAS
+    /// means "not appended", which the producer retries by itself. Requests
+    /// already in the broker are answered within the pause.
+    private func refuseProduceRequests(control: String) async throws {
+        let notEnoughReplicas = 19
+        // 1,000 codes stay one write under PIPE_BUF, and outlast the pause.
+        try command("errors \(produceAPIKey) " + Array(repeating: "\(notEnoughReplicas)", count: 1_000).joined(separator: ","), control: control)
+        try await Task.sleep(for: .milliseconds(300))
+    }
+
     /// `down`/`up` for brokers 1-3 through the broker's control FIFO (scripts/services.sh).
-    private func brokers(_ command: String, control: String) throws {
+    private func brokers(_ verb: String, control: String) throws {
+        for id in 1...3 { try command("\(verb) \(id)", control: control) }
+    }
+
+    /// One command line to the broker's control FIFO.
+    private func command(_ line: String, control: String) throws {
         guard let fifo = FileHandle(forWritingAtPath: control) else {
             throw PipelineError.other("cannot open the broker control FIFO \(control)")
         }
         // One short write per command: atomic on a FIFO.
-        for id in 1...3 { fifo.write(Data("\(command) \(id)\n".utf8)) }
+        fifo.write(Data("\(line)\n".utf8))
         try fifo.close()
     }
 }
