@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 @testable import PostgresSource
@@ -8,10 +9,7 @@ import XCTest
 /// the sends wait the outage out, the run goes on, nothing is lost or doubled.
 final class BrokerOutageTests: XCTestCase {
     func testSourceWaitsOutEveryBrokerDown() async throws {
-        guard let control = ProcessInfo.processInfo.environment["TRIBUTARY_BROKER_CONTROL"], !control.isEmpty else {
-            XCTFail("TRIBUTARY_BROKER_CONTROL is not set; source the env file scripts/services.sh writes")
-            return
-        }
+        let control = try BrokerControl.path()
         let h = try SourceHarness()
         let table = TestEnvironment.uniqueName("broker_down")
         let quoted = SQL.quote(table)
@@ -32,11 +30,11 @@ final class BrokerOutageTests: XCTestCase {
             XCTAssertLessThan(h.delivered(), backlog, "the outage came too late to be mid-stream")
             try await Task.sleep(for: .seconds(10))
         } catch {
-            try? command("clear \(produceAPIKey)", control: control)
+            try? BrokerControl.send(["clear \(produceAPIKey)"], to: control)
             try? brokers("up", control: control)
             throw error
         }
-        try command("clear \(produceAPIKey)", control: control)
+        try BrokerControl.send(["clear \(produceAPIKey)"], to: control)
         try brokers("up", control: control)
         XCTAssertNil(h.failure.value, "the source stopped during the outage")
         try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(\(backlog + 1), \(backlog + 100)) g")
@@ -63,22 +61,12 @@ final class BrokerOutageTests: XCTestCase {
     private func refuseProduceRequests(control: String) async throws {
         let notEnoughReplicas = 19
         // 1,000 codes stay one write under PIPE_BUF, and outlast the pause.
-        try command("errors \(produceAPIKey) " + Array(repeating: "\(notEnoughReplicas)", count: 1_000).joined(separator: ","), control: control)
+        try BrokerControl.send(["errors \(produceAPIKey) " + Array(repeating: "\(notEnoughReplicas)", count: 1_000).joined(separator: ",")], to: control)
         try await Task.sleep(for: .milliseconds(300))
     }
 
     /// `down`/`up` for brokers 1-3 through the broker's control FIFO (scripts/services.sh).
     private func brokers(_ verb: String, control: String) throws {
-        for id in 1...3 { try command("\(verb) \(id)", control: control) }
-    }
-
-    /// One command line to the broker's control FIFO.
-    private func command(_ line: String, control: String) throws {
-        guard let fifo = FileHandle(forWritingAtPath: control) else {
-            throw PipelineError.other("cannot open the broker control FIFO \(control)")
-        }
-        // One short write per command: atomic on a FIFO.
-        fifo.write(Data("\(line)\n".utf8))
-        try fifo.close()
+        try BrokerControl.send((1...3).map { "\(verb) \($0)" }, to: control)
     }
 }

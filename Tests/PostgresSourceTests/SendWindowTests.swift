@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import TestSupport
 import XCTest
 
 @testable import PostgresSource
@@ -10,14 +11,14 @@ final class SendWindowTests: XCTestCase {
     /// With 20 ms added to every broker round trip, a source that waited for
     /// each page's acknowledgement would have one page in flight at a time.
     func testManyPagesAreInFlightWhileTheBrokerIsSlow() async throws {
-        let control = try brokerControl()
+        let control = try BrokerControl.path()
         let h = try SourceHarness()
         let table = TestEnvironment.uniqueName("window")
         let quoted = SQL.quote(table)
         try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
         try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 1000) g")
-        try broker(control, (1...3).map { "rtt \($0) 20" })
-        defer { try? broker(control, (1...3).map { "rtt \($0) 0" }) }
+        try BrokerControl.send((1...3).map { "rtt \($0) 20" }, to: control)
+        defer { try? BrokerControl.send((1...3).map { "rtt \($0) 0" }, to: control) }
         let task = h.start(try h.source([
             "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
         ], recovery: true))
@@ -69,22 +70,22 @@ final class SendWindowTests: XCTestCase {
     /// may be delivered, but the stored offset never passes the failed rows,
     /// and in the end every row is in the topic exactly once.
     func testAFailureInsideTheWindowStoresOnlyTheAcknowledgedPrefix() async throws {
-        let control = try brokerControl()
+        let control = try BrokerControl.path()
         let h = try SourceHarness()
         let table = TestEnvironment.uniqueName("window_fail")
         let quoted = SQL.quote(table)
         let partition = "test-source/public.\(table)"
         try await h.pg.query("CREATE TABLE \(quoted) (id bigserial PRIMARY KEY, v int NOT NULL)")
         try await h.pg.query("INSERT INTO \(quoted) (v) SELECT g FROM generate_series(1, 3000) g")
-        try broker(control, (1...3).map { "rtt \($0) 20" })
-        defer { try? broker(control, (1...3).map { "rtt \($0) 0" }) }
+        try BrokerControl.send((1...3).map { "rtt \($0) 20" }, to: control)
+        defer { try? BrokerControl.send((1...3).map { "rtt \($0) 0" }, to: control) }
         let properties = [
             "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "batch.max.rows": "10",
             "connection.backoff.ms": "100",
         ]
         let first = h.start(try h.source(properties, recovery: true))
         try await h.eventually("some rows") { h.delivered() >= 200 }
-        try broker(control, ["errors 0 10"])
+        try BrokerControl.send(["errors 0 10"], to: control)
         // Whether the source stops (a delivery error is not retriable) or goes
         // on, it stores nothing past a row the broker did not acknowledge.
         let deadline = Date().addingTimeInterval(60)
@@ -142,21 +143,5 @@ final class SendWindowTests: XCTestCase {
     private func id(_ message: KafkaMessage) throws -> Int64 {
         let converter = JsonConverter(schemasEnabled: true)
         return try XCTUnwrap(Record(decoding: message, keyConverter: converter, valueConverter: converter).int("id"))
-    }
-
-    private func brokerControl() throws -> String {
-        guard let control = ProcessInfo.processInfo.environment["TRIBUTARY_BROKER_CONTROL"], !control.isEmpty else {
-            throw PipelineError.other("TRIBUTARY_BROKER_CONTROL is not set; source the env file scripts/services.sh writes")
-        }
-        return control
-    }
-
-    /// Commands for the broker's control FIFO (scripts/services.sh), one short write each.
-    private func broker(_ control: String, _ commands: [String]) throws {
-        guard let fifo = FileHandle(forWritingAtPath: control) else {
-            throw PipelineError.other("cannot open the broker control FIFO \(control)")
-        }
-        for command in commands { fifo.write(Data("\(command)\n".utf8)) }
-        try fifo.close()
     }
 }
