@@ -40,12 +40,12 @@ final class SnapshotRead {
     /// would cost more in range queries than reading them on one lane saves.
     static let batchesPerRange = 8
     /// Event bytes a lane's page is sized to, under `max.batch.size` rows.
-    /// A poll of four lanes then stays well inside the runner's send window
-    /// (8 MiB), so several polls are in flight while the lanes read the
-    /// next. Pages of `max.batch.size` rows of Debezium's ~3.5 KB events made
-    /// each poll 28 MB: every poll waited, before it was sent, for the one
-    /// before to be acknowledged, and the snapshot of 1,000,000 rows held a 150 MB peak
-    /// and spent 15% more CPU, much of it faulting fresh pages in
+    /// A poll of four lanes (4 MiB) then fits the runner's 8 MiB send window
+    /// twice, so one poll is in flight while the lanes read the next. Pages
+    /// of `max.batch.size` rows of Debezium's ~3.5 KB events made each poll
+    /// 28 MB: every poll waited, before it was sent, for the one before to
+    /// be acknowledged, and the snapshot of 1,000,000 rows peaked at
+    /// 137–156 MB (67–81 MB with these pages) at 4–17% more CPU
     /// (BENCHMARKS.md, run 20).
     static let pageBytes = 1 << 20
     /// A guess of an event's size until the first page tells: high, so the
