@@ -58,7 +58,7 @@ public struct PostgresCDCConfig: Sendable {
     /// `d`, `t`); Debezium 2 skips truncates (`t`) unless told otherwise.
     public var skippedOperations: Set<String> = ["t"]
     public var decimalMode: DecimalMode = .precise
-    /// Changes per batch handed to the producer (`max.batch.size`).
+    /// At most this many changes per batch handed to the producer (`max.batch.size`).
     public var maxBatchSize: Int = 2048
     /// How often a standby status update is sent while nothing is confirmed (`status.update.interval.ms`).
     public var statusUpdateIntervalMilliseconds: Int = 10_000
@@ -183,7 +183,7 @@ public struct PostgresCDCConfig: Sendable {
         ConfigKey("time.precision.mode", .string, default: "connect",
                   doc: "Only connect: Connect's Date, Time and Timestamp (milliseconds; timestamptz in UTC). Debezium's adaptive types are not supported.",
                   validValues: ["connect"]),
-        ConfigKey("max.batch.size", .int, default: "2048", doc: "Changes per batch handed to the producer."),
+        ConfigKey("max.batch.size", .int, default: "2048", doc: "At most this many changes per batch handed to the producer; snapshot pages also keep to about 1 MiB of events per table read at once."),
         ConfigKey("status.update.interval.ms", .int, default: "10000", doc: "Standby status updates at least this often."),
         ConfigKey("offset.storage.file.filename", .string, default: "", doc: "Offset file (Connect standalone's worker key)."),
     ], ignoredKeys: [
