@@ -22,8 +22,10 @@ public struct EnvelopeWriter: Sendable {
     private let numericDecimals: [Bool]
     private var out: [UInt8] = []
     private var field = 0
-    /// Size of the last record, so the next buffer is allocated once.
-    private var lastSize = 256
+    /// Capacity for the next record: the last one's size and an eighth, so
+    /// that a record a little longer than the one before does not double its
+    /// buffer (a reallocation and a copy of everything written so far).
+    private var nextCapacity = 256
 
     /// A writer for `schema`, which must be a struct. `prefix` comes before
     /// each record (a registry wire-format header, for JsonSchemaConverter),
@@ -48,7 +50,7 @@ public struct EnvelopeWriter: Sendable {
     /// Starts the next field.
     private mutating func next() {
         if field == 0 {
-            out.reserveCapacity(lastSize)
+            out.reserveCapacity(nextCapacity)
             out += head
         }
         let start = field == 0 ? 0 : nameEnds[field - 1], end = nameEnds[field]
@@ -119,7 +121,7 @@ public struct EnvelopeWriter: Sendable {
         if field == 0 { out += head }
         out += tail
         let bytes = out
-        lastSize = bytes.count
+        nextCapacity = bytes.count + bytes.count / 8
         out = []
         field = 0
         return bytes

@@ -105,8 +105,9 @@ private struct SourceSession<Source: SourceTask> {
                 runner.metrics?.polled(in: clock.now - started)
                 switch poll {
                 case .batch(let batch):
-                    runner.metrics?.read(batch.messages.count, bytes: batch.bytes)
-                    try await send(batch)
+                    let bytes = batch.bytes
+                    runner.metrics?.read(batch.messages.count, bytes: bytes)
+                    try await send(batch, bytes: bytes)
                 case .idle(let until):
                     try await settle()
                     try? await clock.sleep(until: until)  // cancelled: the loop ends
@@ -125,8 +126,7 @@ private struct SourceSession<Source: SourceTask> {
 
     /// Makes room (oldest first), hands `batch` to the producer, and settles
     /// the window when the batch completes a range.
-    private mutating func send(_ batch: SourceBatch<Source.Position>) async throws {
-        let bytes = batch.bytes
+    private mutating func send(_ batch: SourceBatch<Source.Position>, bytes: Int) async throws {
         // Acknowledgements that arrived meanwhile are taken without waiting,
         // so commits follow the broker even while the window is not full.
         while let oldest = window.oldest, oldest.delivery.isSettled { try await acknowledgeOldest() }

@@ -162,8 +162,22 @@ struct TableTask: Sendable {
         var keys = keys
         page.messages.reserveCapacity(min(pageSize, result.rowCount))
         let width = readers.count
+        func offset(_ row: Int) -> SourceOffset {
+            SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
+        }
+        // Without timestamps every row's position is complete, so only a
+        // page's last row needs reading (two cells parsed per page, not per row).
+        let positionsOrdered = query.mode != .timestamp
+        var lastRow: Int?
+        func close(_ page: inout Page) {
+            guard positionsOrdered, let lastRow, lastRow >= start else { return }
+            page.last = offset(lastRow)
+            page.complete = page.last
+            page.covered = lastRow - start + 1
+        }
         rows: for row in 0..<result.rowCount {
             if row - start == pageSize {
+                close(&page)
                 pages.append(page)
                 page = Page()
                 page.messages.reserveCapacity(min(pageSize, result.rowCount - row))
@@ -190,17 +204,19 @@ struct TableTask: Sendable {
                 page.failure = .conversion(table: label, column: "*", reason: "row \(rowIdentity(result, row)): cannot encode row: \(error)")
                 break rows
             }
-            let position = SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
-            if query.mode != .timestamp {
-                page.complete = position
-                page.covered = row - start + 1
-            } else if let before, before.timestamp != position.timestamp {
+            if positionsOrdered {
+                lastRow = row
+                continue
+            }
+            let position = offset(row)
+            if let before, before.timestamp != position.timestamp {
                 page.complete = before
                 page.covered = row - start
             }
             before = position
             page.last = position
         }
+        close(&page)
         pages.append(page)
         return pages
     }

@@ -13,7 +13,8 @@ public struct AvroRecordWriter: RecordWriter, Sendable {
     private let fields: [FieldPlan]
     private var out: [UInt8] = []
     private var field = 0
-    private var lastSize = 64
+    /// Capacity for the next record: the last one's size and an eighth (see ``EnvelopeWriter``).
+    private var nextCapacity = 64
 
     /// A writer for `encoder`'s schema, which must be a record whose fields are
     /// `schema`'s fields, in order (as ``AvroData`` makes it from `schema`).
@@ -37,7 +38,7 @@ public struct AvroRecordWriter: RecordWriter, Sendable {
     /// Starts the next field and returns its type.
     private mutating func next() -> AvroNode {
         if field == 0 {
-            out.reserveCapacity(lastSize)
+            out.reserveCapacity(nextCapacity)
             out += header
         }
         let plan = fields[field]
@@ -55,7 +56,7 @@ public struct AvroRecordWriter: RecordWriter, Sendable {
             throw CodecError(path: fields[field].name, reason: "null value for a required \(fields[field].node.name) field")
         }
         if field == 0 {
-            out.reserveCapacity(lastSize)
+            out.reserveCapacity(nextCapacity)
             out += header
         }
         field += 1
@@ -119,7 +120,7 @@ public struct AvroRecordWriter: RecordWriter, Sendable {
         precondition(field == fields.count, "AvroRecordWriter: \(field) of \(fields.count) fields written")
         if field == 0 { out += header }
         let bytes = out
-        lastSize = bytes.count
+        nextCapacity = bytes.count + bytes.count / 8
         out = []
         field = 0
         return bytes
