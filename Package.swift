@@ -119,7 +119,7 @@ let package = Package(
         // The registry's rules and records, and `tributary registry` over real HTTP with Python's Confluent client.
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry", "PipelineCore", "TestSupport"], exclude: ["Support/registry_client.py"]),
         // The REST layer's pure logic, and `tributary connect` over real HTTP with real servers behind.
-        .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink"]),
+        .testTarget(name: "ConnectWorkerTests", dependencies: ["ConnectWorker", "PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "TestSupport"]),
         // Runs the `tributary` executable against the real servers.
         .testTarget(
             name: "EndToEndTests", dependencies: ["PipelineCore", "PostgresSource", "MySQLSink", "S3Sink", "TestSupport"],

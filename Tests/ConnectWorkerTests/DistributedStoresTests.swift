@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import PipelineCore
+import TestSupport
 import XCTest
 
 /// Distributed mode's stores on the real broker: what a worker saved, stores
@@ -22,7 +23,7 @@ final class DistributedStoresTests: XCTestCase {
         storage.heartbeatIntervalMilliseconds = 500
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
         for (topic, partitions) in [(storage.configTopic, 1), (storage.offsetTopic, 4), (storage.statusTopic, 2)] {
-            try await createTopic(topic, partitions: partitions, kafka: kafka, control: control)
+            try await BrokerControl.createTopic(topic, partitions: partitions, bootstrapServers: bootstrap, control: control)
         }
         let logger = Logger(label: "test.distributed")
 
@@ -58,9 +59,7 @@ final class DistributedStoresTests: XCTestCase {
 
     /// `down` or `up` for brokers 1-3 through the broker's control FIFO.
     private func brokers(_ command: String, control: String) throws {
-        guard let fifo = FileHandle(forWritingAtPath: control) else { throw CurlFailure(description: "cannot open \(control)") }
-        for id in 1...3 { fifo.write(Data("\(command) \(id)\n".utf8)) }
-        try fifo.close()
+        try BrokerControl.send((1...3).map { "\(command) \($0)" }, to: control)
     }
 
     private func saveAndReadBack(
@@ -102,18 +101,5 @@ final class DistributedStoresTests: XCTestCase {
         let offsets = try await InternalTopic.open(
             storage.offsetTopic, key: "offset.storage.topic", partitions: 4, configuration: kafka, admin: admin, producer: producer)
         return (KafkaConfigStore(topic: configs), try await KafkaOffsetStore.load(offsets, logger: logger))
-    }
-
-    /// The broker here has no CreateTopics API: topics are made through its control FIFO.
-    private func createTopic(_ topic: String, partitions: Int, kafka: KafkaConfiguration, control: String) async throws {
-        guard let fifo = FileHandle(forWritingAtPath: control) else { throw CurlFailure(description: "cannot open \(control)") }
-        fifo.write(Data("create \(topic) \(partitions)\n".utf8))
-        try fifo.close()
-        let admin = try KafkaAdmin(configuration: kafka)
-        let deadline = Date().addingTimeInterval(20)
-        while try await admin.topics().first(where: { $0.name == topic })?.partitions.count != partitions {
-            guard Date() < deadline else { throw CurlFailure(description: "topic \(topic) did not appear") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 }

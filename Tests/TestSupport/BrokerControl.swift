@@ -22,4 +22,19 @@ public enum BrokerControl {
         for command in commands { fifo.write(Data("\(command)\n".utf8)) }
         try fifo.close()
     }
+
+    /// Creates `topic` with `partitions` partitions (the broker has no
+    /// CreateTopics API; auto-creation would give it 4) and waits, up to
+    /// 20 s, until the cluster at `bootstrapServers` lists it so.
+    public static func createTopic(_ topic: String, partitions: Int, bootstrapServers: String, control: String) async throws {
+        try send(["create \(topic) \(partitions)"], to: control)
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: bootstrapServers))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await admin.topics().first(where: { $0.name == topic })?.partitions.count != partitions {
+            guard ContinuousClock.now < deadline else {
+                throw PipelineError.other("topic \(topic) with \(partitions) partitions did not appear; see the broker's log (kafka.log)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
 }

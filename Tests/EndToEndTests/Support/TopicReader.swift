@@ -1,33 +1,24 @@
 import Foundation
 import PipelineCore
+import TestSupport
 
 /// The Kafka topic between the source and the sinks: how many records the
 /// source has put there, per partition.
 struct TopicReader: Sendable {
     let admin: KafkaAdmin
     let topic: String
+    let bootstrapServers: String
 
     init(environment: E2EEnvironment, topic: String) throws {
-        admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: environment.bootstrapServers))
+        bootstrapServers = environment.bootstrapServers
+        admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: bootstrapServers))
         self.topic = topic
     }
 
     /// Creates the topic with `partitions` partitions through the embedded
     /// broker's control FIFO and waits until the cluster lists it.
     func create(partitions: Int, control: String) async throws {
-        guard let fifo = FileHandle(forWritingAtPath: control) else {
-            throw E2EFailure("cannot open the broker control FIFO \(control) (TRIBUTARY_BROKER_CONTROL)")
-        }
-        // One short write: atomic on a FIFO, whoever else writes commands.
-        fifo.write(Data("create \(topic) \(partitions)\n".utf8))
-        try fifo.close()
-        let deadline = Date().addingTimeInterval(20)
-        while try await admin.topics().first(where: { $0.name == topic })?.partitions.count != partitions {
-            guard Date() < deadline else {
-                throw E2EFailure("topic \(topic) with \(partitions) partitions did not appear; see the broker's log (kafka.log)")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await BrokerControl.createTopic(topic, partitions: partitions, bootstrapServers: bootstrapServers, control: control)
     }
 
     /// Low and high watermarks by partition; empty until the source created the topic.

@@ -30,17 +30,8 @@ final class RegistryProcess: @unchecked Sendable {
 
     /// Creates the topic with one partition and waits until the cluster lists it.
     func createTopic() async throws {
-        let control = try Self.environment("TRIBUTARY_BROKER_CONTROL")
-        guard let fifo = FileHandle(forWritingAtPath: control) else { throw PipelineError.other("cannot open the broker control FIFO \(control)") }
-        // One short write: atomic on a FIFO, whoever else writes commands.
-        fifo.write(Data("create \(topic) 1\n".utf8))
-        try fifo.close()
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: try Self.environment("TRIBUTARY_BOOTSTRAP")))
-        let deadline = Date().addingTimeInterval(20)
-        while try await admin.topics().first(where: { $0.name == topic })?.partitions.count != 1 {
-            guard Date() < deadline else { throw PipelineError.other("topic \(topic) did not appear with one partition") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await BrokerControl.createTopic(
+            topic, partitions: 1, bootstrapServers: try Self.environment("TRIBUTARY_BOOTSTRAP"), control: try BrokerControl.path())
     }
 
     /// Starts `tributary registry` (with `insideConnect`: `tributary connect
