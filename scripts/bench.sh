@@ -242,6 +242,8 @@ run_id=$(date +%s)-$$
 python3 "$WORK/connectors.py" "$REPO/Examples/connectors" "$WORK/pipeline" "bench-$run_id" \
   "s3:flush.size=$flush_size" "${overrides[@]}"
 topic=P_USERS # the source config's topic.prefix + table.whitelist
+rotate_ms=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["config"].get("rotate.schedule.interval.ms", "no"))' \
+  "$WORK/pipeline/s3-sink.json")
 {
   echo "bootstrap.servers=$TRIBUTARY_BOOTSTRAP"
   echo "offset.storage.file.filename=$WORK/source-offsets.json"
@@ -271,6 +273,7 @@ p.add_argument("--topic", required=True)
 p.add_argument("--mysql-table")
 p.add_argument("--s3-prefix")
 p.add_argument("--keep-objects")
+p.add_argument("--flush-size", type=int, default=0)  # objects of fewer records closed on the schedule
 p.add_argument("--pid", type=int, required=True)
 p.add_argument("--log", required=True)
 p.add_argument("--t0", type=float, required=True)
@@ -307,9 +310,11 @@ def mysql_count():
 
 
 objects = {}  # key -> records
+full_files_at = None  # when the last object of flush.size records was first seen
 
 
 def s3_count():
+    global full_files_at
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=a.s3_prefix):
         for obj in page.get("Contents", []):
             if obj["Key"] in objects:
@@ -320,6 +325,8 @@ def s3_count():
                 with open(os.path.join(a.keep_objects, f"{len(objects):06d}.json"), "wb") as f:
                     f.write(body)
             objects[obj["Key"]] = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+            if objects[obj["Key"]] == a.flush_size:
+                full_files_at = time.time()
     return sum(objects.values())
 
 
@@ -381,6 +388,11 @@ with open(a.result, "w") as f:
     for stage in stages:
         f.write(f"{stage}_s={done[stage] - a.t0:.2f}\n{stage}_count={counts[stage]}\n")
     f.write(f"joined_s={(joined or a.t0) - a.t0:.2f}\ns3_objects={len(objects)}\npeak_backlog={peak_backlog}\n")
+    if "s3" in stages:
+        # Objects of fewer than flush.size records close only on the
+        # rotate.schedule.interval.ms grid (wall clock): up to one interval
+        # after the last full file, at a phase no run controls.
+        f.write(f"s3_full_files_s={((full_files_at or a.t0) - a.t0):.2f}\n")
 EOF
 # cpu.py [WORKER-PID]: CPU seconds used so far (user + system, threads and
 # reaped children included) by our worker and by each server, one
@@ -464,7 +476,7 @@ run_worker() {
   start=$(now)
   "$bin" run --worker "$WORK/worker.properties" --progress-interval 10 "${files[@]}" >"$WORK/$name.log" 2>&1 &
   worker_pid=$!
-  python3 "$WORK/poll.py" --stages "$stages" --target "$target" --topic "$topic" --pid "$worker_pid" \
+  python3 "$WORK/poll.py" --stages "$stages" --target "$target" --topic "$topic" --pid "$worker_pid" --flush-size "$flush_size" \
     --log "$WORK/$name.log" --t0 "$start" --timeout "$timeout_s" --result "$WORK/$name.result" "${poll_args[@]}" ||
     {
       log "$name failed; the last lines of its log:"
@@ -700,7 +712,7 @@ run_worker pipeline "$rows" kafka,mysql,s3 \
   --mysql-table "$topic" --s3-prefix "topics/$topic/" --keep-objects "$WORK/objects" -- \
   "$WORK/pipeline/postgres-source.json" "$WORK/pipeline/mysql-sink.json" "$WORK/pipeline/s3-sink.json"
 R=$WORK/pipeline.result
-kafka_s=$(result "$R" kafka_s) mysql_s=$(result "$R" mysql_s) s3_s=$(result "$R" s3_s)
+kafka_s=$(result "$R" kafka_s) mysql_s=$(result "$R" mysql_s) s3_s=$(result "$R" s3_s) s3_full_s=$(result "$R" s3_full_files_s)
 s3_objects=$(result "$R" s3_objects) peak_backlog=$(result "$R" peak_backlog)
 
 # Exactly once: every row once in MySQL (distinct keys) and in S3.
@@ -781,6 +793,8 @@ if ((pipeline_only)); then
   e2e_s=$(awk -v a="$mysql_s" -v b="$s3_s" 'BEGIN { print (a > b ? a : b) }')
   echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
   echo "pipeline: $rows rows end to end in $e2e_s s (source $kafka_s s, MySQL $mysql_s s, S3 $s3_s s); peak backlog $peak_backlog"
+  echo "s3 grid:  the last object of flush.size records landed at $s3_full_s s; the smaller rest waited for the" \
+    "${rotate_ms} ms rotate.schedule.interval.ms boundary (wall clock)"
   echo "cpu:      $(<"$WORK/pipeline.cpu")"
   echo "          tributary's CPU in the pipeline phase: $pipeline_cpu s, $cpu_per_row µs per row"
   echo "rss:      tributary's peak (VmHWM) in the pipeline: $(<"$WORK/pipeline.rss"); idle with three connectors: $idle_rss"
@@ -804,6 +818,7 @@ run_worker backlog-mysql "$backlog" mysql --mysql-table "${topic}_BACKLOG" -- "$
 run_worker backlog-s3 "$backlog" s3 --s3-prefix "backlog/$topic/" -- "$WORK/backlog/s3-sink.json"
 mysql_alone_s=$(result "$WORK/backlog-mysql.result" mysql_s) mysql_join_s=$(result "$WORK/backlog-mysql.result" joined_s)
 s3_alone_s=$(result "$WORK/backlog-s3.result" s3_s) s3_join_s=$(result "$WORK/backlog-s3.result" joined_s)
+s3_alone_full_s=$(result "$WORK/backlog-s3.result" s3_full_files_s)
 
 # ------------------------------------------------------------------ baselines
 # Each alone, on the same servers and the same data.
@@ -889,6 +904,8 @@ line() { # stage rows seconds [baseline-name baseline-rows baseline-seconds]
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
 echo "data:     ~$message_bytes bytes a Kafka message (key + value); $s3_objects S3 objects, $((s3_bytes / 1048576)) MiB"
 echo "pipeline: peak backlog $peak_backlog records in Kafka not yet in both sinks"
+echo "s3 grid:  the last object of flush.size records landed at $s3_full_s s (pipeline), $s3_alone_full_s s (S3 alone);" \
+  "the smaller rest waited for the ${rotate_ms} ms rotate.schedule.interval.ms boundary (wall clock)"
 echo "backlog:  $backlog records; group joined after $mysql_join_s s (MySQL), $s3_join_s s (S3); after the join" \
   "$(rate "$backlog" "$(elapsed "$mysql_join_s" "$mysql_alone_s")") rows/s (MySQL), $(rate "$backlog" "$(elapsed "$s3_join_s" "$s3_alone_s")") rows/s (S3)"
 echo "cpu:      source alone:  $(<"$WORK/source-alone.cpu")"
