@@ -185,6 +185,10 @@ public struct PendingDelivery: Sendable {
 }
 
 /// Tracks one `send` call's messages until every delivery report arrived.
+///
+/// Unchecked: `state` is behind its lock, and each slot is written by the
+/// producing task before its message goes to librdkafka and read by the poll
+/// thread after its report comes back (librdkafka's queues order the two).
 final class DeliveryBatch: @unchecked Sendable {
     private struct State {
         var reports: [DeliveryReport]
