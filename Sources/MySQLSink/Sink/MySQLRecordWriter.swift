@@ -136,13 +136,11 @@ public actor MySQLRecordWriter {
         let messages = batch.messages
         guard !messages.isEmpty else { return BatchResult(nextOffsets: [:], written: 0, skipped: 0, failed: 0) }
         try await prepare()
-        var next: [TopicPartition: Int64] = [:]
-        var byPosition: [RecordPosition: KafkaMessage] = [:]
+        let next = Self.nextOffsets(messages)
         var rows: [SinkRow] = []
+        rows.reserveCapacity(messages.count)
         var failures: [RecordFailure] = []
         for (message, decoded) in zip(messages, batch.rows) {
-            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
-            byPosition[RecordPosition(message.topicPartition, message.offset)] = message
             do {
                 let fields = try decoded.get()
                 if let reason = fields.skipReason {
@@ -163,7 +161,7 @@ public actor MySQLRecordWriter {
         while true {
             do {
                 let live = try await ensureTables(rows, failures: &failures)
-                try await report(Array(failures[reported...]), messages: byPosition, to: deadLetters)
+                try await report(Array(failures[reported...]), messages: messages, to: deadLetters)
                 reported = failures.count
                 let counts = try await commit(live, next: next)
                 knownPartitions.formUnion(next.keys)
@@ -330,7 +328,9 @@ public actor MySQLRecordWriter {
         // By plan: rows of one plan have the same table, columns and operation.
         var outcome: [Int: Result<Bool, SchemaError>] = [:]
         var live: [SinkRow] = []
-        for row in rows where !failed.contains(RecordPosition(row.topicPartition, row.offset)) {
+        live.reserveCapacity(rows.count)
+        // Without failures there is nothing to look up: no position hashed per row.
+        for row in rows where failed.isEmpty || !failed.contains(RecordPosition(row.topicPartition, row.offset)) {
             let key = row.shape
             if outcome[key] == nil {
                 do {
@@ -358,7 +358,7 @@ public actor MySQLRecordWriter {
     /// Stops on the first bad record, or sends them to the dead-letter topic
     /// and waits for the broker's acknowledgement.
     private func report(
-        _ failures: [RecordFailure], messages: [RecordPosition: KafkaMessage], to deadLetters: DeadLetterQueue?
+        _ failures: [RecordFailure], messages batchMessages: [KafkaMessage], to deadLetters: DeadLetterQueue?
     ) async throws {
         guard let first = failures.first else { return }
         guard config.toleratesErrors else {
@@ -372,6 +372,10 @@ public actor MySQLRecordWriter {
             ConnectorMetrics.current?.failed(failures.count)
             return
         }
+        // Built only when there is something to report: a map per batch
+        // would hash and copy every message of every clean batch.
+        var messages: [RecordPosition: KafkaMessage] = [:]
+        for message in batchMessages { messages[RecordPosition(message.topicPartition, message.offset)] = message }
         // In record order; DeadLetterQueue takes one stage per call, so send
         // each run of equal stages together.
         let ordered = failures.sorted { ($0.topicPartition, $0.offset) < ($1.topicPartition, $1.offset) }
@@ -401,7 +405,7 @@ public actor MySQLRecordWriter {
         let create = partitions.filter { !knownPartitions.contains($0) }
         return try await connection.transaction { session in
             let stored = try offsets.lock(partitions, creating: create, session: session)
-            let live = rows.filter { $0.offset >= stored[$0.topicPartition] ?? Int64.min }
+            let live = Self.notStored(rows, stored: stored)
             let failures = try writer.write(live, session: session)
             if !failures.isEmpty { throw PoisonFound(failures: failures) }
             try offsets.store(next, session: session)
@@ -410,6 +414,42 @@ public actor MySQLRecordWriter {
     }
 
     // MARK: - Helpers
+
+    /// Per partition, the offset after the batch's last message. Messages
+    /// come in runs of one partition, so the map is touched once per run.
+    static func nextOffsets(_ messages: [KafkaMessage]) -> [TopicPartition: Int64] {
+        var next: [TopicPartition: Int64] = [:]
+        var run: (partition: TopicPartition, next: Int64)?
+        for message in messages {
+            if let current = run, current.partition.partition == message.partition, current.partition.topic == message.topic {
+                run!.next = max(current.next, message.offset + 1)
+                continue
+            }
+            if let current = run { next[current.partition] = max(next[current.partition] ?? 0, current.next) }
+            run = (message.topicPartition, message.offset + 1)
+        }
+        if let current = run { next[current.partition] = max(next[current.partition] ?? 0, current.next) }
+        return next
+    }
+
+    /// The rows past what MySQL already stores for their partitions (a
+    /// re-delivery is skipped). Usually all of them: then `rows` is returned
+    /// as it is, after one comparison per partition rather than a lookup per row.
+    static func notStored(_ rows: [SinkRow], stored: [TopicPartition: Int64]) -> [SinkRow] {
+        var lowest: [TopicPartition: Int64] = [:]
+        var run: (partition: TopicPartition, lowest: Int64)?
+        for row in rows {
+            if let current = run, current.partition == row.topicPartition {
+                run!.lowest = min(current.lowest, row.offset)
+                continue
+            }
+            if let current = run { lowest[current.partition] = min(lowest[current.partition] ?? .max, current.lowest) }
+            run = (row.topicPartition, row.offset)
+        }
+        if let current = run { lowest[current.partition] = min(lowest[current.partition] ?? .max, current.lowest) }
+        if lowest.allSatisfy({ $0.value >= stored[$0.key] ?? .min }) { return rows }
+        return rows.filter { $0.offset >= stored[$0.topicPartition] ?? .min }
+    }
 
     private func table(for topic: String) -> Result<TableRef, SchemaError> {
         if let known = tables[topic] { return known }
