@@ -392,7 +392,8 @@ with open(a.result, "w") as f:
         # Objects of fewer than flush.size records close only on the
         # rotate.schedule.interval.ms grid (wall clock): up to one interval
         # after the last full file, at a phase no run controls.
-        f.write(f"s3_full_files_s={((full_files_at or a.t0) - a.t0):.2f}\n")
+        # "none": every file was cut by the schedule before it filled.
+        f.write(f"s3_full_files_s={'none' if full_files_at is None else f'{full_files_at - a.t0:.2f}'}\n")
 EOF
 # cpu.py [WORKER-PID]: CPU seconds used so far (user + system, threads and
 # reaped children included) by our worker and by each server, one
@@ -459,6 +460,9 @@ cpu_diff() {
     { out = out sprintf("%s %.1f, ", $1, d); sum += d }
     END { printf "%sours %.1f CPU s in %.1f s; machine %.0f%% busy\n", out, sum, wall, (total > 0 ? 100 * busy / total : 0) }' "$1" "$2"
 }
+
+# landed SECONDS|none: when S3's last object of flush.size records landed, in words.
+landed() { if [[ $1 == none ]]; then echo "nowhere (every file cut by the schedule)"; else echo "at $1 s"; fi; }
 
 # result FILE KEY: one value from a poll.py result file.
 result() { sed -n "s/^$2=//p" "$1"; }
@@ -793,8 +797,8 @@ if ((pipeline_only)); then
   e2e_s=$(awk -v a="$mysql_s" -v b="$s3_s" 'BEGIN { print (a > b ? a : b) }')
   echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
   echo "pipeline: $rows rows end to end in $e2e_s s (source $kafka_s s, MySQL $mysql_s s, S3 $s3_s s); peak backlog $peak_backlog"
-  echo "s3 grid:  the last object of flush.size records landed at $s3_full_s s; the smaller rest waited for the" \
-    "${rotate_ms} ms rotate.schedule.interval.ms boundary (wall clock)"
+  echo "s3 grid:  the last object of flush.size records landed $(landed "$s3_full_s"); smaller ones close on the" \
+    "${rotate_ms} ms rotate.schedule.interval.ms boundaries (wall clock), which also cut files mid-drain"
   echo "cpu:      $(<"$WORK/pipeline.cpu")"
   echo "          tributary's CPU in the pipeline phase: $pipeline_cpu s, $cpu_per_row µs per row"
   echo "rss:      tributary's peak (VmHWM) in the pipeline: $(<"$WORK/pipeline.rss"); idle with three connectors: $idle_rss"
@@ -904,8 +908,8 @@ line() { # stage rows seconds [baseline-name baseline-rows baseline-seconds]
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
 echo "data:     ~$message_bytes bytes a Kafka message (key + value); $s3_objects S3 objects, $((s3_bytes / 1048576)) MiB"
 echo "pipeline: peak backlog $peak_backlog records in Kafka not yet in both sinks"
-echo "s3 grid:  the last object of flush.size records landed at $s3_full_s s (pipeline), $s3_alone_full_s s (S3 alone);" \
-  "the smaller rest waited for the ${rotate_ms} ms rotate.schedule.interval.ms boundary (wall clock)"
+echo "s3 grid:  the last object of flush.size records landed $(landed "$s3_full_s") (pipeline), $(landed "$s3_alone_full_s") (S3 alone);" \
+  "smaller ones close on the ${rotate_ms} ms rotate.schedule.interval.ms boundaries (wall clock), which also cut files mid-drain"
 echo "backlog:  $backlog records; group joined after $mysql_join_s s (MySQL), $s3_join_s s (S3); after the join" \
   "$(rate "$backlog" "$(elapsed "$mysql_join_s" "$mysql_alone_s")") rows/s (MySQL), $(rate "$backlog" "$(elapsed "$s3_join_s" "$s3_alone_s")") rows/s (S3)"
 echo "cpu:      source alone:  $(<"$WORK/source-alone.cpu")"
