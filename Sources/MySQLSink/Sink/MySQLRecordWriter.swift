@@ -415,40 +415,42 @@ public actor MySQLRecordWriter {
 
     // MARK: - Helpers
 
-    /// Per partition, the offset after the batch's last message. Messages
-    /// come in runs of one partition, so the map is touched once per run.
+    /// Per partition, the offset after the batch's last message.
     static func nextOffsets(_ messages: [KafkaMessage]) -> [TopicPartition: Int64] {
-        var next: [TopicPartition: Int64] = [:]
-        var run: (partition: TopicPartition, next: Int64)?
-        for message in messages {
-            if let current = run, current.partition.partition == message.partition, current.partition.topic == message.topic {
-                run!.next = max(current.next, message.offset + 1)
-                continue
-            }
-            if let current = run { next[current.partition] = max(next[current.partition] ?? 0, current.next) }
-            run = (message.topicPartition, message.offset + 1)
-        }
-        if let current = run { next[current.partition] = max(next[current.partition] ?? 0, current.next) }
-        return next
+        perPartition(messages, \.topicPartition, { $0.offset + 1 }, max)
     }
 
     /// The rows past what MySQL already stores for their partitions (a
     /// re-delivery is skipped). Usually all of them: then `rows` is returned
     /// as it is, after one comparison per partition rather than a lookup per row.
     static func notStored(_ rows: [SinkRow], stored: [TopicPartition: Int64]) -> [SinkRow] {
-        var lowest: [TopicPartition: Int64] = [:]
-        var run: (partition: TopicPartition, lowest: Int64)?
-        for row in rows {
-            if let current = run, current.partition == row.topicPartition {
-                run!.lowest = min(current.lowest, row.offset)
-                continue
-            }
-            if let current = run { lowest[current.partition] = min(lowest[current.partition] ?? .max, current.lowest) }
-            run = (row.topicPartition, row.offset)
-        }
-        if let current = run { lowest[current.partition] = min(lowest[current.partition] ?? .max, current.lowest) }
+        let lowest = perPartition(rows, \.topicPartition, \.offset, min)
         if lowest.allSatisfy({ $0.value >= stored[$0.key] ?? .min }) { return rows }
         return rows.filter { $0.offset >= stored[$0.topicPartition] ?? .min }
+    }
+
+    /// `combine` of `value` over each partition's items. A batch comes in
+    /// runs of one partition, so the map is touched once per run, not per item.
+    private static func perPartition<Item>(
+        _ items: [Item], _ partition: (Item) -> TopicPartition, _ value: (Item) -> Int64, _ combine: (Int64, Int64) -> Int64
+    ) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        var run: (partition: TopicPartition, value: Int64)?
+        func flush() {
+            guard let run else { return }
+            result[run.partition] = result[run.partition].map { combine($0, run.value) } ?? run.value
+        }
+        for item in items {
+            let itemPartition = partition(item)
+            if let current = run, current.partition == itemPartition {
+                run!.value = combine(current.value, value(item))
+                continue
+            }
+            flush()
+            run = (itemPartition, value(item))
+        }
+        flush()
+        return result
     }
 
     private func table(for topic: String) -> Result<TableRef, SchemaError> {

@@ -165,8 +165,9 @@ struct TableTask: Sendable {
         func offset(_ row: Int) -> SourceOffset {
             SourceOffset(timestamp: result.string(row, width), incrementing: result.string(row, width + 1).flatMap { Int64($0) })
         }
-        // Without timestamps every row's position is complete, so only a
-        // page's last row needs reading (two cells parsed per page, not per row).
+        // In every mode but timestamp alone positions only grow, so each row's
+        // is complete and only a page's last row needs reading (two cells
+        // parsed per page, not per row).
         let positionsOrdered = query.mode != .timestamp
         var lastRow: Int?
         func close(_ page: inout Page) {
